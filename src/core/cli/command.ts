@@ -1,0 +1,38 @@
+import { defineCommand, renderUsage, type ArgsDef, type CommandDef } from "citty";
+
+/**
+ * citty has no notion of usage examples, but operators learn a tool from them first.
+ * Commands declare `examples`; the usage renderer appends them under the generated help.
+ */
+const examplesByCommand = new WeakMap<CommandDef<any>, readonly string[]>();
+
+export type CommandWithExamples<T extends ArgsDef> = CommandDef<T> & { examples?: readonly string[] };
+
+export function command<const T extends ArgsDef = ArgsDef>(def: CommandWithExamples<T>): CommandDef<T> {
+  const { examples, ...rest } = def;
+  const cmd = defineCommand(rest as CommandDef<T>);
+  if (examples && examples.length > 0) examplesByCommand.set(cmd, examples);
+  return cmd;
+}
+
+export async function renderUsageWithExamples(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<string> {
+  const usage = await renderUsage(cmd, parent);
+  const examples = examplesByCommand.get(cmd);
+  if (!examples) return usage;
+  return `${usage}\n\nEXAMPLES\n\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`;
+}
+
+export async function showUsageWithExamples(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
+  process.stdout.write(`${await renderUsageWithExamples(cmd, parent)}\n`);
+}
+
+/** Error meant for the operator: printed as one clear message, no stack, non-zero exit. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}

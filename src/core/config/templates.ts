@@ -1,0 +1,164 @@
+import { join } from "node:path";
+
+/**
+ * Commented default files written by `manager init`. Every key appears with its default, commented out,
+ * so the file documents itself; the uncommented part is a ready-to-seal devnet miner.
+ */
+
+export interface ManagerTemplateOptions {
+  home: string;
+  actor: number;
+  sectorSize: string;
+}
+
+export function managerConfigTemplate(o: ManagerTemplateOptions): string {
+  return `# sector-manager.cfg — damocles manager configuration.
+# Keys, defaults and meanings follow damocles' sector-manager.cfg; durations like "1m0s", amounts like "5 nanoFIL".
+# Check this file with: damocles util config check ${join(o.home, "sector-manager.cfg")}
+
+[Common]
+#[Common.API]
+#Gateway = ["/ip4/{host}/tcp/{port}"]   # venus gateway(s); not needed on the embedded devnet
+#Token = ""
+#Chain = ""
+#Messager = ""
+#Market = ""
+#ChainEventInterval = "1m0s"
+
+#[Common.Plugins]
+#Dir = ""
+
+#[[Common.PieceStores]]
+#Name = "piece-store-1"
+#Path = "/mnt/pieces"
+#ReadOnly = false
+
+# Long-term storage for sealed sectors. Workers name the same store in their [[attached]] blocks.
+[[Common.PersistStores]]
+Name = "persist-1"
+Path = "${join(o.home, "persist-1")}"
+#Strict = false
+#ReadOnly = false
+#Weight = 1
+#AllowMiners = []
+#DenyMiners = []
+
+#ScanPersistStores = []
+
+#[Common.DB]
+#Driver = "sqlite"   # state lives in <home>/damocles.db (bun:sqlite, WAL)
+
+#[Common.Proving]
+#ParallelCheckLimit = 128
+#SingleCheckTimeout = "10m0s"
+#PartitionCheckTimeout = "20m0s"
+
+#[Common.Proving.WorkerProver]
+#JobMaxTry = 2
+#HeartbeatTimeout = "15s"
+#JobLifetime = "25h0m0s"
+
+# The embedded devnet: a local verifying test chain (the default chain of this manager).
+[Common.Devnet]
+#Seed = "damocles-devnet"        # share it between managers of one devnet
+#BlockTime = "1s"
+#PreCommitChallengeDelay = 10    # epochs between PreCommit landing and the seed
+#SealRandomnessLookback = 5
+#MaxTicketAge = 900
+#MaxProveCommitDuration = 900
+#WPoStPeriodDeadlines = 4
+#WPoStChallengeWindow = 20
+#WPoStChallengeLookback = 5
+#MessagePackDelay = 1
+#MessageLandDelay = 1
+
+[[Common.Devnet.Miners]]
+Actor = ${o.actor}
+SectorSize = "${o.sectorSize}"
+
+[[Miners]]
+Actor = ${o.actor}
+
+[Miners.Sector]
+#InitNumber = 0
+#MinNumber = 0
+#MaxNumber = 1000000
+#Enabled = true
+#EnableDeals = false
+#LifetimeDays = 540
+#Verbose = false
+
+#[Miners.SnapUp]
+#Enabled = false
+#Sender = ""
+#SendFund = true
+#CleanupCCData = true
+#MessageConfidence = 15
+#ReleaseConfidence = 30
+
+[Miners.Commitment]
+#Confidence = 10
+
+[Miners.Commitment.Pre]
+#Sender = ""
+#SendFund = true
+#GasOverEstimation = 1.2
+#GasOverPremium = 0
+#GasFeeCap = "5 nanoFIL"
+
+[Miners.Commitment.Pre.Batch]
+# Small batches so a devnet demo does not wait: flush at 1 sector or after 30s.
+Threshold = 1
+MaxWait = "30s"
+CheckInterval = "5s"
+
+[Miners.Commitment.Prove]
+#Sender = ""
+
+[Miners.Commitment.Prove.Batch]
+Threshold = 1
+MaxWait = "30s"
+CheckInterval = "5s"
+
+#[Miners.Commitment.Terminate.Batch]
+#Threshold = 2
+
+[Miners.PoSt]
+#Sender = ""
+#Enabled = true
+#StrictCheck = true
+#Parallel = false
+#Confidence = 10
+#SubmitConfidence = 0
+#ChallengeConfidence = 0
+
+[Miners.Proof]
+#Enabled = false   # WinningPoSt; also needs 'manager run --miner'
+
+#[Miners.Sealing]
+#SealingEpochDuration = 0
+#UseSyntheticPoRep = false
+`;
+}
+
+export const EXT_PROVER_TEMPLATE = `# ext-prover.cfg — external PoSt processors, used with 'damocles manager run --ext-prover'.
+# Default config:
+#[[WdPost]]
+#Bin = "/path/to/custom/bin"
+#Args = ["args1", "args2", "args3"]
+#Concurrent = 1
+#Weight = 1
+#ReadyTimeoutSecs = 5
+#[WdPost.Envs]
+#ENV_KEY = "ENV_VAL"
+#
+#[[WinPost]]
+#Bin = "/path/to/custom/bin"
+#Args = ["args1", "args2", "args3"]
+#Concurrent = 1
+#Weight = 1
+#ReadyTimeoutSecs = 5
+#[WinPost.Envs]
+#ENV_KEY = "ENV_VAL"
+#
+`;

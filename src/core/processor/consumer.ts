@@ -1,0 +1,85 @@
+import * as v from "valibot";
+import type { AnyStagePlugin } from "../plugin/api.ts";
+import { childLogger } from "../log/index.ts";
+
+/**
+ * The child side of the vc-processors protocol: announce `<stage> processor ready` on stdout, then answer
+ * NDJSON requests `{id, task}` with `{id, err_msg, output}`, concurrently and matched by id. stdout carries
+ * protocol lines only; every log goes to stderr.
+ */
+const Request = v.object({
+  id: v.pipe(v.number("id must be a number"), v.integer("id must be an integer"), v.minValue(0, "id must not be negative")),
+  task: v.unknown(),
+});
+
+export interface ConsumerIO {
+  lines: AsyncIterable<string>;
+  write(line: string): void;
+}
+
+export function readyLine(stage: string): string {
+  return `${stage} processor ready`;
+}
+
+export async function runConsumer(plugin: AnyStagePlugin, io: ConsumerIO): Promise<void> {
+  const log = childLogger(`processor:${plugin.stage}`);
+  const abort = new AbortController();
+  const inflight = new Set<Promise<void>>();
+  const respond = (id: number, err: string | null, output: unknown) =>
+    io.write(JSON.stringify({ id, err_msg: err, output: err === null ? (output ?? null) : null }));
+  io.write(readyLine(plugin.stage));
+  for await (const line of io.lines) {
+    if (line.trim() === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      log.error(`ignoring a request that is not JSON: ${line.slice(0, 100)}`);
+      continue;
+    }
+    const req = v.safeParse(Request, parsed);
+    if (!req.success) {
+      const id = (parsed as { id?: unknown })?.id;
+      const why = req.issues.map((i) => i.message).join("; ");
+      if (typeof id === "number") respond(id, `invalid request: ${why}`, null);
+      else log.error(`ignoring a request without a numeric id: ${why}`);
+      continue;
+    }
+    const { id, task } = req.output;
+    const job = (async () => {
+      const input = v.safeParse(plugin.input, task);
+      if (!input.success) {
+        const why = input.issues
+          .map((i) => `${(i.path ?? []).map((p) => String(p.key)).join(".") || "task"}: ${i.message}`)
+          .join("; ");
+        respond(id, `invalid ${plugin.stage} task: ${why}`, null);
+        return;
+      }
+      try {
+        respond(id, null, await plugin.run(input.output, { log, signal: abort.signal }));
+      } catch (err) {
+        respond(id, err instanceof Error ? err.message : String(err), null);
+      }
+    })();
+    inflight.add(job);
+    void job.finally(() => inflight.delete(job));
+  }
+  await Promise.all(inflight);
+  abort.abort();
+}
+
+/** Lines of a byte stream (stdin), without the newline. */
+export async function* linesOf(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+    }
+  }
+  buffered += decoder.decode();
+  if (buffered !== "") yield buffered;
+}

@@ -1,0 +1,20 @@
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The manager home: --home, else the env names the original honours, else ~/.damocles-manager. */
+export function resolveManagerHome(flag?: string): string {
+  const fromEnv = process.env.DAMOCLES_PATH ?? process.env.VENUS_SECTOR_MANAGER_PATH ?? process.env.VSM_PATH;
+  const chosen = flag ?? fromEnv;
+  if (chosen) return resolve(expandHome(chosen));
+  const home = join(homedir(), ".damocles-manager");
+  const legacy = join(homedir(), ".venus-sector-manager");
+  return !existsSync(home) && existsSync(legacy) ? legacy : home;
+}
+
+export function expandHome(p: string): string {
+  return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
+}
+
+export const MANAGER_CONFIG_FILE = "sector-manager.cfg";
+export const EXT_PROVER_CONFIG_FILE = "ext-prover.cfg";
