@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { AnyStagePlugin } from "../plugin/api.ts";
+import { validateInput, type AnyStagePlugin } from "../plugin/api.ts";
 import { childLogger } from "../log/index.ts";
 
 /**
@@ -47,16 +47,13 @@ export async function runConsumer(plugin: AnyStagePlugin, io: ConsumerIO): Promi
     }
     const { id, task } = req.output;
     const job = (async () => {
-      const input = v.safeParse(plugin.input, task);
-      if (!input.success) {
-        const why = input.issues
-          .map((i) => `${(i.path ?? []).map((p) => String(p.key)).join(".") || "task"}: ${i.message}`)
-          .join("; ");
-        respond(id, `invalid ${plugin.stage} task: ${why}`, null);
+      const input = await validateInput(plugin, task);
+      if (!input.ok) {
+        respond(id, input.error, null);
         return;
       }
       try {
-        respond(id, null, await plugin.run(input.output, { log, signal: abort.signal }));
+        respond(id, null, await plugin.run(input.value, { log, signal: abort.signal }));
       } catch (err) {
         respond(id, err instanceof Error ? err.message : String(err), null);
       }
