@@ -1,20 +1,23 @@
 import { CliError, command } from "../cli/command.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
+import { loadPlugins } from "../plugin/loader.ts";
 import { linesOf, runConsumer } from "./consumer.ts";
 
 export const processorCommand = command({
   meta: {
     name: "processor",
-    description: `Internal: run as an external processor child for one stage (stdin/stdout NDJSON). Stages: ${builtinPlugins.map((p) => p.stage).join(", ")}`,
+    description: `Internal: run as an external processor child for one stage (stdin/stdout NDJSON, logs on stderr). Built-in stages: ${builtinPlugins.map((p) => p.stage).join(", ")}`,
   },
   args: {
     stage: { type: "positional", description: "stage to serve", required: true },
+    "plugins-dir": { type: "string", description: "also load stage plugins from this directory (env DAMOCLES_PLUGINS_DIR)" },
   },
-  examples: ['echo \'{"id":1,"task":{"routes":[]}}\' | damocles processor transfer'],
+  examples: ['echo \'{"id":1,"task":{"routes":[]}}\' | damocles processor transfer', "damocles processor my_stage --plugins-dir /etc/damocles/plugins"],
   async run({ args }) {
-    const plugin = builtinPlugins.find((p) => p.stage === args.stage);
+    const registry = await loadPlugins(builtinPlugins, args["plugins-dir"] ?? process.env.DAMOCLES_PLUGINS_DIR);
+    const plugin = registry.get(args.stage);
     if (!plugin) {
-      throw new CliError(`unknown stage "${args.stage}"; this build serves: ${builtinPlugins.map((p) => p.stage).join(", ")}`, 2);
+      throw new CliError(`unknown stage "${args.stage}"; available: ${[...registry.keys()].join(", ")}`, 2);
     }
     await runConsumer(plugin, {
       lines: linesOf(Bun.stdin.stream()),
