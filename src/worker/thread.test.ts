@@ -1,0 +1,152 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SEALING_DEFAULTS } from "../core/config/index.ts";
+import { abort, Failure, permanent, temporary } from "../core/errors/index.ts";
+import { logger } from "../core/log/index.ts";
+import { definePlan } from "./planners/plan.ts";
+import { ThreadStateStore, type JobRecord } from "./state/store.ts";
+import { SealingThread, type ManagerReporter, type PlanImpl, type StepContext } from "./thread.ts";
+
+const tmp = mkdtempSync(join(tmpdir(), "damocles-threadloop-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const table = definePlan({
+  name: "toy",
+  initial: "Empty",
+  terminal: ["Finished", "Aborted"],
+  states: {
+    Empty: { stage: "Allocate", on: { Allocate: "A" } },
+    A: { stage: "StepA", on: { DoA: "B" } },
+    B: { stage: "StepB", on: { DoB: "Finished" } },
+    Finished: { stage: "Finished", on: {} },
+    Aborted: { stage: "Aborted", on: {} },
+  },
+});
+
+type Behaviour = (state: string, ctx: StepContext) => Promise<void> | void;
+
+function toyPlan(calls: string[], behaviour: Behaviour = () => {}, sectors = 1): PlanImpl<string, string> {
+  let allocated = 0;
+  return {
+    table: table as never,
+    async exec(state, ctx) {
+      calls.push(state);
+      await behaviour(state, ctx);
+      if (state === "Empty") {
+        if (allocated >= sectors) return { idle: true };
+        allocated++;
+        return { event: "Allocate", sector: { miner: 1000, number: allocated, proof_type: 5 } };
+      }
+      if (state === "A") return { event: "DoA", patch: { a: "done" } };
+      return { event: "DoB" };
+    },
+    async finish(job) {
+      calls.push(`finish:${job.sector?.number}`);
+    },
+    async cleanup(job) {
+      calls.push(`cleanup:${job.sector?.number}`);
+    },
+  };
+}
+
+function reporter(log: string[]): ManagerReporter {
+  return {
+    async reportState(_job, change, failure) {
+      log.push(`${change.prev}->${change.next}@${change.event}${failure ? `!${failure.level}` : ""}`);
+      return { finalized: false };
+    },
+    async reportAborted(job, reason) {
+      log.push(`aborted:${job.sector?.number}:${reason}`);
+    },
+  };
+}
+
+const fast = { ...SEALING_DEFAULTS, recover_interval: 5, seal_interval: 5, max_retries: 2 };
+
+function thread(name: string, plan: PlanImpl<string, string>, reports: string[]) {
+  const store = new ThreadStateStore(join(tmp, name));
+  return { store, t: new SealingThread({ index: 0, location: join(tmp, name), store, resolve: async () => ({ plan, settings: fast }), reporter: reporter(reports), log: logger.withTag("test") }) };
+}
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+describe("the sealing thread loop", () => {
+  test("walks the table, reports every step, finishes, then idles", async () => {
+    const calls: string[] = [];
+    const reports: string[] = [];
+    const { t, store } = thread("happy", toyPlan(calls), reports);
+    void t.start();
+    await until(() => calls.includes("finish:1"), "finish");
+    await t.stop();
+    expect(reports).toEqual(["Empty->A@Allocate", "A->B@DoA", "B->Finished@DoB"]);
+    expect(store.load()).toBeUndefined();
+    expect(store.trace().map((e) => e.event)).toEqual(["Allocate", "DoA", "DoB"]);
+  });
+
+  test("temporary failures retry, then become permanent after max_retries and pause the thread", async () => {
+    const calls: string[] = [];
+    const reports: string[] = [];
+    const { t, store } = thread("temp", toyPlan(calls, (s) => { if (s === "A") throw temporary(new Error("manager unreachable")); }), reports);
+    void t.start();
+    await until(() => t.status().paused, "pause");
+    expect(calls.filter((c) => c === "A")).toHaveLength(3); // first try + 2 retries
+    expect(reports.filter((r) => r.endsWith("!temporary"))).toHaveLength(2);
+    expect(t.status().lastError).toBe("permanent: manager unreachable (gave up after 2 retries)");
+    expect(store.load()?.paused_at).toBeNumber();
+    await t.stop();
+  });
+
+  test("a paused thread resumes at a forced state, as `resume --state` does", async () => {
+    const calls: string[] = [];
+    let fail = true;
+    const { t } = thread("resume", toyPlan(calls, (s) => { if (s === "A" && fail) throw permanent(new Error("pc1 processor failed")); }), []);
+    void t.start();
+    await until(() => t.status().paused, "pause");
+    fail = false;
+    expect(t.resume("B")).toBe(true);
+    await until(() => calls.includes("finish:1"), "finish");
+    expect(calls.filter((c) => c === "A")).toHaveLength(1); // resumed at B: A was not run again
+    await t.stop();
+  });
+
+  test("abort reports to the manager, cleans up, and moves on to the next sector", async () => {
+    const calls: string[] = [];
+    const reports: string[] = [];
+    const { t } = thread("abort", toyPlan(calls, (s, ctx) => { if (s === "A" && ctx.job.sector?.number === 1) throw abort(new Error("sector state not found")); }, 2), reports);
+    void t.start();
+    await until(() => calls.includes("finish:2"), "second sector");
+    await t.stop();
+    expect(reports).toContain("aborted:1:sector state not found");
+    expect(calls).toContain("cleanup:1");
+  });
+
+  test("a new thread on the same store continues from the saved state (kill -9 and restart)", async () => {
+    const loc = "resume-after-kill";
+    const store = new ThreadStateStore(join(tmp, loc));
+    const saved: JobRecord = { version: 1, plan: "toy", state: "B", prev_state: "A", retry: 0, sector: { miner: 1000, number: 42, proof_type: 5 }, phases: { a: "done" } };
+    store.save(saved);
+    store.close();
+    const calls: string[] = [];
+    const { t } = thread(loc, toyPlan(calls, () => {}, 0), []);
+    void t.start();
+    await until(() => calls.includes("finish:42"), "finish of the saved sector");
+    await t.stop();
+    expect(calls[0]).toBe("B");
+  });
+
+  test("unknown forced states are refused with the list of states", async () => {
+    const { t } = thread("badstate", toyPlan([], (s) => { if (s === "A") throw new Failure("permanent", "x"); }), []);
+    void t.start();
+    await until(() => t.status().paused, "pause");
+    expect(() => t.resume("Nope")).toThrow("unknown state \"Nope\" for plan toy");
+    await t.stop();
+  });
+});
