@@ -30,6 +30,12 @@ export interface StagePlugin<Input = unknown, Output = unknown> {
   stage: string;
   description?: string;
   input: StandardSchema<Input>;
+  /**
+   * The output's shape. The worker validates what an external processor answers for this stage against
+   * it, so a custom processor with a wrong output fails the task with a clear message instead of
+   * corrupting the sector's state.
+   */
+  output?: StandardSchema<Output>;
   run(input: Input, ctx: StageContext): Promise<Output>;
 }
 
@@ -41,7 +47,12 @@ export type AnyStagePlugin = StagePlugin<any, unknown>;
 
 /** Validate a task against a plugin's schema; issues become one readable line naming each field. */
 export async function validateInput<I>(plugin: StagePlugin<I, unknown>, raw: unknown): Promise<{ ok: true; value: I } | { ok: false; error: string }> {
-  const result = await plugin.input["~standard"].validate(raw);
+  const r = await validateWith(plugin.input, raw);
+  return r.ok ? r : { ok: false, error: `invalid ${plugin.stage} task: ${r.error}` };
+}
+
+export async function validateWith<T>(schema: StandardSchema<T>, raw: unknown): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  const result = await schema["~standard"].validate(raw);
   if (!result.issues) return { ok: true, value: result.value };
   const why = result.issues
     .map((i) => {
@@ -49,7 +60,7 @@ export async function validateInput<I>(plugin: StagePlugin<I, unknown>, raw: unk
       return `${path || "task"}: ${i.message}`;
     })
     .join("; ");
-  return { ok: false, error: `invalid ${plugin.stage} task: ${why}` };
+  return { ok: false, error: why };
 }
 
 /** Shape check for objects loaded from a plugins directory, with a message that says what is missing. */

@@ -1,0 +1,37 @@
+import * as v from "valibot";
+import { defineMethod } from "../../core/rpc/method.ts";
+
+/**
+ * The worker's management API, namespace `VenusWorker` (reference §3.5): snake_case fields, as the Rust
+ * worker serialises them, so the original's `damocles-manager util worker info` can read ours.
+ */
+export const ThreadStateSchema = v.variant("state", [
+  v.object({ state: v.literal("Idle") }),
+  v.object({ state: v.literal("Paused"), elapsed: v.number() }),
+  v.object({ state: v.literal("Running"), elapsed: v.number(), proc: v.optional(v.nullable(v.string())) }),
+  v.object({ state: v.literal("Waiting"), elapsed: v.number(), on: v.optional(v.nullable(v.string())) }),
+]);
+
+export const WorkerThreadInfoSchema = v.object({
+  location: v.string(),
+  plan: v.string(),
+  job_id: v.nullable(v.string()),
+  index: v.number(),
+  thread_state: ThreadStateSchema,
+  job_state: v.string(),
+  job_stage: v.nullable(v.string()),
+  last_error: v.nullable(v.string()),
+});
+export type WorkerThreadInfo = v.InferOutput<typeof WorkerThreadInfoSchema>;
+
+const index = v.pipe(v.number("index must be a number"), v.integer("index must be an integer"), v.minValue(0, "index must not be negative"));
+const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"));
+
+export const VenusWorker = {
+  WorkerList: defineMethod("VenusWorker.WorkerList", [] as const, v.array(WorkerThreadInfoSchema)),
+  WorkerPause: defineMethod("VenusWorker.WorkerPause", [["index", index]] as const, v.boolean()),
+  WorkerResume: defineMethod("VenusWorker.WorkerResume", [["index", index], ["set_to", v.nullish(v.string())]] as const, v.boolean()),
+  WorkerSetEnv: defineMethod("VenusWorker.WorkerSetEnv", [["name", envName], ["value", v.string()]] as const, v.null()),
+  WorkerRemoveEnv: defineMethod("VenusWorker.WorkerRemoveEnv", [["name", envName]] as const, v.null()),
+  WorkerVersion: defineMethod("VenusWorker.WorkerVersion", [] as const, v.string()),
+} as const;

@@ -1,0 +1,55 @@
+import { RpcError, RpcErrorCode } from "../../core/rpc/errors.ts";
+import type { RpcRegistry } from "../../core/rpc/server.ts";
+import { VERSION_STRING } from "../../core/version.ts";
+import type { SealingThread, ThreadStatus } from "../thread.ts";
+import { VenusWorker, type WorkerThreadInfo } from "./api.ts";
+
+export function threadInfo(s: ThreadStatus, now = Date.now()): WorkerThreadInfo {
+  const secs = (since: number) => Math.max(0, Math.round((now - since) / 1000));
+  const thread_state: WorkerThreadInfo["thread_state"] = s.paused
+    ? { state: "Paused", elapsed: secs(s.pausedSince ?? now) }
+    : s.activity.kind === "running"
+      ? { state: "Running", elapsed: secs(s.activitySince), proc: s.activity.proc ?? null }
+      : s.activity.kind === "waiting"
+        ? { state: "Waiting", elapsed: secs(s.activitySince), on: s.activity.on }
+        : { state: "Idle" };
+  return {
+    location: s.location,
+    plan: s.plan,
+    job_id: s.job?.sector ? `s-t0${s.job.sector.miner}-${s.job.sector.number}` : null,
+    index: s.index,
+    thread_state,
+    job_state: s.job?.state ?? "Empty",
+    job_stage: s.stage ?? null,
+    last_error: s.lastError ?? null,
+  };
+}
+
+/** VenusWorker.* over the worker's threads. Env changes apply to processors started afterwards and to dump settings at once. */
+export function implementWorkerApi(registry: RpcRegistry, threads: readonly SealingThread[]): void {
+  const thread = (index: number) => {
+    const t = threads[index];
+    if (!t) throw new RpcError(RpcErrorCode.InvalidParams, `no sealing thread #${index}; this worker has ${threads.length} (0..${threads.length - 1})`);
+    return t;
+  };
+  registry
+    .implement(VenusWorker.WorkerList, () => threads.map((t) => threadInfo(t.status())))
+    .implement(VenusWorker.WorkerPause, (index) => thread(index).pause())
+    .implement(VenusWorker.WorkerResume, (index, setTo) => {
+      try {
+        return thread(index).resume(setTo ?? undefined);
+      } catch (err) {
+        if (err instanceof RpcError) throw err;
+        throw new RpcError(RpcErrorCode.InvalidParams, (err as Error).message);
+      }
+    })
+    .implement(VenusWorker.WorkerSetEnv, (name, value) => {
+      process.env[name] = value;
+      return null;
+    })
+    .implement(VenusWorker.WorkerRemoveEnv, (name) => {
+      delete process.env[name];
+      return null;
+    })
+    .implement(VenusWorker.WorkerVersion, () => VERSION_STRING);
+}
