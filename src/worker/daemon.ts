@@ -1,0 +1,248 @@
+import { createSocket } from "node:dgram";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Hono } from "hono";
+import {
+  formatDiagnostic,
+  loadThreadHotConfig,
+  loadWorkerConfig,
+  mergeSealing,
+  parseListenAddr,
+  type ProcessorConfig,
+  type ResolvedThread,
+  type SealingSettings,
+  type WorkerConfig,
+} from "../core/config/index.ts";
+import { childLogger, logger } from "../core/log/index.ts";
+import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../core/metrics/index.ts";
+import { loadPlugins } from "../core/plugin/loader.ts";
+import { ExtLocks, ProcessorPool, type PoolMemberSpec } from "../core/processor/pool.ts";
+import { mountRpc, RpcRegistry, serve, type RunningServer } from "../core/rpc/server.ts";
+import { Venus } from "../core/sector/api.ts";
+import { selfCommand } from "../core/self.ts";
+import { sleep } from "../core/sync/semaphore.ts";
+import { VERSION_STRING } from "../core/version.ts";
+import { builtinPlugins } from "../plugins/index.ts";
+import { ManagerClient } from "./manager-client.ts";
+import { sealerSteps } from "./planners/sealer-steps.ts";
+import { implementWorkerApi } from "./rpc/service.ts";
+import { StageRunner } from "./stages.ts";
+import { ThreadStateStore } from "./state/store.ts";
+import { SealingThread, type PlanImpl } from "./thread.ts";
+
+const log = childLogger("worker");
+
+/**
+ * The worker daemon: validates its configuration against the machine and the manager before it seals
+ * anything, starts external processors, runs one loop per sealing thread, serves VenusWorker RPC and
+ * pings the manager. Everything it must not lose lives in each thread's store.
+ */
+export interface RunningWorker {
+  threads: SealingThread[];
+  rpc: RunningServer;
+  stop(): Promise<void>;
+}
+
+export class WorkerStartError extends Error {
+  override name = "WorkerStartError";
+}
+
+/** The local address this machine uses to reach the manager: the default instance name. */
+async function localAddressTowards(url: string): Promise<string> {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+  if (host === "localhost" || host.startsWith("127.") || host === "::1") return "127.0.0.1";
+  return new Promise((resolve) => {
+    const s = createSocket(host.includes(":") ? "udp6" : "udp4");
+    s.on("error", () => {
+      s.close();
+      resolve("127.0.0.1");
+    });
+    s.connect(9, host, () => {
+      const addr = s.address().address;
+      s.close();
+      resolve(addr);
+    });
+  });
+}
+
+function childSpecs(stage: string, entries: readonly ProcessorConfig[], pluginsDir: string | undefined): PoolMemberSpec[] {
+  const self = selfCommand();
+  return entries.map((p, index) => {
+    const base: Record<string, string> = p.inherit_envs ? (Object.fromEntries(Object.entries(process.env).filter(([, val]) => val !== undefined)) as Record<string, string>) : {};
+    if (pluginsDir) base.DAMOCLES_PLUGINS_DIR = pluginsDir;
+    return {
+      stage,
+      index,
+      command: p.bin ? [p.bin, ...(p.args ?? [])] : [...self, ...(p.args ?? ["processor", stage])],
+      env: { ...base, ...p.envs },
+      stableWaitMs: p.stable_wait,
+      autoRestart: p.auto_restart,
+      cpuset: p.cgroup?.cpuset,
+      cgroupGroupName: p.cgroup?.group_name,
+      numaPreferred: p.numa_preferred,
+      concurrent: p.concurrent,
+      locks: p.locks,
+    };
+  });
+}
+
+async function checkStoresKnown(manager: ManagerClient, cfg: WorkerConfig): Promise<void> {
+  for (const a of cfg.attached) {
+    if (!existsSync(a.location)) throw new WorkerStartError(`[[attached]] ${a.name}: location ${a.location} does not exist`);
+    let info: unknown;
+    try {
+      info = await manager.rpc.call(Venus.StoreBasicInfo, a.name);
+    } catch (err) {
+      throw new WorkerStartError(`cannot ask the manager about store "${a.name}": ${(err as Error).message}`);
+    }
+    if (!info) {
+      throw new WorkerStartError(`the manager does not know the attached store "${a.name}": add it to [[Common.PersistStores]] (Name = "${a.name}") or fix [[attached]] name`);
+    }
+  }
+}
+
+function planFor(thread: ResolvedThread, deps: Omit<Parameters<typeof sealerSteps>[0], "location">): PlanImpl<string, string> {
+  if (thread.plan !== "sealer") {
+    throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer is)`);
+  }
+  return sealerSteps({ ...deps, location: thread.location! }) as unknown as PlanImpl<string, string>;
+}
+
+export async function startWorker(configPath: string): Promise<RunningWorker> {
+  const loaded = await loadWorkerConfig(configPath);
+  for (const w of loaded.warnings) log.warn(formatDiagnostic(w));
+  const cfg = loaded.value;
+  if (cfg.threads.length === 0) throw new WorkerStartError(`${configPath}: no [[sealing_thread]]: nothing to do`);
+  for (const t of cfg.threads) {
+    if (!t.location) throw new WorkerStartError(`sealing_thread[${t.index}] needs a location`);
+    if (!existsSync(join(t.location, ".holder"))) {
+      throw new WorkerStartError(`sealing_thread[${t.index}]: ${t.location} is not an initialised sealing store; run: damocles worker store sealing-init -l ${t.location}`);
+    }
+  }
+
+  const instance = cfg.worker.name ?? (await localAddressTowards(cfg.sector_manager.rpcUrl));
+  const manager = new ManagerClient(cfg.sector_manager.rpcUrl, instance);
+  await checkStoresKnown(manager, cfg);
+
+  const pluginsDir = cfg.worker.plugins_dir ?? join(dirname(configPath), "plugins");
+  const registry = await loadPlugins(builtinPlugins, pluginsDir);
+  const extLocks = new ExtLocks(cfg.processors.ext_locks);
+  const pools = new Map<string, ProcessorPool>();
+  for (const [stage, entries] of Object.entries(cfg.processors.stages)) {
+    if (entries.length === 0) continue;
+    pools.set(stage, new ProcessorPool(stage, childSpecs(stage, entries, existsSync(pluginsDir) ? pluginsDir : undefined), extLocks));
+  }
+  try {
+    await Promise.all([...pools.values()].map((p) => p.start()));
+  } catch (err) {
+    await Promise.all([...pools.values()].map((p) => p.stop()));
+    throw new WorkerStartError(`external processors did not start: ${(err as Error).message}`);
+  }
+  const stages = new StageRunner(registry, pools, cfg.processors.limitation);
+
+  const threads = cfg.threads.map((t) => {
+    const store = new ThreadStateStore(t.location!);
+    const tlog = logger.withTag(`thread#${t.index}`);
+    let last: { plan: PlanImpl<string, string>; settings: SealingSettings } | undefined;
+    return new SealingThread({
+      index: t.index,
+      location: t.location!,
+      store,
+      reporter: manager.reporter(t.location!),
+      log: tlog,
+      async resolve() {
+        let hot;
+        try {
+          hot = (await loadThreadHotConfig(t.location!))?.value;
+        } catch (err) {
+          tlog.error(`${join(t.location!, "config.toml")} ignored: ${(err as Error).message}`);
+          if (last) return last;
+        }
+        const effective: ResolvedThread = { ...t, plan: hot?.plan ?? t.plan, sealing: mergeSealing(t.sealing, hot?.sealing) };
+        last = { plan: planFor(effective, { manager, stages, attached: cfg.attached, staticTreeD: cfg.processors.static_tree_d }), settings: effective.sealing };
+        return last;
+      },
+    });
+  });
+  // Fail before any thread starts if a plan is not available.
+  for (const t of cfg.threads) planFor(t, { manager, stages, attached: cfg.attached, staticTreeD: cfg.processors.static_tree_d });
+
+  const rpcRegistry = new RpcRegistry();
+  implementWorkerApi(rpcRegistry, threads);
+  const app = new Hono();
+  mountRpc(app, rpcRegistry, "/rpc/v0");
+  mountRpc(app, rpcRegistry, "/"); // the original worker answers at the root path
+  const rpc = serve({ app, registry: rpcRegistry, hostname: cfg.worker.rpc_server.host, port: cfg.worker.rpc_server.port });
+  log.info(`VenusWorker RPC on ${cfg.worker.rpc_server.host}:${rpc.server.port}; instance ${instance}; manager ${cfg.sector_manager.rpcUrl}`);
+
+  const metrics = startMetrics(cfg, threads);
+  const stopPing = pingLoop(manager, cfg, instance, rpc, threads);
+  for (const t of threads) void t.start();
+
+  return {
+    threads,
+    rpc,
+    async stop() {
+      stopPing();
+      await Promise.all(threads.map((t) => t.stop()));
+      await Promise.all([...pools.values()].map((p) => p.stop()));
+      await rpc.stop();
+      await metrics?.stop();
+      manager.rpc.close();
+    },
+  };
+}
+
+function summary(threads: readonly SealingThread[]) {
+  const s = { Threads: threads.length, Empty: 0, Paused: 0, Running: 0, Waiting: 0, Errors: 0 };
+  for (const t of threads) {
+    const st = t.status();
+    if (!st.job) s.Empty++;
+    if (st.paused) s.Paused++;
+    else if (st.activity.kind === "running") s.Running++;
+    else if (st.activity.kind === "waiting") s.Waiting++;
+    if (st.lastError) s.Errors++;
+  }
+  return s;
+}
+
+function pingLoop(manager: ManagerClient, cfg: WorkerConfig, instance: string, rpc: RunningServer, threads: readonly SealingThread[]): () => void {
+  const ac = new AbortController();
+  const dest = `${instance}:${rpc.server.port}`;
+  void (async () => {
+    while (!ac.signal.aborted) {
+      try {
+        await manager.rpc.call(Venus.WorkerPing, { Name: instance, Dest: dest, Version: VERSION_STRING, Summary: summary(threads) });
+      } catch (err) {
+        log.warn(`WorkerPing failed: ${(err as Error).message}`);
+      }
+      await sleep(cfg.worker.ping_interval, ac.signal).catch(() => {});
+    }
+  })();
+  return () => ac.abort();
+}
+
+function startMetrics(cfg: WorkerConfig, threads: readonly SealingThread[]): { stop(): Promise<void> } | undefined {
+  if (!cfg.metrics.enable) return undefined;
+  const reg = new MetricsRegistry("damocles_worker_");
+  const byState = reg.gauge("threads", "sealing threads by state");
+  byState.collect = (g) => {
+    g.reset();
+    const s = summary(threads);
+    for (const [k, n] of Object.entries(s)) if (k !== "Threads") g.set(n, { state: k.toLowerCase() });
+  };
+  const byStage = reg.gauge("thread_stage", "sealing threads per sector state");
+  byStage.collect = (g) => {
+    g.reset();
+    for (const t of threads) {
+      const st = t.status();
+      if (st.job) g.inc({ state: st.job.state });
+    }
+  };
+  const listen = parseListenAddr(cfg.metrics.http_listen)!;
+  const app = new Hono();
+  app.get("/metrics", (c) => c.body(reg.render(), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }));
+  const server = Bun.serve({ hostname: listen.host, port: listen.port, fetch: app.fetch });
+  log.info(`metrics on http://${listen.host}:${server.port}/metrics`);
+  return { stop: () => server.stop(true) };
+}

@@ -1,0 +1,129 @@
+import { CliError, command } from "../core/cli/command.ts";
+import { formatAge, renderTable } from "../core/cli/table.ts";
+import { readConfigFile } from "../core/config/index.ts";
+import { RpcClient } from "../core/rpc/client.ts";
+import { VenusWorker, type WorkerThreadInfo } from "./rpc/api.ts";
+
+/**
+ * Local management of a running worker over its VenusWorker RPC (seed 004): list, pause, resume, and the
+ * dump switch for processors that print garbage (seed 000).
+ */
+const target = {
+  host: { type: "string", alias: "H", description: "worker RPC address host:port (default from -c, else 127.0.0.1:17890)" },
+  config: { type: "string", alias: "c", description: "worker config file, to find its rpc_server" },
+} as const;
+
+async function workerAddr(args: { host?: string; config?: string }): Promise<string> {
+  if (args.host) return args.host;
+  if (args.config) {
+    const { value } = await readConfigFile("worker", args.config);
+    const host = value.worker.rpc_server.host === "0.0.0.0" ? "127.0.0.1" : value.worker.rpc_server.host;
+    return `${host}:${value.worker.rpc_server.port}`;
+  }
+  return "127.0.0.1:17890";
+}
+
+async function withWorker<T>(args: { host?: string; config?: string }, fn: (c: RpcClient) => Promise<T>): Promise<T> {
+  const addr = await workerAddr(args);
+  const client = new RpcClient(addr, { timeoutMs: 15_000 });
+  try {
+    return await fn(client);
+  } catch (err) {
+    throw new CliError(`worker at ${addr}: ${(err as Error).message}`);
+  } finally {
+    client.close();
+  }
+}
+
+function elapsed(t: WorkerThreadInfo["thread_state"]): string {
+  return "elapsed" in t ? formatAge(t.elapsed) : "-";
+}
+
+/** The table both `worker list` and the manager's `util worker info` print. */
+export function renderThreads(threads: readonly WorkerThreadInfo[]): string {
+  return renderTable(
+    ["#", "Location", "Plan", "SectorID", "Paused", "PausedElapsed", "State", "Stage", "ThreadState", "LastErr"],
+    threads.map((t) => [
+      t.index,
+      t.location,
+      t.plan,
+      t.job_id ?? "-",
+      t.thread_state.state === "Paused" ? "true" : "false",
+      t.thread_state.state === "Paused" ? elapsed(t.thread_state) : "-",
+      t.job_state,
+      t.job_stage ?? "-",
+      t.thread_state.state === "Running" ? `Running ${t.thread_state.proc ?? ""} ${elapsed(t.thread_state)}`.replace("  ", " ") : t.thread_state.state === "Waiting" ? `Waiting ${elapsed(t.thread_state)}` : t.thread_state.state,
+      t.last_error ?? "-",
+    ]),
+  );
+}
+
+const index = { index: { type: "string", description: "sealing thread index (the # column of `worker list`)", required: true } } as const;
+
+function parseIndex(text: string): number {
+  if (!/^\d+$/.test(text)) throw new CliError(`--index: expected a thread number, got "${text}"`, 2);
+  return Number(text);
+}
+
+const list = command({
+  meta: { name: "list", description: "Sealing threads of a running worker: sector, state, stage, pause, last error" },
+  args: { ...target },
+  examples: ["damocles worker list", "damocles worker -c worker.toml list", "damocles worker list -H 10.0.0.5:17890"],
+  async run({ args }) {
+    const threads = await withWorker(args, (c) => c.call(VenusWorker.WorkerList));
+    process.stdout.write(threads.length === 0 ? "this worker has no sealing threads\n" : renderThreads(threads));
+  },
+});
+
+const pause = command({
+  meta: { name: "pause", description: "Pause a sealing thread (its sector keeps its state)" },
+  args: { ...target, ...index },
+  examples: ["damocles worker pause --index 0"],
+  async run({ args }) {
+    const i = parseIndex(args.index);
+    const changed = await withWorker(args, (c) => c.call(VenusWorker.WorkerPause, i));
+    process.stdout.write(changed ? `thread #${i} paused\n` : `thread #${i} was already paused\n`);
+  },
+});
+
+const resume = command({
+  meta: { name: "resume", description: "Resume a paused sealing thread, optionally at another state (e.g. Aborted, TreeDBuilt)" },
+  args: { ...target, ...index, state: { type: "string", description: "state to continue from instead of the saved one" } },
+  examples: ["damocles worker resume --index 0", "damocles worker resume --index 1 --state Aborted"],
+  async run({ args }) {
+    const i = parseIndex(args.index);
+    const changed = await withWorker(args, (c) => c.call(VenusWorker.WorkerResume, i, args.state ?? null));
+    process.stdout.write(changed ? `thread #${i} resumed${args.state ? ` at ${args.state}` : ""}\n` : `thread #${i} was not paused\n`);
+  },
+});
+
+const pid = { child_pid: { type: "string", description: "pid of the external processor child (see the worker log)", required: true } } as const;
+
+function parsePid(text: string): number {
+  if (!/^\d+$/.test(text)) throw new CliError(`--child_pid: expected a process id, got "${text}"`, 2);
+  return Number(text);
+}
+
+const enableDump = command({
+  meta: { name: "enable-dump", alias: "enable_dump", description: "Write every non-protocol line a processor child prints to a file in DIR" },
+  args: { ...target, ...pid, dump_dir: { type: "string", description: "directory for ext-processor-err-resp-<pid>-<uuid>.json files", required: true } },
+  examples: ["damocles worker enable-dump --child_pid 24764 --dump_dir /tmp/dumps"],
+  async run({ args }) {
+    const p = parsePid(args.child_pid);
+    await withWorker(args, (c) => c.call(VenusWorker.WorkerSetEnv, `DUMP_ERR_RESP_${p}`, args.dump_dir));
+    process.stdout.write(`dumping unparsable output of child ${p} into ${args.dump_dir}\n`);
+  },
+});
+
+const disableDump = command({
+  meta: { name: "disable-dump", alias: "disable_dump", description: "Stop dumping a processor child's unparsable output" },
+  args: { ...target, ...pid },
+  examples: ["damocles worker disable-dump --child_pid 24764"],
+  async run({ args }) {
+    const p = parsePid(args.child_pid);
+    await withWorker(args, (c) => c.call(VenusWorker.WorkerRemoveEnv, `DUMP_ERR_RESP_${p}`));
+    process.stdout.write(`dump of child ${p} disabled\n`);
+  },
+});
+
+export const manageCommands = { list, pause, resume, "enable-dump": enableDump, "disable-dump": disableDump };
