@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, parseConfigText, resolveWorkerConfig, type ConfigKind } from "../../src/core/config/index.ts";
+import { ConfigError, parseConfigText, resolveWorkerConfig } from "../../src/core/config/index.ts";
 
 const dir = join(import.meta.dir, "../fixtures/seeds");
 const read = (name: string) => readFileSync(join(dir, name), "utf8");
@@ -17,9 +17,7 @@ function asWorkerFile(text: string, context?: "sealing"): string {
   return text.includes("[sector_manager]") ? body : `${MANAGER_ADDR}${body}`;
 }
 
-function load(kind: ConfigKind, text: string, file: string) {
-  return parseConfigText(kind, text, file);
-}
+const load = parseConfigText;
 
 function expectConfigError(fn: () => unknown): ConfigError {
   try {
