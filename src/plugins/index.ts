@@ -1,5 +1,11 @@
 import type { AnyStagePlugin } from "../core/plugin/api.ts";
+import addPieces from "./add-pieces.ts";
+import c1 from "./c1.ts";
+import c2 from "./c2.ts";
+import pc1 from "./pc1.ts";
+import pc2 from "./pc2.ts";
 import transfer from "./transfer.ts";
+import treeD from "./tree-d.ts";
 
-/** The built-in stage plugins, keyed by stage. Plugins from a plugins/ directory may replace or add to these. */
-export const builtinPlugins: readonly AnyStagePlugin[] = [transfer as AnyStagePlugin];
+/** The built-in stage plugins. Plugins from a plugins/ directory may replace or add to these. */
+export const builtinPlugins: readonly AnyStagePlugin[] = [addPieces, treeD, pc1, pc2, c1, c2, transfer] as AnyStagePlugin[];

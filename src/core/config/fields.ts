@@ -12,13 +12,11 @@ export const nonNegativeInt = (what = "a non-negative integer") =>
 export const positiveInt = (what = "a positive integer") =>
   v.pipe(v.number(`expected ${what}`), v.integer(`expected ${what}`), v.minValue(1, `expected ${what}`));
 
-export const port = () =>
-  v.pipe(
-    v.number("expected a TCP port number (1-65535)"),
-    v.integer("expected a TCP port number (1-65535)"),
-    v.minValue(1, "expected a TCP port number (1-65535)"),
-    v.maxValue(65535, "expected a TCP port number (1-65535)"),
-  );
+/** A TCP port; 0 (when allowed) means any free port, which tests and demos use. */
+export const port = (opts: { allowZero?: boolean } = {}) => {
+  const msg = `expected a TCP port number (${opts.allowZero ? 0 : 1}-65535)`;
+  return v.pipe(v.number(msg), v.integer(msg), v.minValue(opts.allowZero ? 0 : 1, msg), v.maxValue(65535, msg));
+};
 
 export const bool = () => v.boolean("expected true or false");
 

@@ -158,7 +158,7 @@ export const WorkerFileSchema = v.object({
     v.object({
       name: v.optional(nonEmptyStr()),
       rpc_server: v.optional(
-        v.object({ host: v.optional(nonEmptyStr(), "0.0.0.0"), port: v.optional(port(), 17890) }),
+        v.object({ host: v.optional(nonEmptyStr(), "0.0.0.0"), port: v.optional(port({ allowZero: true }), 17890) }),
         {},
       ),
       ping_interval: v.optional(duration(), "30s"),
