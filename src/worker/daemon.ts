@@ -120,7 +120,8 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     }
   }
 
-  const instance = cfg.worker.name ?? (await localAddressTowards(cfg.sector_manager.rpcUrl));
+  const localIp = await localAddressTowards(cfg.sector_manager.rpcUrl);
+  const instance = cfg.worker.name ?? localIp;
   const manager = new ManagerClient(cfg.sector_manager.rpcUrl, instance);
   await checkStoresKnown(manager, cfg);
 
@@ -176,7 +177,9 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   log.info(`VenusWorker RPC on ${cfg.worker.rpc_server.host}:${rpc.server.port}; instance ${instance}; manager ${cfg.sector_manager.rpcUrl}`);
 
   const metrics = startMetrics(cfg, threads);
-  const stopPing = pingLoop(manager, cfg, instance, rpc, threads);
+  // Dest is where the manager's `util worker info|pause|resume` reach this worker.
+  const host = cfg.worker.rpc_server.host === "0.0.0.0" || cfg.worker.rpc_server.host === "::" ? localIp : cfg.worker.rpc_server.host;
+  const stopPing = pingLoop(manager, cfg, instance, `${host}:${rpc.server.port}`, threads);
   for (const t of threads) void t.start();
 
   return {
@@ -206,9 +209,8 @@ function summary(threads: readonly SealingThread[]) {
   return s;
 }
 
-function pingLoop(manager: ManagerClient, cfg: WorkerConfig, instance: string, rpc: RunningServer, threads: readonly SealingThread[]): () => void {
+function pingLoop(manager: ManagerClient, cfg: WorkerConfig, instance: string, dest: string, threads: readonly SealingThread[]): () => void {
   const ac = new AbortController();
-  const dest = `${instance}:${rpc.server.port}`;
   void (async () => {
     while (!ac.signal.aborted) {
       try {

@@ -1,0 +1,125 @@
+/**
+ * Worker management over real processes: a processor printing garbage pauses its thread with a readable
+ * last_error; pause and resume work through `worker …` and the manager's `util worker …`; resuming at
+ * Aborted drops the sector on both sides. No proofs are computed: add_pieces is a broken processor.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RpcClient } from "../../src/core/rpc/client.ts";
+import { Venus } from "../../src/core/sector/api.ts";
+import { VenusWorker } from "../../src/worker/rpc/api.ts";
+import { runCli } from "../helpers/cli.ts";
+import { logTail, startManager, startWorker, until, type ManagerHandle, type WorkerHandle } from "../helpers/cluster.ts";
+
+const FAKE = join(import.meta.dir, "../fixtures/processors/fake.ts");
+const tmp = mkdtempSync(join(tmpdir(), "damocles-wmgmt-"));
+let manager: ManagerHandle;
+let worker: WorkerHandle;
+let workerApi: string;
+
+beforeAll(async () => {
+  manager = await startManager(join(tmp, "manager"));
+  const store = join(tmp, "store0");
+  const idle = join(tmp, "store1");
+  await runCli(["worker", "store", "sealing-init", "-l", store, "-l", idle]);
+  worker = startWorker(join(tmp, "worker"), `
+[worker]
+name = "mgmt-worker"
+rpc_server.host = "127.0.0.1"
+rpc_server.port = 0
+ping_interval = "1s"
+[sector_manager]
+rpc_client.addr = "http://${manager.api}"
+[sealing]
+recover_interval = "1s"
+rpc_polling_interval = "1s"
+[[sealing_thread]]
+location = "${store}"
+[[sealing_thread]]
+location = "${idle}"
+sealing.allowed_miners = [4242]
+[[attached]]
+name = "persist-1"
+location = "${join(manager.home, "persist-1")}"
+[[processors.add_pieces]]
+bin = "${process.execPath}"
+args = ["${FAKE}", "add_pieces"]
+envs = { FAKE_GARBAGE = "Error: libcuda.so not found, falling back to CPU" }
+`);
+  const rpc = new RpcClient(manager.api);
+  workerApi = await until("the worker's ping", async () => (await rpc.call(Venus.WorkerGetPingInfo, "mgmt-worker"))?.Info.Dest, 60_000).catch((err) => {
+    throw new Error(`${err.message}\nworker log:\n${logTail(worker.log)}`);
+  });
+  rpc.close();
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await manager?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test("a processor printing garbage pauses the thread with a readable last_error", async () => {
+  const client = new RpcClient(workerApi);
+  const t0 = await until("thread #0 to pause", async () => {
+    const list = await client.call(VenusWorker.WorkerList);
+    return list[0]?.thread_state.state === "Paused" ? list[0] : undefined;
+  }, 60_000);
+  client.close();
+  expect(t0.job_state).toBe("DealsAcquired");
+  expect(t0.last_error).toContain("permanent");
+  expect(t0.last_error).toContain("not a protocol response");
+  expect(t0.last_error).toContain("Error: libcuda.so not found");
+  const list = await runCli(["worker", "list", "-H", workerApi]);
+  expect(list.code).toBe(0);
+  expect(list.stdout).toContain("DealsAcquired");
+  expect(list.stdout).toContain("not a protocol response");
+}, 90_000);
+
+test("pause and resume through the manager's util worker commands", async () => {
+  const info = await runCli(["util", "worker", "info", "--api", manager.api, "mgmt-worker"]);
+  expect(info.code).toBe(0);
+  expect(info.stdout.split("\n").filter((l) => /^\d+\s/.test(l))).toHaveLength(2);
+  const paused = await runCli(["util", "worker", "pause", "--api", manager.api, "mgmt-worker", "1"]);
+  expect(paused.stdout).toContain("paused thread #1");
+  const client = new RpcClient(workerApi);
+  expect((await client.call(VenusWorker.WorkerList))[1]?.thread_state.state).toBe("Paused");
+  const resumed = await runCli(["util", "worker", "resume", "--api", manager.api, "mgmt-worker", "1"]);
+  expect(resumed.stdout).toContain("resumed thread #1");
+  expect((await client.call(VenusWorker.WorkerList))[1]?.thread_state.state).not.toBe("Paused");
+  client.close();
+}, 30_000);
+
+test("resume --state Aborted drops the sector: the manager records the abort, the thread moves on", async () => {
+  const r = await runCli(["worker", "resume", "-H", workerApi, "--index", "0", "--state", "Aborted"]);
+  expect(r.code).toBe(0);
+  const rpc = new RpcClient(manager.api);
+  const aborted = await until("the manager to record the abort", async () => {
+    const offline = (await rpc.call(Venus.ListSectors, "offline", 0)) ?? [];
+    return offline.find((s) => s.AbortReason !== "");
+  }, 30_000);
+  rpc.close();
+  expect(aborted.ID).toEqual({ Miner: 1000, Number: 1 });
+  // The thread takes the next sector and meets the same broken processor again.
+  const client = new RpcClient(workerApi);
+  const next = await until("the next sector", async () => {
+    const t = (await client.call(VenusWorker.WorkerList))[0];
+    return t?.job_id && t.job_id !== "s-t01000-1" ? t : undefined;
+  }, 30_000);
+  client.close();
+  expect(next.job_id).toBe("s-t01000-2");
+}, 90_000);
+
+test("worker pause/resume by index, and errors for an unknown index", async () => {
+  const p = await runCli(["worker", "pause", "-H", workerApi, "--index", "1"]);
+  expect(p.stdout).toContain("thread #1 paused");
+  const again = await runCli(["worker", "pause", "-H", workerApi, "--index", "1"]);
+  expect(again.stdout).toContain("already paused");
+  const r = await runCli(["worker", "resume", "-H", workerApi, "--index", "1"]);
+  expect(r.stdout).toContain("thread #1 resumed");
+  const bad = await runCli(["worker", "pause", "-H", workerApi, "--index", "9"]);
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toContain("no sealing thread #9");
+}, 30_000);
