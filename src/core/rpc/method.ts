@@ -1,0 +1,65 @@
+import * as v from "valibot";
+
+/**
+ * One RPC method described once and used on both sides: the server validates positional params with
+ * these schemas (go-jsonrpc sends params as an array), the client gets typed arguments and a validated result.
+ */
+
+export type ParamList = readonly (readonly [name: string, schema: v.GenericSchema])[];
+
+export type HandlerArgs<P extends ParamList> = {
+  -readonly [K in keyof P]: P[K] extends readonly [string, infer S extends v.GenericSchema] ? v.InferOutput<S> : never;
+};
+
+export type CallArgs<P extends ParamList> = {
+  -readonly [K in keyof P]: P[K] extends readonly [string, infer S extends v.GenericSchema] ? v.InferInput<S> : never;
+};
+
+export interface MethodDef<P extends ParamList = ParamList, R extends v.GenericSchema = v.GenericSchema> {
+  readonly name: string;
+  readonly params: P;
+  readonly result: R;
+}
+
+export type ResultOf<M extends MethodDef> = v.InferOutput<M["result"]>;
+
+export function defineMethod<const P extends ParamList, R extends v.GenericSchema>(name: string, params: P, result: R): MethodDef<P, R> {
+  return { name, params, result };
+}
+
+/** Validates a params array against a method's list; returns values or a message naming the bad field. */
+export function validateParams<P extends ParamList>(
+  def: MethodDef<P>,
+  params: unknown[],
+): { ok: true; values: HandlerArgs<P> } | { ok: false; message: string } {
+  if (params.length > def.params.length) {
+    return {
+      ok: false,
+      message: `${def.name} takes ${def.params.length} param(s) (${def.params.map(([n]) => n).join(", ")}), got ${params.length}`,
+    };
+  }
+  const values: unknown[] = [];
+  for (let i = 0; i < def.params.length; i++) {
+    const [name, schema] = def.params[i]!;
+    const result = v.safeParse(schema, params[i]);
+    if (!result.success) {
+      const issue = result.issues[0];
+      const path = v.getDotPath(issue);
+      const field = path ? `${name}.${path}` : name;
+      const got = params[i] === undefined ? "nothing" : preview(issue.input);
+      return { ok: false, message: `invalid param ${i} "${field}" of ${def.name}: ${issue.message} (got ${got})` };
+    }
+    values.push(result.output);
+  }
+  return { ok: true, values: values as HandlerArgs<P> };
+}
+
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = value === undefined ? "undefined" : JSON.stringify(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,6 @@
+export * from "./id.ts";
+export * from "./proof.ts";
+export * from "./states.ts";
+export * from "./wire.ts";
+export * from "./cid.ts";
+export * from "./commd.ts";

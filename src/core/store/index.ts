@@ -1,0 +1,220 @@
+import { Database, type Statement } from "bun:sqlite";
+import { existsSync, mkdirSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+
+/**
+ * Key-value collections on one bun:sqlite file in WAL mode (reference §6.4 names the collections).
+ *
+ * Every write is its own transaction unless it runs inside `store.transaction(fn)`; a transaction commits
+ * before the function returns, so a caller that answers an RPC after a write has made it durable first.
+ *
+ * Two strengths: a plain commit (WAL, synchronous=NORMAL) survives kill -9 of the process, because the WAL
+ * write has reached the OS before commit returns. `await store.durable(fn)` (or a commit followed by
+ * `await store.sync()`) also survives power loss: it resolves once the WAL is fsynced. The fsync runs off
+ * the JS thread and is shared by every caller waiting at the same time (group commit), so a busy manager
+ * pays one disk flush per burst instead of one per request, and never blocks its event loop on the disk.
+ * Sector numbers, submissions and message records use the durable form; informational writes (worker
+ * pings, reported states) the plain one.
+ */
+
+/** The collections of the original manager, plus ours (chain = the devnet's state). */
+export const COLLECTIONS = [
+  "common",
+  "meta",
+  "offline_meta",
+  "sector-index",
+  "snapup",
+  "rebuild",
+  "unseal",
+  "worker",
+  "prover",
+  "chain",
+] as const;
+export type CollectionName = (typeof COLLECTIONS)[number];
+
+export class KeyNotFoundError extends Error {
+  constructor(
+    readonly collection: string,
+    readonly key: string,
+  ) {
+    super(`key not found: ${collection}/${key}`);
+    this.name = "KeyNotFoundError";
+  }
+}
+
+export interface KVEntry {
+  key: string;
+  value: string;
+}
+
+export interface OpenOptions {
+  /** "off" only for throwaway stores (benchmarks of the store itself): nothing survives a crash. */
+  sync?: "normal" | "off";
+}
+
+interface Stmts {
+  get: Statement<{ value: string }, [string, string]>;
+  put: Statement<unknown, [string, string, string]>;
+  del: Statement<unknown, [string, string]>;
+  scan: Statement<KVEntry, [string, string, string]>;
+  count: Statement<{ n: number }, [string, string, string]>;
+}
+
+export class KVStore {
+  private readonly db: Database;
+  private readonly stmts: Stmts;
+  private readonly collections = new Map<string, Collection>();
+
+  private readonly baseSync: string;
+  private wal: FileHandle | undefined;
+  private syncRunning: Promise<void> | undefined;
+  private syncQueued: Promise<void> | undefined;
+
+  private constructor(
+    db: Database,
+    readonly path: string,
+    baseSync: string,
+  ) {
+    this.baseSync = baseSync;
+    this.db = db;
+    this.stmts = {
+      get: db.query("SELECT value FROM kv WHERE coll = ?1 AND key = ?2"),
+      put: db.query("INSERT INTO kv (coll, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(coll, key) DO UPDATE SET value = excluded.value"),
+      del: db.query("DELETE FROM kv WHERE coll = ?1 AND key = ?2"),
+      // Prefix scan as a key range: [prefix, prefix + U+FFFF) keeps it on the primary-key index.
+      scan: db.query("SELECT key, value FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3 ORDER BY key"),
+      count: db.query("SELECT count(*) AS n FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3"),
+    };
+  }
+
+  /** Opens (creating if needed) the store file; ":memory:" gives a private in-memory store for tests. */
+  static open(path: string, opts: OpenOptions = {}): KVStore {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { create: true, strict: true });
+    db.exec("PRAGMA journal_mode = WAL");
+    const baseSync = opts.sync === "off" ? "OFF" : "NORMAL";
+    db.exec(`PRAGMA synchronous = ${baseSync}`);
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS kv (coll TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (coll, key)) WITHOUT ROWID",
+    );
+    return new KVStore(db, path, baseSync);
+  }
+
+  collection(name: CollectionName): Collection {
+    let c = this.collections.get(name);
+    if (!c) {
+      c = new Collection(name, this.stmts);
+      this.collections.set(name, c);
+    }
+    return c;
+  }
+
+  /**
+   * Runs fn atomically: all its writes commit together when it returns, none if it throws.
+   * Nested calls join the outer transaction. fn must be synchronous (no await inside).
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** A transaction that has reached the disk when the promise resolves (see the module comment). */
+  async durable<T>(fn: () => T): Promise<T> {
+    const result = this.transaction(fn);
+    await this.sync();
+    return result;
+  }
+
+  /**
+   * Resolves when everything committed before the call is on disk. Callers arriving while a flush runs
+   * share the next one (it must start after their commits); callers arriving while one is queued join it.
+   */
+  sync(): Promise<void> {
+    if (this.path === ":memory:" || this.baseSync === "OFF") return Promise.resolve();
+    if (this.syncQueued) return this.syncQueued;
+    const start = () => {
+      this.syncQueued = undefined;
+      const run = this.flushWal().finally(() => {
+        if (this.syncRunning === run) this.syncRunning = undefined;
+      });
+      this.syncRunning = run;
+      return run;
+    };
+    if (!this.syncRunning) return start();
+    this.syncQueued = this.syncRunning.then(start, start);
+    return this.syncQueued;
+  }
+
+  private async flushWal(): Promise<void> {
+    const walPath = `${this.path}-wal`;
+    if (!this.wal) {
+      if (!existsSync(walPath)) return; // nothing written since the last checkpoint removed it
+      this.wal = await open(walPath, "r");
+    }
+    // fdatasync on any descriptor of the WAL flushes the inode: every commit written so far is durable.
+    await this.wal.datasync();
+  }
+
+  close(): void {
+    void this.wal?.close().catch(() => {});
+    this.wal = undefined;
+    this.db.close();
+  }
+}
+
+const PREFIX_END = "\uffff";
+
+/** One named collection. Values are text; JSON helpers cover the common case. */
+export class Collection {
+  constructor(
+    readonly name: string,
+    private readonly stmts: Stmts,
+  ) {}
+
+  get(key: string): string | undefined {
+    return this.stmts.get.get(this.name, key)?.value;
+  }
+
+  /** Like get, but a missing key is an error that names the collection and key. */
+  mustGet(key: string): string {
+    const value = this.get(key);
+    if (value === undefined) throw new KeyNotFoundError(this.name, key);
+    return value;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  put(key: string, value: string): void {
+    this.stmts.put.run(this.name, key, value);
+  }
+
+  del(key: string): void {
+    this.stmts.del.run(this.name, key);
+  }
+
+  getJSON<T>(key: string): T | undefined {
+    const raw = this.get(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+
+  putJSON(key: string, value: unknown): void {
+    this.put(key, JSON.stringify(value));
+  }
+
+  /** Entries whose key starts with prefix, in key order. */
+  scan(prefix = ""): KVEntry[] {
+    return this.stmts.scan.all(this.name, prefix, prefix + PREFIX_END);
+  }
+
+  scanJSON<T>(prefix = ""): { key: string; value: T }[] {
+    return this.scan(prefix).map((e) => ({ key: e.key, value: JSON.parse(e.value) as T }));
+  }
+
+  count(prefix = ""): number {
+    return this.stmts.count.get(this.name, prefix, prefix + PREFIX_END)?.n ?? 0;
+  }
+}

@@ -1,0 +1,33 @@
+/** `[Miners.Commitment.<Pre|Prove>.Batch]` as the batcher reads it (durations in ms). */
+export interface BatchPolicy {
+  threshold: number;
+  maxWaitMs: number;
+  checkIntervalMs: number;
+}
+
+export type CommitKind = "pre" | "prove";
+
+export interface CommitMiner {
+  actor: number;
+  sectorSize: number;
+  pre: BatchPolicy;
+  prove: BatchPolicy;
+}
+
+/** The most sectors one PreCommitSectorBatch2 / ProveCommitSectors3 message carries. */
+export const MAX_SECTORS_PER_MESSAGE = 256;
+
+export interface PendingEntry {
+  /** unix ms from which MaxWait is measured: submission for PreCommit, the seed epoch for ProveCommit. */
+  since: number;
+}
+
+/**
+ * The batch rule of the original: send when the pending count reaches Threshold, when asked to, or — at a
+ * check — as soon as any pending sector has waited MaxWait. Everything pending goes in that send.
+ */
+export function batchDue(policy: BatchPolicy, pending: readonly PendingEntry[], now: number, manual = false): boolean {
+  if (pending.length === 0) return false;
+  if (manual || pending.length >= policy.threshold) return true;
+  return pending.some((p) => now - p.since >= policy.maxWaitMs);
+}

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CliError, command } from "../core/cli/command.ts";
+import { ConfigError, loadManagerConfig, parseListenAddr } from "../core/config/index.ts";
+import { childLogger } from "../core/log/index.ts";
+import { API_FILE } from "./api-file.ts";
+import { startManager } from "./daemon.ts";
+import { expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "./home.ts";
+
+const log = childLogger("manager");
+
+export const runCommand = command({
+  meta: { name: "run", description: "Run the sector manager daemon (JSON-RPC at /rpc/v0, /healthcheck, /metrics)" },
+  args: {
+    home: { type: "string", description: "manager home directory (default ~/.damocles-manager; env DAMOCLES_PATH)" },
+    "conf-dir": {
+      type: "string",
+      description: "read sector-manager.cfg / ext-prover.cfg from this directory instead of the home (env DAMOCLES_CONF_DIR)",
+    },
+    listen: { type: "string", description: "address to serve on", default: ":1789" },
+    miner: { type: "boolean", description: "enable the WinningPoSt (block proof) module — not implemented yet (PoSt issue)" },
+    poster: { type: "boolean", description: "enable the WindowPoSt module — not implemented yet (PoSt issue)" },
+    "worker-prover": { type: "boolean", description: 'hand WindowPoSt jobs to workers with plan = "wdpost" — not implemented yet' },
+    "ext-prover": { type: "boolean", description: "run PoSt in external processors from ext-prover.cfg — not implemented yet" },
+    proxy: { type: "string", description: "use another manager (ip:port) as the source of sector metadata — not implemented yet" },
+    "proxy-sector-indexer-off": { type: "boolean", description: "with --proxy, keep using this node's own SectorIndexer" },
+  },
+  examples: [
+    "damocles manager run --home ~/.damocles-manager",
+    "damocles manager run --home /srv/dm --listen 127.0.0.1:1789",
+    "damocles manager run --home ~/.damocles-poster --conf-dir ~/.damocles-manager --listen :2789 --poster --proxy 127.0.0.1:1789",
+  ],
+  async run({ args }) {
+    const home = resolveManagerHome(args.home);
+    const confDirArg =
+      args["conf-dir"] ?? process.env.DAMOCLES_CONF_DIR ?? process.env.VENUS_SECTOR_MANAGER_CONF_DIR ?? process.env.VSM_CONF_DIR;
+    const confDir = confDirArg ? resolve(expandHome(confDirArg)) : home;
+    const cfgPath = join(confDir, MANAGER_CONFIG_FILE);
+    if (!existsSync(cfgPath)) {
+      throw new CliError(`${cfgPath} does not exist; create it with: damocles manager init --home ${home}`);
+    }
+    const listen = parseListenAddr(args.listen);
+    if (!listen) throw new CliError(`--listen: expected host:port or :port, got "${args.listen}"`, 2);
+    if (args["worker-prover"] && args["ext-prover"]) {
+      throw new CliError("--worker-prover and --ext-prover are mutually exclusive: choose where WindowPoSt runs", 2);
+    }
+    if (args["proxy-sector-indexer-off"] && !args.proxy) log.warn("--proxy-sector-indexer-off has no effect without --proxy");
+    for (const flag of ["miner", "poster", "worker-prover", "ext-prover", "proxy"] as const) {
+      if (args[flag]) log.warn(`--${flag} is accepted but its module is not implemented yet; the manager runs without it`);
+    }
+
+    let loaded;
+    try {
+      loaded = await loadManagerConfig(cfgPath);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message);
+      throw new CliError((err as Error).message);
+    }
+    for (const w of loaded.warnings) log.warn(`${w.file}${w.line ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
+
+    // A bug in one background task must not take the cluster's source of truth down with it.
+    process.on("unhandledRejection", (err) => log.error("unhandled rejection (the daemon keeps running):", err));
+
+    let manager;
+    try {
+      manager = await startManager({ home, config: loaded.value, hostname: listen.host, port: listen.port });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "EADDRINUSE") throw new CliError(`cannot listen on ${args.listen}: the address is in use (another manager running?)`);
+      throw err;
+    }
+    // Like lotus' api file: CLIs given only --home find the daemon here. Removed on a clean stop.
+    const apiFile = join(home, API_FILE);
+    const apiHost = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
+    writeFileSync(apiFile, `${apiHost.includes(":") ? `[${apiHost}]` : apiHost}:${manager.port}\n`);
+    await new Promise<void>((done) => {
+      const shutdown = (signal: string) => {
+        log.info(`${signal} received, stopping`);
+        rmSync(apiFile, { force: true });
+        void manager.stop().finally(done);
+      };
+      process.once("SIGINT", () => shutdown("SIGINT"));
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+    });
+  },
+});

@@ -1,0 +1,140 @@
+import { SectorStateNotFoundError } from "../../core/rpc/errors.ts";
+import {
+  sectorKey,
+  sectorName,
+  SectorWorkerJob,
+  type SectorID,
+  type SectorState,
+  type SectorWorkerState,
+} from "../../core/sector/index.ts";
+import type { Collection, KVStore } from "../../core/store/index.ts";
+
+/**
+ * Sector states: "online" (collection meta, prefix sector-states/) while a worker seals the sector,
+ * "offline" (offline_meta, sector-states-offline/) once it is finalized or aborted. Moving between the two
+ * is one transaction, so a sector is always in exactly one place.
+ */
+
+const ONLINE_PREFIX = "sector-states/";
+const OFFLINE_PREFIX = "sector-states-offline/";
+
+export class SectorStates {
+  private readonly online: Collection;
+  private readonly offline: Collection;
+
+  constructor(private readonly store: KVStore) {
+    this.online = store.collection("meta");
+    this.offline = store.collection("offline_meta");
+  }
+
+  get(where: SectorWorkerState, sid: SectorID): SectorState | undefined {
+    return where === "online"
+      ? this.online.getJSON<SectorState>(ONLINE_PREFIX + sectorKey(sid))
+      : this.offline.getJSON<SectorState>(OFFLINE_PREFIX + sectorKey(sid));
+  }
+
+  find(sid: SectorID): { where: SectorWorkerState; state: SectorState } | undefined {
+    const online = this.get("online", sid);
+    if (online) return { where: "online", state: online };
+    const offline = this.get("offline", sid);
+    return offline ? { where: "offline", state: offline } : undefined;
+  }
+
+  /** The online state, or the 11001 answer workers abort on, saying why the sector is not there. */
+  mustOnline(sid: SectorID): SectorState {
+    const state = this.get("online", sid);
+    if (state) return state;
+    throw new SectorStateNotFoundError(this.notOnlineReason(sid));
+  }
+
+  notOnlineReason(sid: SectorID): string {
+    const name = sectorName(sid);
+    const offline = this.get("offline", sid);
+    const restore = `damocles util sealer sectors restore ${sid.Miner} ${sid.Number}`;
+    if (offline?.AbortReason) {
+      return `sector state not found: ${name} is no longer sealing, it was aborted on the manager (${offline.AbortReason}); restore it with '${restore}' if that was a mistake`;
+    }
+    if (offline)
+      return `sector state not found: ${name} is already finalized on the manager; restore it with '${restore}' to seal it again`;
+    return `sector state not found: ${name} is unknown to this manager (load state: key not found) — is the worker connected to the right manager, and is the manager running with its usual --home?`;
+  }
+
+  create(state: SectorState): void {
+    this.online.putJSON(ONLINE_PREFIX + sectorKey(state.ID), state);
+  }
+
+  /** Read-modify-write of an online state in one transaction; 11001 if the sector is not online. */
+  update(sid: SectorID, mutate: (s: SectorState) => void): SectorState {
+    return this.store.transaction(() => {
+      const state = this.mustOnline(sid);
+      mutate(state);
+      this.online.putJSON(ONLINE_PREFIX + sectorKey(sid), state);
+      return state;
+    });
+  }
+
+  /** update, resolved once the change is on disk. */
+  async updateDurable(sid: SectorID, mutate: (s: SectorState) => void): Promise<SectorState> {
+    return this.store.durable(() => this.update(sid, mutate));
+  }
+
+  /** Moves an online sector offline after mutate (finalize/abort), durably. Undefined when not online. */
+  moveOffline(sid: SectorID, mutate: (s: SectorState) => void, alsoInTx?: () => void): Promise<SectorState | undefined> {
+    return this.store.durable(() => {
+      const state = this.get("online", sid);
+      if (!state) return undefined;
+      mutate(state);
+      this.online.del(ONLINE_PREFIX + sectorKey(sid));
+      this.offline.putJSON(OFFLINE_PREFIX + sectorKey(sid), state);
+      alsoInTx?.();
+      return state;
+    });
+  }
+
+  /** Moves an offline sector back online after mutate, durably. Undefined when not offline. */
+  moveOnline(sid: SectorID, mutate: (s: SectorState) => void): Promise<SectorState | undefined> {
+    return this.store.durable(() => {
+      const state = this.get("offline", sid);
+      if (!state) return undefined;
+      mutate(state);
+      this.offline.del(OFFLINE_PREFIX + sectorKey(sid));
+      this.online.putJSON(ONLINE_PREFIX + sectorKey(sid), state);
+      return state;
+    });
+  }
+
+  saveOffline(state: SectorState): void {
+    this.offline.putJSON(OFFLINE_PREFIX + sectorKey(state.ID), state);
+  }
+
+  list(where: SectorWorkerState, job: number = SectorWorkerJob.All): SectorState[] {
+    const coll = where === "online" ? this.online : this.offline;
+    const prefix = where === "online" ? ONLINE_PREFIX : OFFLINE_PREFIX;
+    return coll
+      .scan(prefix)
+      .map((e) => JSON.parse(e.value) as SectorState)
+      .filter((s) => matchesJob(s, job))
+      .sort((a, b) => a.ID.Miner - b.ID.Miner || a.ID.Number - b.ID.Number);
+  }
+
+  countOnline(): number {
+    return this.online.count(ONLINE_PREFIX);
+  }
+}
+
+function matchesJob(s: SectorState, job: number): boolean {
+  switch (job) {
+    case SectorWorkerJob.All:
+      return true;
+    case SectorWorkerJob.Sealing:
+      return !s.Upgraded && !s.NeedRebuild && !s.Unsealing;
+    case SectorWorkerJob.SnapUp:
+      return s.Upgraded && !s.NeedRebuild && !s.Unsealing;
+    case SectorWorkerJob.Rebuild:
+      return s.NeedRebuild;
+    case SectorWorkerJob.Unseal:
+      return s.Unsealing;
+    default:
+      return false;
+  }
+}

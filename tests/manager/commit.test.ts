@@ -1,0 +1,86 @@
+import { describe, expect, test } from "bun:test";
+import { b64, newSectorState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
+import { KVStore } from "../../src/core/store/index.ts";
+import type { Chain, ChainMessage } from "../../src/manager/chain/chain.ts";
+import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
+import { DevnetChain } from "../../src/manager/chain/devnet.ts";
+import { CommitManager } from "../../src/manager/commit/manager.ts";
+import { batchDue, type CommitMiner } from "../../src/manager/commit/policy.ts";
+import { SectorStates } from "../../src/manager/sectors/states.ts";
+import { FakeClock, fakeVerifier } from "./helpers.ts";
+
+const miner: CommitMiner = {
+  actor: 1000,
+  sectorSize: 2048,
+  pre: { threshold: 1, maxWaitMs: 3_600_000, checkIntervalMs: 3_600_000 },
+  prove: { threshold: 1, maxWaitMs: 3_600_000, checkIntervalMs: 3_600_000 },
+};
+
+describe("batch rule", () => {
+  const policy = { threshold: 3, maxWaitMs: 1000, checkIntervalMs: 100 };
+  test("threshold, MaxWait and manual trigger", () => {
+    expect(batchDue(policy, [], 0, true)).toBe(false);
+    expect(batchDue(policy, [{ since: 0 }, { since: 0 }], 999)).toBe(false);
+    expect(batchDue(policy, [{ since: 0 }, { since: 500 }], 1000)).toBe(true);
+    expect(batchDue(policy, [{ since: 900 }, { since: 900 }, { since: 900 }], 901)).toBe(true);
+    expect(batchDue(policy, [{ since: 900 }], 901, true)).toBe(true);
+  });
+});
+
+describe("transactional outbox", () => {
+  test("a crash between writing a batch and pushing it, or after pushing, sends the message exactly once", async () => {
+    const store = KVStore.open(":memory:");
+    const clock = new FakeClock();
+    const chain = new DevnetChain({
+      store,
+      settings: devnetSettings({ BlockTime: 1000 }),
+      verifier: fakeVerifier(),
+      miners: [{ actor: 1000, sectorSize: 2048 }],
+      now: clock.now,
+    });
+    clock.advance(20_000);
+    await chain.tick();
+    const states = new SectorStates(store);
+    const sid = { Miner: 1000, Number: 1 };
+    states.create(newSectorState(sid, 5));
+
+    // The "crashing" chain: the push never happens, as if the process died right after the batch commit.
+    let pushes = 0;
+    const crashing: Chain = Object.assign(Object.create(chain) as Chain, {
+      pushMessage: async (_m: ChainMessage) => {
+        pushes++;
+        throw new Error("process killed");
+      },
+    });
+    const first = new CommitManager({ store, states, chain: crashing, verifier: fakeVerifier(), miners: () => [miner], now: clock.now });
+    const epoch = 20 - 5;
+    const ticket = { Ticket: b64(await chain.ticketRandomness(1000, epoch)), Epoch: epoch };
+    const commR = Array.from({ length: 32 }, (_, i) => i);
+    const res = await first.submitPreCommit(
+      { ID: sid, ProofType: 5 },
+      { CommR: commR, CommD: [...zeroCommD(2048)], Ticket: ticket, Deals: null },
+      false,
+    );
+    expect(res.Res).toBe(SubmitResult.Accepted);
+    await first.kick(1000, "pre");
+    expect(pushes).toBeGreaterThan(0);
+    expect(first.outboxSize()).toBe(1);
+    const cid = states.get("online", sid)!.MessageInfo.PreCommitCid!["/"];
+    expect(await chain.messageLookup(cid)).toBeUndefined();
+
+    // Restart: the outbox is pushed.
+    const second = new CommitManager({ store, states, chain, verifier: fakeVerifier(), miners: () => [miner], now: clock.now });
+    await second.start();
+    second.stop();
+    expect(second.outboxSize()).toBe(0);
+    expect((await chain.messageLookup(cid))?.status).toBe("pending");
+
+    // A crash after the push but before the outbox entry was removed: pushing again changes nothing.
+    const msg = (await chain.messageLookup(cid))!.message;
+    store.collection("common").putJSON(`commit/outbox/${cid}`, msg);
+    await second.kick(1000, "pre");
+    expect(store.collection("chain").count("msg/")).toBe(1);
+    expect(second.outboxSize()).toBe(0);
+    chain.close();
+  });
+});

@@ -1,0 +1,193 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { RpcClient } from "../../src/core/rpc/index.ts";
+import { Damocles, Venus } from "../../src/core/sector/api.ts";
+import { OnChainState, SubmitResult } from "../../src/core/sector/index.ts";
+import { KVStore } from "../../src/core/store/index.ts";
+import type { MessageLookup } from "../../src/manager/chain/chain.ts";
+import { ENTRY, runCli } from "../helpers/cli.ts";
+import { CC_COMM_D, TEST_COMM_R } from "./fixture.ts";
+import { tempDir, waitFor } from "./helpers.ts";
+
+/**
+ * The real daemon as a child process over a real socket: `manager init`, `manager run`, kill -9, restart.
+ */
+
+const dirs: { remove(): void }[] = [];
+const procs: Subprocess[] = [];
+afterAll(() => {
+  for (const p of procs) p.kill("SIGKILL");
+  for (const d of dirs) d.remove();
+});
+
+async function initHome(devnet: Record<string, string | number> = {}): Promise<string> {
+  const dir = tempDir("damocles-daemon-");
+  dirs.push(dir);
+  const home = join(dir.path, "home");
+  const r = await runCli(["manager", "init", "--home", home, "--actor", "1000", "--sector-size", "2KiB"]);
+  expect(r.code).toBe(0);
+  const cfg = join(home, "sector-manager.cfg");
+  const extra = Object.entries(devnet)
+    .map(([k, v]) => `${k} = ${typeof v === "string" ? JSON.stringify(v) : v}`)
+    .join("\n");
+  writeFileSync(cfg, readFileSync(cfg, "utf8").replace("[Common.Devnet]\n", `[Common.Devnet]\n${extra}\n`));
+  return home;
+}
+
+interface Daemon {
+  proc: Subprocess;
+  addr: string;
+  client: RpcClient;
+  log(): string;
+}
+
+async function runDaemon(home: string): Promise<Daemon> {
+  rmSync(join(home, "api"), { force: true }); // a kill -9 leaves the old one behind
+  const logFile = join(home, `daemon-${procs.length}.log`);
+  const proc = Bun.spawn([process.execPath, ENTRY, "manager", "run", "--home", home, "--listen", "127.0.0.1:0"], {
+    stdout: Bun.file(logFile),
+    stderr: Bun.file(logFile),
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  procs.push(proc);
+  const log = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+  const apiFile = join(home, "api");
+  const addr = await waitFor(
+    () => (existsSync(apiFile) ? readFileSync(apiFile, "utf8").trim() : ""),
+    "the daemon to write its api file",
+    20_000,
+    50,
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}\ndaemon log:\n${log()}`);
+  });
+  await waitFor(async () => (await fetch(`http://${addr}/healthcheck`)).ok, "healthcheck", 10_000, 50);
+  return { proc, addr, client: new RpcClient(addr), log };
+}
+
+async function kill9(d: Daemon): Promise<void> {
+  d.client.close();
+  d.proc.kill("SIGKILL");
+  await d.proc.exited;
+}
+
+const ALLOC = [{ AllowedMiners: null, AllowedProofTypes: null }] as const;
+
+describe("manager daemon (spawned)", () => {
+  test("acceptance: init, run, healthcheck, AllocateSector, errors, metrics, sectors list, kill -9 and the next number", async () => {
+    const home = await initHome({ BlockTime: "200ms" });
+    let d = await runDaemon(home);
+    expect(await (await fetch(`http://${d.addr}/healthcheck`)).text()).toBe("ok\n");
+
+    const raw = async (body: string) => (await fetch(`http://${d.addr}/rpc/v0`, { method: "POST", body })).json() as Promise<any>;
+    const first = await raw(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Venus.AllocateSector", params: ALLOC }));
+    expect(first.result).toEqual({ ID: { Miner: 1000, Number: 1 }, ProofType: 5 });
+    expect((await raw("{nope")).error.code).toBe(-32700);
+    const bad = await raw(
+      JSON.stringify({ jsonrpc: "2.0", id: 2, method: "Venus.AssignTicket", params: [{ Miner: 1000, Number: "one" }] }),
+    );
+    expect(bad.error.code).toBe(-32602);
+    expect(bad.error.message).toContain("sid.Number");
+    expect(
+      (await raw(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Venus.AssignTicket", params: [{ Miner: 1000, Number: 999 }] }))).error
+        .code,
+    ).toBe(11001);
+    const second = await raw(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "Venus.AllocateSector", params: ALLOC }));
+    expect(second.result.ID.Number).toBe(2);
+
+    const metrics = await (await fetch(`http://${d.addr}/metrics`)).text();
+    expect(metrics).toContain('damocles_manager_new_sector{miner="1000"} 2');
+    expect(metrics).toContain("damocles_manager_api_request_duration_ms_bucket");
+
+    await d.client.call(Venus.WorkerPing, {
+      Name: "w1",
+      Dest: "127.0.0.1:17890",
+      Version: "t",
+      Summary: { Threads: 2, Empty: 0, Paused: 0, Running: 2, Waiting: 0, Errors: 0 },
+    });
+    const list = await runCli(["util", "sealer", "sectors", "list", "--api", d.addr]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain("s-t01000-1");
+    expect(list.stdout).toContain("s-t01000-2");
+    const viaHome = await runCli(["util", "sealer", "sectors", "list", "--home", home]);
+    expect(viaHome.stdout).toContain("s-t01000-2");
+    const workers = await runCli(["util", "worker", "list", "--api", d.addr]);
+    expect(workers.stdout).toMatch(/w1\s+127\.0\.0\.1:17890/);
+    const stores = await runCli(["util", "storage", "list", "--api", d.addr]);
+    expect(stores.stdout).toContain("persist-1");
+    const head = await runCli(["util", "chain", "head", "--api", d.addr]);
+    expect(head.stdout).toContain("f01000");
+    expect(head.stdout).toMatch(/epoch:\s+\d+/);
+    const state = await runCli(["util", "sealer", "sectors", "state", "1000", "2", "--api", d.addr]);
+    expect(state.stdout).toContain('"Number": 2');
+    const noConfirm = await runCli(["util", "sealer", "sectors", "abort", "1000", "2", "--api", d.addr]);
+    expect(noConfirm.code).not.toBe(0);
+    expect(noConfirm.stderr).toContain("--really-do-it");
+    expect((await runCli(["util", "sealer", "sectors", "abort", "1000", "2", "--really-do-it", "--api", d.addr])).code).toBe(0);
+    expect((await runCli(["util", "sealer", "sectors", "list", "--offline", "--api", d.addr])).stdout).toContain("aborted via");
+    expect((await runCli(["util", "sealer", "sectors", "restore", "1000", "2", "--api", d.addr])).code).toBe(0);
+
+    await kill9(d);
+    d = await runDaemon(home);
+    expect((await d.client.call(Venus.AllocateSector, ALLOC[0]))!.ID.Number).toBe(3);
+    expect((await d.client.call(Venus.ListSectors, "online", 0))!.map((s) => s.ID.Number)).toEqual([1, 2, 3]);
+    await kill9(d);
+    const down = await runCli(["util", "sealer", "sectors", "list", "--api", d.addr]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("cannot talk to the manager");
+  }, 60_000);
+
+  test("kill -9 between SubmitPreCommit and landing: nothing lost, no message sent twice", async () => {
+    const home = await initHome({ BlockTime: "100ms", MessagePackDelay: 15, MessageLandDelay: 2, SealRandomnessLookback: 2 });
+    let d = await runDaemon(home);
+    await waitFor(async () => (await d.client.call(Damocles.ChainHead)).Epoch >= 5, "a few epochs");
+    const sector = (await d.client.call(Venus.AllocateSector, ALLOC[0]))!;
+    const ticket = await d.client.call(Venus.AssignTicket, sector.ID);
+    const res = await d.client.call(
+      Venus.SubmitPreCommit,
+      sector,
+      { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: null },
+      false,
+    );
+    expect(res.Res).toBe(SubmitResult.Accepted);
+    await kill9(d); // the answer was Accepted: the manager must keep that promise
+
+    d = await runDaemon(home);
+    const before = (await d.client.call(Venus.PollPreCommitState, sector.ID)).State;
+    expect([OnChainState.Pending, OnChainState.Packed, OnChainState.Landed] as number[]).toContain(before);
+    const cid = await waitFor(
+      async () => (await d.client.call(Venus.FindSector, "online", sector.ID))?.MessageInfo.PreCommitCid?.["/"],
+      "the PreCommit message id",
+    );
+    await kill9(d); // and again while the message waits in the pool
+
+    d = await runDaemon(home);
+    await waitFor(
+      async () => (await d.client.call(Venus.PollPreCommitState, sector.ID)).State === OnChainState.Landed,
+      "the PreCommit to land",
+      30_000,
+      100,
+    );
+    expect((await d.client.call(Venus.FindSector, "online", sector.ID))!.MessageInfo.PreCommitCid!["/"]).toBe(cid);
+    // Resubmitting the same PreCommit after the restart is a duplicate, not a second message.
+    expect(
+      (await d.client.call(Venus.SubmitPreCommit, sector, { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: null }, false))
+        .Res,
+    ).toBe(SubmitResult.DuplicateSubmit);
+    d.client.close();
+    d.proc.kill("SIGTERM");
+    await d.proc.exited;
+
+    const store = KVStore.open(join(home, "damocles.db"));
+    const messages = store
+      .collection("chain")
+      .scanJSON<MessageLookup>("msg/")
+      .map((e) => e.value);
+    store.close();
+    expect(messages.length).toBe(1);
+    expect(messages[0]!.cid).toBe(cid);
+    expect(messages[0]!.status).toBe("landed");
+    expect(messages[0]!.message.sectors.map((s) => s.number)).toEqual([sector.ID.Number]);
+  }, 90_000);
+});

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KVStore, KeyNotFoundError } from "../../src/core/store/index.ts";
+
+const dirs: string[] = [];
+function tempDb(): string {
+  const d = mkdtempSync(join(tmpdir(), "damocles-store-"));
+  dirs.push(d);
+  return join(d, "manager.db");
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("KVStore", () => {
+  test("collections are separate namespaces and values persist across reopen", () => {
+    const path = tempDb();
+    const s = KVStore.open(path);
+    s.collection("meta").putJSON("m-1000-n-1", { a: 1 });
+    s.collection("offline_meta").put("m-1000-n-1", "other");
+    s.close();
+    const again = KVStore.open(path);
+    expect(again.collection("meta").getJSON("m-1000-n-1")).toEqual({ a: 1 });
+    expect(again.collection("offline_meta").get("m-1000-n-1")).toBe("other");
+    expect(again.collection("common").get("m-1000-n-1")).toBeUndefined();
+    again.close();
+  });
+
+  test("prefix scan is ordered and bounded", () => {
+    const s = KVStore.open(":memory:");
+    const c = s.collection("chain");
+    for (const k of ["msg/b", "msg/a", "msh/x", "ms", "msg/c"]) c.put(k, k);
+    expect(c.scan("msg/").map((e) => e.key)).toEqual(["msg/a", "msg/b", "msg/c"]);
+    expect(c.count("msg/")).toBe(3);
+    expect(c.scan().length).toBe(5);
+  });
+
+  test("a throwing transaction writes nothing; nested transactions join the outer one", () => {
+    const s = KVStore.open(":memory:");
+    const c = s.collection("common");
+    expect(() =>
+      s.transaction(() => {
+        c.put("a", "1");
+        s.transaction(() => c.put("b", "2"));
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(c.get("a")).toBeUndefined();
+    expect(c.get("b")).toBeUndefined();
+    s.transaction(() => {
+      c.put("a", "1");
+      s.transaction(() => c.put("b", "2"));
+    });
+    expect(c.get("b")).toBe("2");
+  });
+
+  test("durable waits for a flush; concurrent callers share flushes", async () => {
+    const s = KVStore.open(tempDb());
+    const c = s.collection("meta");
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.durable(() => (c.put(`k${i}`, "v"), i))));
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await s.sync();
+    expect(c.count("k")).toBe(50);
+    s.close();
+  });
+
+  test("mustGet names collection and key", () => {
+    const s = KVStore.open(":memory:");
+    expect(() => s.collection("meta").mustGet("m-1-n-2")).toThrow(KeyNotFoundError);
+    expect(() => s.collection("meta").mustGet("m-1-n-2")).toThrow("key not found: meta/m-1-n-2");
+  });
+
+  test("a committed write survives kill -9 of the writing process", async () => {
+    const path = tempDb();
+    const script = `
+      import { KVStore } from ${JSON.stringify(join(import.meta.dir, "../../src/core/store/index.ts"))};
+      const s = KVStore.open(${JSON.stringify(path)});
+      await s.durable(() => { s.collection("meta").put("k", "committed"); });
+      process.stdout.write("written\\n");
+      setInterval(() => {}, 1000);
+    `;
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+    const reader = child.stdout.getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toContain("written");
+    child.kill("SIGKILL");
+    await child.exited;
+    const s = KVStore.open(path);
+    expect(s.collection("meta").get("k")).toBe("committed");
+    s.close();
+  });
+});
