@@ -5,6 +5,11 @@ export const utilCommand = command({
   meta: { name: "util", description: "Operator tools: configuration, parameters, hardware, cluster inspection" },
   subCommands: {
     config: () => import("./config/cli.ts").then((m) => m.configCommand),
+    hwinfo: () => import("./hwinfo/cli.ts").then((m) => m.hwinfoCommand),
+    sealer: () => import("./sealer/cli.ts").then((m) => m.sealerCommand),
+    storage: () => import("./storage.ts").then((m) => m.storageCommand),
+    chain: () => import("./chain.ts").then((m) => m.chainCommand),
+    worker: () => import("./worker.ts").then((m) => m.workerCommand),
   },
   examples: ["damocles util config check worker.toml"],
 });

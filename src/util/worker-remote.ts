@@ -1,5 +1,5 @@
 import { CliError, command } from "../core/cli/command.ts";
-import { RpcClient } from "../core/rpc/client.ts";
+import { withWorkerClient } from "../worker/rpc/client.ts";
 import { Venus } from "../core/sector/api.ts";
 import { VenusWorker } from "../worker/rpc/api.ts";
 import { renderThreads } from "../worker/manage.ts";
@@ -17,17 +17,6 @@ async function resolveWorker(args: { api?: string; home?: string }, nameOrAddr: 
   throw new CliError(`no worker named "${nameOrAddr}" has pinged the manager, and it is not a host[:port] address`, 2);
 }
 
-async function onWorker<T>(addr: string, fn: (c: RpcClient) => Promise<T>): Promise<T> {
-  const client = new RpcClient(addr, { timeoutMs: 15_000 });
-  try {
-    return await fn(client);
-  } catch (err) {
-    throw new CliError(`worker at ${addr}: ${(err as Error).message}`);
-  } finally {
-    client.close();
-  }
-}
-
 const worker = { worker: { type: "positional", description: "worker name (as in `util worker list`) or host[:port]", required: true } } as const;
 const index = { index: { type: "positional", description: "sealing thread index", required: true } } as const;
 
@@ -42,7 +31,7 @@ export const info = command({
   examples: ["damocles util worker info 127.0.0.1", "damocles util worker info worker-1"],
   async run({ args }) {
     const addr = await resolveWorker(args, args.worker);
-    const threads = await onWorker(addr, (c) => c.call(VenusWorker.WorkerList));
+    const threads = await withWorkerClient(addr, (c) => c.call(VenusWorker.WorkerList));
     process.stdout.write(renderThreads(threads));
   },
 });
@@ -54,7 +43,7 @@ export const pause = command({
   async run({ args }) {
     const addr = await resolveWorker(args, args.worker);
     const i = parseIndex(args.index);
-    const ok = await onWorker(addr, (c) => c.call(VenusWorker.WorkerPause, i));
+    const ok = await withWorkerClient(addr, (c) => c.call(VenusWorker.WorkerPause, i));
     process.stdout.write(ok ? `paused thread #${i} of ${addr}\n` : `thread #${i} of ${addr} was already paused\n`);
   },
 });
@@ -66,7 +55,7 @@ export const resume = command({
   async run({ args }) {
     const addr = await resolveWorker(args, args.worker);
     const i = parseIndex(args.index);
-    const ok = await onWorker(addr, (c) => c.call(VenusWorker.WorkerResume, i, args.state ?? null));
+    const ok = await withWorkerClient(addr, (c) => c.call(VenusWorker.WorkerResume, i, args.state ?? null));
     process.stdout.write(ok ? `resumed thread #${i} of ${addr}${args.state ? ` at ${args.state}` : ""}\n` : `thread #${i} of ${addr} was not paused\n`);
   },
 });

@@ -85,6 +85,13 @@ export const DevnetSchema = v.object({
   /** Epochs a pushed message waits before it is packed, then lands. */
   MessagePackDelay: v.optional(nonNegativeInt("a number of epochs"), 1),
   MessageLandDelay: v.optional(nonNegativeInt("a number of epochs"), 1),
+  /** Epochs after the seed epoch before WaitSeed hands the seed out. */
+  InteractivePoRepConfidence: v.optional(nonNegativeInt("a number of epochs"), 1),
+  /**
+   * Accept every proof without verifying it: only for load tests with simulated workers (the daemon warns
+   * at start). Never on a devnet meant to show that sealing works.
+   */
+  InsecureSkipProofVerification: v.optional(bool(), false),
   Miners: v.optional(v.array(DevnetMinerSchema, "expected [[Common.Devnet.Miners]] blocks"), []),
 });
 export type DevnetConfig = v.InferOutput<typeof DevnetSchema>;

@@ -100,8 +100,8 @@ export function parseBytes(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** 2048 → "2KiB", 34359738368 → "32GiB"; falls back to a decimal with two places. */
-export function formatBytes(bytes: number): string {
+/** 2048 → "2KiB", 34359738368 → "32GiB"; falls back to a decimal with two places. `sep` goes before the unit. */
+export function formatBytes(bytes: number, sep = ""): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = bytes;
   let i = 0;
@@ -110,7 +110,7 @@ export function formatBytes(bytes: number): string {
     i++;
   }
   const text = Number.isInteger(value) ? String(value) : value.toFixed(2);
-  return `${text}${units[i]}`;
+  return `${text}${sep}${units[i]}`;
 }
 
 const FIL_UNITS: Record<string, bigint> = {

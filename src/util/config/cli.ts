@@ -11,6 +11,7 @@ import {
   type ConfigKind,
   type ThreadHotConfig,
 } from "../../core/config/index.ts";
+import { runDoctor, type RunDoctorOptions } from "../doctor/run.ts";
 import { renderExtProver, renderManager, renderWorker, threadViews } from "./render.ts";
 
 export interface CheckReport {
@@ -24,8 +25,11 @@ export interface CheckReport {
   data?: unknown;
 }
 
-/** Validate one file and build its effective view. Never throws for a bad file: the report says why. */
-export async function checkConfigFile(file: string, kindArg?: ConfigKind): Promise<CheckReport> {
+/**
+ * Validate one file and build its effective view. Never throws for a bad file: the report says why.
+ * A valid worker file then goes to the doctor (machine-aware rules), unless `doctor` is false.
+ */
+export async function checkConfigFile(file: string, kindArg?: ConfigKind, doctor: RunDoctorOptions | false = {}): Promise<CheckReport> {
   const f = Bun.file(file);
   if (!(await f.exists())) {
     return { kind: kindArg ?? "worker", file, ok: false, diagnostics: [{ severity: "error", file, path: "", message: "file not found" }] };
@@ -52,6 +56,7 @@ export async function checkConfigFile(file: string, kindArg?: ConfigKind): Promi
         hot.push(h?.value);
         hotFiles.push(h?.file);
       }
+      if (doctor) diagnostics.push(...(await runDoctor({ file, text, config: cfg }, doctor)));
       const errors = diagnostics.some((d) => d.severity === "error");
       const views = threadViews(cfg, loaded.value.sealing_thread, hot, hotFiles);
       return { kind, file, ok: !errors, diagnostics, effective: renderWorker(cfg, views), data: { ...cfg, threads: views } };
@@ -101,6 +106,8 @@ const check = command({
     kind: { type: "enum", options: [...CONFIG_KINDS], description: "kind of file; guessed from the name or content when omitted" },
     json: { type: "boolean", description: "print the effective configuration and findings as JSON", default: false },
     quiet: { type: "boolean", description: "print only findings, not the effective configuration", default: false },
+    sysfs: { type: "string", description: "judge a worker file against the CPU topology and GPU list under DIR (see util hwinfo --sysfs) instead of this machine's", valueHint: "DIR" },
+    doctor: { type: "boolean", description: "check a worker file against the machine (cpusets, NUMA, GPUs, locks, paths, parameters); --no-doctor checks the schema only", default: true },
   },
   examples: [
     "damocles util config check /etc/damocles/worker.toml",
@@ -108,7 +115,8 @@ const check = command({
     "damocles util config check --kind ext-prover ./my-prover.cfg --json",
   ],
   async run({ args }) {
-    const report = await checkConfigFile(args.file, args.kind as ConfigKind | undefined);
+    const doctor = args.doctor ? (args.sysfs ? { sysfs: args.sysfs } : {}) : false;
+    const report = await checkConfigFile(args.file, args.kind as ConfigKind | undefined, doctor);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(report, jsonReplacer, 2)}\n`);
     } else {

@@ -1,0 +1,63 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CliError } from "../../core/cli/command.ts";
+import { RpcCallError, RpcClient, RpcTransportError } from "../../core/rpc/index.ts";
+import { API_FILE } from "../../manager/api-file.ts";
+import { resolveManagerHome } from "../../manager/home.ts";
+
+/** Flags every command that talks to the manager takes. */
+export const managerApiArgs = {
+  api: {
+    type: "string",
+    description: "manager address host:port (default: the address in <home>/api written by 'manager run', else 127.0.0.1:1789)",
+  },
+  home: { type: "string", description: "manager home, to find its address (default ~/.damocles-manager; env DAMOCLES_PATH)" },
+} as const;
+
+export function managerAddress(args: { api?: string; home?: string }): string {
+  if (args.api) return args.api;
+  const file = join(resolveManagerHome(args.home), API_FILE);
+  if (existsSync(file)) {
+    const text = readFileSync(file, "utf8").trim();
+    if (text) return text;
+  }
+  return "127.0.0.1:1789";
+}
+
+/** Opens a client, runs fn, and turns RPC failures into one clear operator message. */
+export async function withManager<T>(args: { api?: string; home?: string }, fn: (client: RpcClient) => Promise<T>): Promise<T> {
+  const addr = managerAddress(args);
+  let client: RpcClient;
+  try {
+    client = new RpcClient(addr, { timeoutMs: 30_000 });
+  } catch (err) {
+    throw new CliError(`--api: ${(err as Error).message}`, 2);
+  }
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (err instanceof RpcTransportError)
+      throw new CliError(`cannot talk to the manager at ${addr}: ${err.message}. Is 'damocles manager run' running there?`);
+    if (err instanceof RpcCallError) throw new CliError(`${err.method}: ${err.rpcMessage}`);
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
+export function parseSectorArgs(minerText: string | undefined, numberText: string | undefined): { Miner: number; Number: number } {
+  const miner = parseId("miner", minerText);
+  const number = parseId("sector number", numberText);
+  return { Miner: miner, Number: number };
+}
+
+function parseId(what: string, text: string | undefined): number {
+  const cleaned = (text ?? "").replace(/^[ft]0/, "");
+  if (!/^\d+$/.test(cleaned) || !Number.isSafeInteger(Number(cleaned))) {
+    throw new CliError(
+      `expected a ${what} (a non-negative integer${what === "miner" ? ", f0/t0 prefix allowed" : ""}), got "${text ?? ""}"`,
+      2,
+    );
+  }
+  return Number(cleaned);
+}

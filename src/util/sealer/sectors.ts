@@ -1,0 +1,137 @@
+import { CliError, command } from "../../core/cli/command.ts";
+import { Venus } from "../../core/sector/api.ts";
+import { sealProofInfo, sectorName, type SectorState } from "../../core/sector/index.ts";
+import { managerApiArgs, parseSectorArgs, withManager } from "./client.ts";
+import { renderTable } from "../../core/cli/table.ts";
+
+function kind(s: SectorState): string {
+  const marks = [s.Upgraded && "upgrade", s.NeedRebuild && "rebuild", s.Unsealing && "unseal"].filter(Boolean);
+  return marks.length > 0 ? `(${marks.join(", ")})` : "sealing";
+}
+
+function latest(s: SectorState): { worker: string; change: string } {
+  const l = s.LatestState;
+  if (!l) return { worker: "-", change: "-" };
+  const failure = l.Failure
+    ? ` (${l.Failure.Level}: ${l.Failure.Desc.length > 60 ? `${l.Failure.Desc.slice(0, 57)}...` : l.Failure.Desc})`
+    : "";
+  return {
+    worker: `${l.Worker.Instance}@${l.Worker.Location}`,
+    change: `${l.StateChange.Prev} => ${l.StateChange.Next} @${l.StateChange.Event}${failure}`,
+  };
+}
+
+function messages(s: SectorState): string {
+  const m = s.MessageInfo;
+  if (m.CommitCid) return `prove ${m.CommitCid["/"]}`;
+  if (m.PreCommitCid) return `pre ${m.PreCommitCid["/"]}`;
+  return m.NeedSend ? "waiting for batch" : "-";
+}
+
+const list = command({
+  meta: { name: "list", description: "List sectors: online (being sealed) by default, --offline for finalized and aborted ones" },
+  args: {
+    ...managerApiArgs,
+    offline: { type: "boolean", description: "list finalized and aborted sectors instead" },
+    miner: { type: "string", description: "only this miner actor id" },
+  },
+  examples: ["damocles util sealer sectors list --api 127.0.0.1:1789", "damocles util sealer sectors list --offline --miner 1000"],
+  async run({ args }) {
+    const minerFilter = args.miner === undefined ? undefined : parseSectorArgs(args.miner, "0").Miner;
+    const where = args.offline ? "offline" : "online";
+    const sectors = await withManager(args, async (c) => (await c.call(Venus.ListSectors, where, 0)) ?? []);
+    const shown = sectors.filter((s) => minerFilter === undefined || s.ID.Miner === minerFilter);
+    if (shown.length === 0) {
+      process.stdout.write(`no ${where} sectors${minerFilter === undefined ? "" : ` of miner ${minerFilter}`}\n`);
+      return;
+    }
+    const rows = shown.map((s) => {
+      const l = latest(s);
+      const base = [sectorName(s.ID), sealProofInfo(s.SectorType).sizeName, kind(s), l.worker, l.change];
+      return args.offline ? [...base, String(s.Finalized), String(s.Removed), s.AbortReason || "-"] : [...base, messages(s)];
+    });
+    const headers = [
+      "Sector",
+      "Size",
+      "Kind",
+      "Worker",
+      "Latest",
+      ...(args.offline ? ["Finalized", "Removed", "AbortReason"] : ["Message"]),
+    ];
+    process.stdout.write(renderTable(headers, rows));
+    process.stdout.write(`${shown.length} ${where} sector(s)\n`);
+  },
+});
+
+const state = command({
+  meta: { name: "state", description: "Show one sector's full state (online and offline records are searched)" },
+  args: {
+    ...managerApiArgs,
+    miner: { type: "positional", description: "miner actor id", required: true },
+    number: { type: "positional", description: "sector number", required: true },
+  },
+  examples: ["damocles util sealer sectors state 1000 5"],
+  async run({ args }) {
+    const sid = parseSectorArgs(args.miner, args.number);
+    await withManager(args, async (c) => {
+      for (const where of ["online", "offline"] as const) {
+        const found = await c.call(Venus.FindSector, where, sid);
+        if (found) {
+          process.stdout.write(`${sectorName(sid)} (${where})\n${JSON.stringify(found, null, 2)}\n`);
+          return;
+        }
+      }
+      throw new CliError(`${sectorName(sid)} is not known to the manager (neither online nor offline)`);
+    });
+  },
+});
+
+const abort = command({
+  meta: { name: "abort", description: "Abort a sector on the manager; its worker gets 'sector state not found' (11001) and drops it" },
+  args: {
+    ...managerApiArgs,
+    miner: { type: "positional", description: "miner actor id", required: true },
+    number: { type: "positional", description: "sector number", required: true },
+    "really-do-it": { type: "boolean", description: "confirm: the sector's sealing work is lost" },
+    reason: { type: "string", description: "recorded as the sector's AbortReason", default: "aborted via 'util sealer sectors abort'" },
+  },
+  examples: ["damocles util sealer sectors abort 1000 5 --really-do-it"],
+  async run({ args }) {
+    const sid = parseSectorArgs(args.miner, args.number);
+    if (!args["really-do-it"]) {
+      throw new CliError(
+        `aborting ${sectorName(sid)} discards its sealing work; add --really-do-it to confirm (undo with 'util sealer sectors restore')`,
+        2,
+      );
+    }
+    await withManager(args, async (c) => {
+      if (!(await c.call(Venus.FindSector, "online", sid))) {
+        throw new CliError(`${sectorName(sid)} is not an online (sealing) sector; nothing to abort`);
+      }
+      await c.call(Venus.ReportAborted, sid, args.reason);
+    });
+    process.stdout.write(`${sectorName(sid)} aborted\n`);
+  },
+});
+
+const restore = command({
+  meta: { name: "restore", description: "Bring an aborted (or, with --force, finalized) sector back online" },
+  args: {
+    ...managerApiArgs,
+    miner: { type: "positional", description: "miner actor id", required: true },
+    number: { type: "positional", description: "sector number", required: true },
+    force: { type: "boolean", description: "also restore a sector that was finalized normally" },
+  },
+  examples: ["damocles util sealer sectors restore 1000 5"],
+  async run({ args }) {
+    const sid = parseSectorArgs(args.miner, args.number);
+    await withManager(args, (c) => c.call(Venus.RestoreSector, sid, Boolean(args.force)));
+    process.stdout.write(`${sectorName(sid)} restored\n`);
+  },
+});
+
+export const sectorsCommand = command({
+  meta: { name: "sectors", description: "Sector states on the manager: list, state, abort, restore" },
+  subCommands: { list, state, abort, restore },
+  examples: ["damocles util sealer sectors list", "damocles util sealer sectors state 1000 5"],
+});
