@@ -20,6 +20,7 @@ const { values: opts } = parseArgs({
     home: { type: "string" },
     "proving-periods": { type: "string", default: "0" },
     "timeout-min": { type: "string", default: "30" },
+    "sector-size": { type: "string", default: "2KiB" },
   },
   strict: true,
 });
@@ -34,6 +35,8 @@ const provingPeriods = Number(opts["proving-periods"]);
 if (!Number.isInteger(provingPeriods) || provingPeriods < 0) fail(`--proving-periods: expected a non-negative integer, got "${opts["proving-periods"]}"`);
 if (provingPeriods > 0) fail("--proving-periods needs the WindowPoSt module, which this build does not have yet");
 const timeoutMs = Number(opts["timeout-min"]) * 60_000;
+const sectorSize = opts["sector-size"]!;
+if (!["2KiB", "8MiB", "512MiB"].includes(sectorSize)) fail(`--sector-size: expected 2KiB, 8MiB or 512MiB, got "${sectorSize}"`);
 
 const ROOT = resolve(import.meta.dir, "..");
 const BIN = join(ROOT, "dist/damocles");
@@ -94,7 +97,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms:
 
 // 1. The manager: a devnet miner that allocates exactly `sectors` sector numbers.
 say(`home ${home}`);
-await damocles(["manager", "init", "--home", managerHome, "--actor", "1000", "--sector-size", "2KiB"]);
+await damocles(["manager", "init", "--home", managerHome, "--actor", "1000", "--sector-size", sectorSize]);
 const cfgPath = join(managerHome, "sector-manager.cfg");
 writeFileSync(cfgPath, readFileSync(cfgPath, "utf8").replace("#MaxNumber = 1000000", `MaxNumber = ${sectors}`));
 daemon("manager", ["manager", "run", "--home", managerHome, "--listen", "127.0.0.1:0"]);
@@ -103,7 +106,7 @@ const api = await waitFor("the manager's api file", async () => {
   return existsSync(f) ? readFileSync(f, "utf8").trim() || undefined : undefined;
 }, 60_000);
 await waitFor("/healthcheck", async () => ((await fetch(`http://${api}/healthcheck`)).ok ? true : undefined), 30_000);
-say(`manager on ${api} (devnet miner t01000, 2KiB sectors)`);
+say(`manager on ${api} (devnet miner t01000, ${sectorSize} sectors)`);
 
 // 2. The worker: two sealing threads, heavy stages in external processors.
 mkdirSync(workerDir, { recursive: true });
@@ -122,7 +125,7 @@ ping_interval = "5s"
 rpc_client.addr = "http://${api}"
 
 [sealing]
-allowed_sizes = ["2KiB"]
+allowed_sizes = ["${sectorSize}"]
 max_retries = 3
 seal_interval = "1s"
 recover_interval = "2s"

@@ -1,7 +1,8 @@
 import { CliError, command } from "../core/cli/command.ts";
 import { formatAge, renderTable } from "../core/cli/table.ts";
 import { readConfigFile } from "../core/config/index.ts";
-import { RpcClient } from "../core/rpc/client.ts";
+import type { RpcClient } from "../core/rpc/client.ts";
+import { withWorkerClient } from "./rpc/client.ts";
 import { VenusWorker, type WorkerThreadInfo } from "./rpc/api.ts";
 
 /**
@@ -24,15 +25,7 @@ async function workerAddr(args: { host?: string; config?: string }): Promise<str
 }
 
 async function withWorker<T>(args: { host?: string; config?: string }, fn: (c: RpcClient) => Promise<T>): Promise<T> {
-  const addr = await workerAddr(args);
-  const client = new RpcClient(addr, { timeoutMs: 15_000 });
-  try {
-    return await fn(client);
-  } catch (err) {
-    throw new CliError(`worker at ${addr}: ${(err as Error).message}`);
-  } finally {
-    client.close();
-  }
+  return withWorkerClient(await workerAddr(args), fn);
 }
 
 function elapsed(t: WorkerThreadInfo["thread_state"]): string {

@@ -23,5 +23,7 @@ export const processorCommand = command({
       lines: linesOf(Bun.stdin.stream()),
       write: (line) => process.stdout.write(`${line}\n`),
     });
+    // Native proof work may still hold threads: leave now rather than finish work nobody will receive.
+    process.exit(0);
   },
 });

@@ -61,7 +61,9 @@ export async function runConsumer(plugin: AnyStagePlugin, io: ConsumerIO): Promi
     inflight.add(job);
     void job.finally(() => inflight.delete(job));
   }
-  await Promise.all(inflight);
+  // stdin closed: the worker is gone (stopped, or killed with -9). Results can no longer be delivered,
+  // and a task left running could race the restarted worker on the same sector files: stop now.
+  if (inflight.size > 0) log.warn(`parent closed stdin with ${inflight.size} task(s) in flight; exiting`);
   abort.abort();
 }
 

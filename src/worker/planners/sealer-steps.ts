@@ -21,6 +21,10 @@ import { C2OutputSchema, PC2OutputSchema, PieceInfoSchema } from "../../plugins/
 /** SubmitResult and OnChainState integers of the Venus API (reference §3.2). */
 const SubmitResult = { Accepted: 1, DuplicateSubmit: 2, MismatchedSubmission: 3, Rejected: 4, FilesMissed: 5 } as const;
 const OnChain = { Pending: 1, Packed: 2, Landed: 3, NotFound: 4, Failed: 5, PermFailed: 6, ShouldAbort: 7 } as const;
+/** Present while a PC2 may have touched the sealed file, i.e. from its start until the state has moved on. */
+const PC2_MARKER = ".pc2_running";
+/** What PC2 writes into the cache. */
+const PC2_OUTPUT = /^(sc-02-data-tree-c.*\.dat|sc-02-data-tree-r-last.*\.dat|p_aux|t_aux)$/;
 /** The original waits this long after a Failed message before re-submitting. */
 const RESUBMIT_WAIT_MS = 30_000;
 
@@ -166,18 +170,20 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     async PC1Done(ctx) {
       const ph = phases(ctx.job);
       const p = sectorPaths(deps.location, ctx.job);
-      const marker = join(p.cache, ".pc2_running");
+      const marker = join(p.cache, PC2_MARKER);
       if (existsSync(marker)) {
-        // PC2 encodes the sealed file in place: an interrupted run leaves it half-encoded, and sealing it
-        // again would give "Invalid vanilla proof" at C1. Start from the staged data again.
+        // PC2 encodes the sealed file in place: an interrupted (or finished but unrecorded) run leaves it
+        // encoded, and sealing it again gives "Invalid vanilla proof" at C1. Start from the staged data.
         ctx.log.warn(`${p.name}: PC2 was interrupted; restoring the sealed file from the staged copy`);
         copyFileSync(p.staged, p.sealed);
       }
+      // A killed PC2 also leaves partial tree-c / tree-r-last / p_aux / t_aux that a new run would trust.
+      for (const f of readdirSync(p.cache)) if (PC2_OUTPUT.test(f)) rmSync(join(p.cache, f), { force: true });
+      // The marker stays until the thread has left PC1Done (see PC2Done): only then is the run recorded.
       writeFileSync(marker, String(Date.now()));
       const out = await stage("pc2", { pc1out: need(ph.pc1out, "PC1 output"), cache_dir: p.cache, sealed_file: p.sealed }, ctx);
       const pc2 = v.safeParse(PC2OutputSchema, out);
       if (!pc2.success) throw permanent(new Error(`pc2 returned no commitments: ${pc2.issues[0].message}`));
-      rmSync(marker, { force: true });
       return { event: "PC2", patch: { pc2out: pc2.output } };
     },
 
@@ -186,6 +192,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     },
 
     async PC2Done(ctx) {
+      rmSync(join(sectorPaths(deps.location, ctx.job).cache, PC2_MARKER), { force: true });
       const ph = phases(ctx.job);
       const pc2 = need(ph.pc2out, "PC2 output");
       const ticket = need(ph.ticket, "ticket");

@@ -1,0 +1,14 @@
+import { CliError } from "../../core/cli/command.ts";
+import { RpcClient } from "../../core/rpc/client.ts";
+
+/** Opens a client to a worker's VenusWorker API for one CLI action; failures become one operator message. */
+export async function withWorkerClient<T>(addr: string, fn: (c: RpcClient) => Promise<T>): Promise<T> {
+  const client = new RpcClient(addr, { timeoutMs: 15_000 });
+  try {
+    return await fn(client);
+  } catch (err) {
+    throw new CliError(`worker at ${addr}: ${(err as Error).message}`);
+  } finally {
+    client.close();
+  }
+}
