@@ -6,10 +6,11 @@ export const utilCommand = command({
   subCommands: {
     config: () => import("./config/cli.ts").then((m) => m.configCommand),
     hwinfo: () => import("./hwinfo/cli.ts").then((m) => m.hwinfoCommand),
+    params: () => import("./params.ts").then((m) => m.paramsCommand),
     sealer: () => import("./sealer/cli.ts").then((m) => m.sealerCommand),
     storage: () => import("./storage.ts").then((m) => m.storageCommand),
     chain: () => import("./chain.ts").then((m) => m.chainCommand),
     worker: () => import("./worker.ts").then((m) => m.workerCommand),
   },
-  examples: ["damocles util config check worker.toml"],
+  examples: ["damocles util config check worker.toml", "damocles util params check --sector-size 2KiB", "damocles util hwinfo"],
 });
