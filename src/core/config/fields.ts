@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { SECTOR_SIZES, type SectorSizeName } from "../sector/proof.ts";
 import { parseBytes, parseDuration, parseFil } from "./units.ts";
 
 /**
@@ -60,15 +61,8 @@ export const byteSize = () =>
     }),
   );
 
-/** The sector sizes the proofs library has parameters for. */
-export const SECTOR_SIZES = {
-  "2KiB": 2048,
-  "8MiB": 8 * 1024 ** 2,
-  "512MiB": 512 * 1024 ** 2,
-  "32GiB": 32 * 1024 ** 3,
-  "64GiB": 64 * 1024 ** 3,
-} as const;
-export type SectorSizeName = keyof typeof SECTOR_SIZES;
+/** The sector sizes the proofs library has parameters for (one table, in core/sector). */
+export { SECTOR_SIZES, type SectorSizeName } from "../sector/proof.ts";
 const SECTOR_SIZE_LIST = Object.keys(SECTOR_SIZES).join(", ");
 
 export function sectorSizeName(bytes: number): SectorSizeName | undefined {
