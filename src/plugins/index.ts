@@ -6,6 +6,8 @@ import pc1 from "./pc1.ts";
 import pc2 from "./pc2.ts";
 import transfer from "./transfer.ts";
 import treeD from "./tree-d.ts";
+import windowPost from "./window-post.ts";
+import winningPost from "./winning-post.ts";
 
 /** The built-in stage plugins. Plugins from a plugins/ directory may replace or add to these. */
-export const builtinPlugins: readonly AnyStagePlugin[] = [addPieces, treeD, pc1, pc2, c1, c2, transfer] as AnyStagePlugin[];
+export const builtinPlugins: readonly AnyStagePlugin[] = [addPieces, treeD, pc1, pc2, c1, c2, transfer, windowPost, winningPost] as AnyStagePlugin[];
