@@ -51,6 +51,7 @@ export const workerCommand = command({
     info: () => import("./worker-remote.ts").then((m) => m.info),
     pause: () => import("./worker-remote.ts").then((m) => m.pause),
     resume: () => import("./worker-remote.ts").then((m) => m.resume),
+    wdpost: () => import("./worker-wdpost.ts").then((m) => m.wdpostCommand),
   },
   examples: ["damocles util worker list", "damocles util worker info 127.0.0.1"],
 });

@@ -25,6 +25,9 @@ import { VERSION_STRING } from "../core/version.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { ManagerClient } from "./manager-client.ts";
 import { sealerSteps } from "./planners/sealer-steps.ts";
+import { WdPoStLink } from "./planners/wdpost-link.ts";
+import { MemoryJobStore } from "./planners/wdpost-memory-store.ts";
+import { wdpostSteps } from "./planners/wdpost-steps.ts";
 import { implementWorkerApi } from "./rpc/service.ts";
 import { StageRunner } from "./stages.ts";
 import { ThreadStateStore } from "./state/store.ts";
@@ -101,11 +104,20 @@ async function checkStoresKnown(manager: ManagerClient, cfg: WorkerConfig): Prom
   }
 }
 
-function planFor(thread: ResolvedThread, deps: Omit<Parameters<typeof sealerSteps>[0], "location">): PlanImpl<string, string> {
-  if (thread.plan !== "sealer") {
-    throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer is)`);
+type PlanDeps = Omit<Parameters<typeof sealerSteps>[0], "location"> & { wdpost: WdPoStLink };
+
+function planFor(thread: ResolvedThread, deps: PlanDeps): PlanImpl<string, string> {
+  if (thread.plan === "wdpost") {
+    if (!deps.stages.has("window_post")) {
+      throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "wdpost" needs a window_post stage: no built-in plugin, no plugins/ entry and no [[processors.window_post]]`);
+    }
+    return wdpostSteps({ link: deps.wdpost, stages: deps.stages, attached: deps.attached }) as unknown as PlanImpl<string, string>;
   }
-  return sealerSteps({ ...deps, location: thread.location! }) as unknown as PlanImpl<string, string>;
+  if (thread.plan !== "sealer") {
+    throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer and wdpost are)`);
+  }
+  if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "sealer" needs a location`);
+  return sealerSteps({ ...deps, location: thread.location }) as unknown as PlanImpl<string, string>;
 }
 
 export async function startWorker(configPath: string): Promise<RunningWorker> {
@@ -114,6 +126,8 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   const cfg = loaded.value;
   if (cfg.threads.length === 0) throw new WorkerStartError(`${configPath}: no [[sealing_thread]]: nothing to do`);
   for (const t of cfg.threads) {
+    // A wdpost thread needs no sealing store (seed 002); given a location, it only keeps its job there.
+    if (t.plan === "wdpost") continue;
     if (!t.location) throw new WorkerStartError(`sealing_thread[${t.index}] needs a location`);
     if (!existsSync(join(t.location, ".holder"))) {
       throw new WorkerStartError(`sealing_thread[${t.index}]: ${t.location} is not an initialised sealing store; run: damocles worker store sealing-init -l ${t.location}`);
@@ -140,33 +154,36 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     throw new WorkerStartError(`external processors did not start: ${(err as Error).message}`);
   }
   const stages = new StageRunner(registry, pools, cfg.processors.limitation);
+  const wdpost = new WdPoStLink(manager.rpc, instance, childLogger("wdpost"));
+  const planDeps: PlanDeps = { manager, stages, attached: cfg.attached, staticTreeD: cfg.processors.static_tree_d, wdpost };
 
   const threads = cfg.threads.map((t) => {
-    const store = new ThreadStateStore(t.location!);
+    const location = t.location;
+    const store = location ? new ThreadStateStore(location) : new MemoryJobStore();
     const tlog = logger.withTag(`thread#${t.index}`);
     let last: { plan: PlanImpl<string, string>; settings: SealingSettings } | undefined;
     return new SealingThread({
       index: t.index,
-      location: t.location!,
+      location: location ?? "-",
       store,
-      reporter: manager.reporter(t.location!),
+      reporter: manager.reporter(location ?? "-"),
       log: tlog,
       async resolve() {
         let hot;
         try {
-          hot = (await loadThreadHotConfig(t.location!))?.value;
+          hot = location ? (await loadThreadHotConfig(location))?.value : undefined;
         } catch (err) {
-          tlog.error(`${join(t.location!, "config.toml")} ignored: ${(err as Error).message}`);
+          tlog.error(`${join(location!, "config.toml")} ignored: ${(err as Error).message}`);
           if (last) return last;
         }
         const effective: ResolvedThread = { ...t, plan: hot?.plan ?? t.plan, sealing: mergeSealing(t.sealing, hot?.sealing) };
-        last = { plan: planFor(effective, { manager, stages, attached: cfg.attached, staticTreeD: cfg.processors.static_tree_d }), settings: effective.sealing };
+        last = { plan: planFor(effective, planDeps), settings: effective.sealing };
         return last;
       },
     });
   });
   // Fail before any thread starts if a plan is not available.
-  for (const t of cfg.threads) planFor(t, { manager, stages, attached: cfg.attached, staticTreeD: cfg.processors.static_tree_d });
+  for (const t of cfg.threads) planFor(t, planDeps);
 
   const rpcRegistry = new RpcRegistry();
   implementWorkerApi(rpcRegistry, threads);
@@ -188,6 +205,7 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     async stop() {
       stopPing();
       await Promise.all(threads.map((t) => t.stop()));
+      await wdpost.stop();
       await Promise.all([...pools.values()].map((p) => p.stop()));
       await rpc.stop();
       await metrics?.stop();

@@ -54,10 +54,13 @@ export interface ThreadStatus {
   lastError: string | undefined;
 }
 
+/** Where a thread keeps its current job: the durable thread.db, or memory for a location-less wdpost thread. */
+export type ThreadJobStore = Pick<ThreadStateStore, "load" | "save" | "clear">;
+
 export interface ThreadOptions<S extends string, E extends string> {
   index: number;
   location: string;
-  store: ThreadStateStore;
+  store: ThreadJobStore;
   /** Called before each new sector: the hot config may change plan and settings. */
   resolve(): Promise<{ plan: PlanImpl<S, E>; settings: SealingSettings }>;
   reporter: ManagerReporter;
