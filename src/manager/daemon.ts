@@ -9,8 +9,10 @@ import { KVStore } from "../core/store/index.ts";
 import { VERSION, VERSION_STRING } from "../core/version.ts";
 import { DevnetChain, type Beacon } from "./chain/devnet.ts";
 import { devnetSettings, type DevnetConfig } from "./chain/devnet-config.ts";
-import { loadProofsVerifier } from "./chain/proofs-verifier.ts";
-import { acceptAllVerifier, type SealVerifier } from "./chain/verifier.ts";
+import { presealSectors, readPresealManifest, type PresealManifest } from "./chain/preseal.ts";
+import { loadPoStVerifier, loadProofsVerifier } from "./chain/proofs-verifier.ts";
+import { acceptAllPoStVerifier, acceptAllVerifier, type SealVerifier } from "./chain/verifier.ts";
+import { createProvingModule, type ProvingFlags, type ProvingModule } from "./poster/module.ts";
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
 import { ManagerMetrics } from "./metrics.ts";
@@ -38,6 +40,10 @@ export interface ManagerOptions {
   /** Overrides the devnet's randomness beacon (tests holding a sector sealed with known randomness). */
   beacon?: Beacon;
   now?: () => number;
+  /** --poster, --miner, --worker-prover, --ext-prover, --warmup. */
+  proving?: ProvingFlags;
+  /** Where sector-manager.cfg / ext-prover.cfg were read from (default: home). */
+  confDir?: string;
 }
 
 export interface RunningManager {
@@ -46,6 +52,7 @@ export interface RunningManager {
   services: SealerServices;
   registry: RpcRegistry;
   store: KVStore;
+  proving: ProvingModule;
   stop(): Promise<void>;
 }
 
@@ -63,11 +70,15 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   }
   log.info(`seal proofs are verified by: ${verifier.name}`);
 
+  const postVerifier = devnet.InsecureSkipProofVerification ? acceptAllPoStVerifier : await loadPoStVerifier();
   const sizeOf = new Map(devnet.Miners.map((m) => [m.Actor, m.SectorSize]));
+  const manifests: PresealManifest[] = devnet.Miners.filter((m) => m.PreSealed).map((m) => readPresealManifest(m.PreSealed!, m.Actor));
   const chain = new DevnetChain({
     store,
     settings: devnet,
     verifier,
+    postVerifier,
+    preseal: manifests.flatMap(presealSectors),
     miners: config.Miners.map((m) => ({ actor: m.Actor, sectorSize: sizeOf.get(m.Actor) ?? 2048 })),
     now: opts.now,
     beacon: opts.beacon,
@@ -121,8 +132,27 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     metrics,
   };
 
+  // Pre-sealed sectors live in a persist store from the start: index them there (idempotent).
+  for (const m of manifests) {
+    for (const sct of m.Sectors) {
+      if (await chain.sectorInfo(m.Actor, sct.Number)) services.indexer.update("normal", { Miner: m.Actor, Number: sct.Number }, { sealed: m.Store, cache: m.Store });
+    }
+  }
+
   const registry = new RpcRegistry();
   registerSealerApi(registry, services);
+  const proving = await createProvingModule({
+    flags: opts.proving ?? {},
+    config,
+    confDir: opts.confDir ?? opts.home,
+    chain,
+    store,
+    registry,
+    metrics: metrics.registry,
+    locator: { find: async (type, sid) => services.indexer.find(type, sid) },
+    storePaths: (name) => services.stores.pathOf(name),
+    now: opts.now,
+  });
   registry.observe((method, ms, ok) => metrics.observeCall(method, ms, ok));
 
   metrics.onlineSectors.collect = (g) => g.set(states.countOnline());
@@ -130,6 +160,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   chain.onEpoch((epoch) => {
     metrics.chainHead.set(epoch);
     commit.observeLandings().catch((err) => log.warn("observing message landings failed:", err));
+    proving.onEpoch(epoch);
   });
 
   const app = new Hono();
@@ -140,11 +171,13 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   await chain.tick();
   chain.start();
   await commit.start();
+  await proving.start();
   let server: RunningServer;
   try {
     server = serve({ app, registry, hostname: opts.hostname, port: opts.port });
   } catch (err) {
     commit.stop();
+    await proving.stop();
     chain.close();
     store.close();
     throw err;
@@ -158,9 +191,11 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     services,
     registry,
     store,
+    proving,
     async stop() {
       metrics.apiState.set(0);
       commit.stop();
+      await proving.stop();
       chain.close();
       await server.stop();
       store.close();

@@ -18,10 +18,11 @@ export const runCommand = command({
       description: "read sector-manager.cfg / ext-prover.cfg from this directory instead of the home (env DAMOCLES_CONF_DIR)",
     },
     listen: { type: "string", description: "address to serve on", default: ":1789" },
-    miner: { type: "boolean", description: "enable the WinningPoSt (block proof) module — not implemented yet (PoSt issue)" },
-    poster: { type: "boolean", description: "enable the WindowPoSt module — not implemented yet (PoSt issue)" },
-    "worker-prover": { type: "boolean", description: 'hand WindowPoSt jobs to workers with plan = "wdpost" — not implemented yet' },
-    "ext-prover": { type: "boolean", description: "run PoSt in external processors from ext-prover.cfg — not implemented yet" },
+    miner: { type: "boolean", description: "enable the WinningPoSt (block) module for [[Miners]] with Proof.Enabled = true" },
+    warmup: { type: "boolean", description: "with --miner, run one WinningPoSt at start (--no-warmup to skip)", default: true },
+    poster: { type: "boolean", description: "enable the WindowPoSt module (prove every deadline of every [[Miners]])" },
+    "worker-prover": { type: "boolean", description: 'hand WindowPoSt jobs to workers with plan = "wdpost" (Venus.WdPoSt* API)' },
+    "ext-prover": { type: "boolean", description: "run WindowPoSt/WinningPoSt in processor children from ext-prover.cfg" },
     proxy: { type: "string", description: "use another manager (ip:port) as the source of sector metadata — not implemented yet" },
     "proxy-sector-indexer-off": { type: "boolean", description: "with --proxy, keep using this node's own SectorIndexer" },
   },
@@ -45,9 +46,7 @@ export const runCommand = command({
       throw new CliError("--worker-prover and --ext-prover are mutually exclusive: choose where WindowPoSt runs", 2);
     }
     if (args["proxy-sector-indexer-off"] && !args.proxy) log.warn("--proxy-sector-indexer-off has no effect without --proxy");
-    for (const flag of ["miner", "poster", "worker-prover", "ext-prover", "proxy"] as const) {
-      if (args[flag]) log.warn(`--${flag} is accepted but its module is not implemented yet; the manager runs without it`);
-    }
+    if (args["worker-prover"] && !args.poster) log.warn("--worker-prover without --poster: jobs are served, but this manager creates none");
 
     let loaded;
     try {
@@ -63,7 +62,20 @@ export const runCommand = command({
 
     let manager;
     try {
-      manager = await startManager({ home, config: loaded.value, hostname: listen.host, port: listen.port });
+      manager = await startManager({
+        home,
+        confDir,
+        config: loaded.value,
+        hostname: listen.host,
+        port: listen.port,
+        proving: {
+          poster: args.poster,
+          miner: args.miner,
+          warmup: args.warmup,
+          workerProver: args["worker-prover"],
+          extProver: args["ext-prover"],
+        },
+      });
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === "EADDRINUSE") throw new CliError(`cannot listen on ${args.listen}: the address is in use (another manager running?)`);

@@ -47,7 +47,7 @@ export interface ManagerHandle extends Daemon {
 }
 
 /** `manager init` + `manager run` on a free port; `configure` may edit sector-manager.cfg first. */
-export async function startManager(home: string, configure?: (cfg: string) => string): Promise<ManagerHandle> {
+export async function startManager(home: string, configure?: (cfg: string) => string, runArgs: string[] = []): Promise<ManagerHandle> {
   if (!existsSync(join(home, "sector-manager.cfg"))) {
     const init = await runCli(["manager", "init", "--home", home, "--actor", "1000", "--sector-size", "2KiB"]);
     if (init.code !== 0) throw new Error(`manager init failed: ${init.stderr}`);
@@ -57,7 +57,7 @@ export async function startManager(home: string, configure?: (cfg: string) => st
     }
   }
   const apiFile = join(home, "api");
-  const d = spawnDaemon(["manager", "run", "--home", home, "--listen", "127.0.0.1:0"], join(home, "manager.log"));
+  const d = spawnDaemon(["manager", "run", "--home", home, "--listen", "127.0.0.1:0", ...runArgs], join(home, "manager.log"));
   const api = await until("the manager's api file", () => (existsSync(apiFile) ? readFileSync(apiFile, "utf8").trim() || undefined : undefined), 60_000);
   await until("the manager's /healthcheck", async () => (await fetch(`http://${api}/healthcheck`)).ok || undefined, 30_000);
   return { ...d, home, api };

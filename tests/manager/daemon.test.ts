@@ -188,6 +188,8 @@ describe("manager daemon (spawned)", () => {
     expect(messages.length).toBe(1);
     expect(messages[0]!.cid).toBe(cid);
     expect(messages[0]!.status).toBe("landed");
-    expect(messages[0]!.message.sectors.map((s) => s.number)).toEqual([sector.ID.Number]);
+    const sent = messages[0]!.message;
+    expect(sent.method).toBe("ProveCommitSectors3");
+    expect("sectors" in sent ? sent.sectors.map((s) => s.number) : []).toEqual([sector.ID.Number]);
   }, 90_000);
 });

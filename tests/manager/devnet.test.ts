@@ -97,7 +97,7 @@ describe("devnet chain", () => {
     expect(s1.activation).toBe(13);
     expect(await chain.preCommitInfo(1000, 1)).toBeUndefined();
     const power = await chain.minerPower(1000);
-    expect(power).toEqual({ rawBytes: 4096, activeSectors: 2 });
+    expect(power).toEqual({ rawBytes: 4096, activeSectors: 2, faultySectors: 0 });
     const dls = await chain.deadlines(1000);
     const placed = dls.flatMap((d) => d.partitions.flat());
     expect(placed.sort()).toEqual([1, 2]);

@@ -66,6 +66,8 @@ export type PersistStoreConfig = v.InferOutput<typeof PersistStoreSchema>;
 const DevnetMinerSchema = v.object({
   Actor: nonNegativeInt("a miner actor id"),
   SectorSize: v.optional(sectorSize(), "2KiB"),
+  /** A pre-seal manifest (JSON, see docs/configuration.md): sectors active from genesis. */
+  PreSealed: v.optional(nonEmptyStr("a path to a pre-seal manifest")),
 });
 
 /** The embedded devnet: small numbers so a 2KiB sector seals and proves within minutes. */
@@ -80,8 +82,11 @@ export const DevnetSchema = v.object({
   /** Epochs a seed stays valid for ProveCommit after it becomes available. */
   MaxProveCommitDuration: v.optional(positiveInt("a number of epochs"), 900),
   WPoStPeriodDeadlines: v.optional(positiveInt("a number of deadlines"), 4),
-  WPoStChallengeWindow: v.optional(positiveInt("a number of epochs"), 20),
-  WPoStChallengeLookback: v.optional(nonNegativeInt("a number of epochs"), 5),
+  /** With 1 s blocks: 30 s deadlines, a 2-minute proving period. */
+  WPoStChallengeWindow: v.optional(positiveInt("a number of epochs"), 30),
+  WPoStChallengeLookback: v.optional(nonNegativeInt("a number of epochs"), 10),
+  /** On average one block every ElectionPeriod epochs across all miners (WinningPoSt elections). */
+  ElectionPeriod: v.optional(positiveInt("a number of epochs"), 30),
   /** Epochs a pushed message waits before it is packed, then lands. */
   MessagePackDelay: v.optional(nonNegativeInt("a number of epochs"), 1),
   MessageLandDelay: v.optional(nonNegativeInt("a number of epochs"), 1),

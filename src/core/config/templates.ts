@@ -67,14 +67,16 @@ Path = "${join(o.home, "persist-1")}"
 #MaxTicketAge = 900
 #MaxProveCommitDuration = 900
 #WPoStPeriodDeadlines = 4
-#WPoStChallengeWindow = 20
-#WPoStChallengeLookback = 5
+#WPoStChallengeWindow = 30      # epochs per proving deadline (4 x 30 x 1s = a 2-minute proving period)
+#WPoStChallengeLookback = 10    # the challenge epoch is this many epochs before a deadline opens
+#ElectionPeriod = 30            # WinningPoSt: about one block every 30 epochs across all miners
 #MessagePackDelay = 1
 #MessageLandDelay = 1
 
 [[Common.Devnet.Miners]]
 Actor = ${o.actor}
 SectorSize = "${o.sectorSize}"
+#PreSealed = "/path/to/preseal-t0${o.actor}.json"  # sectors sealed before genesis (applied when the chain is created)
 
 [[Miners]]
 Actor = ${o.actor}

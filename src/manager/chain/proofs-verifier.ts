@@ -1,5 +1,5 @@
 import { childLogger } from "../../core/log/index.ts";
-import { InvalidProofError, unavailableVerifier, type SealVerifier } from "./verifier.ts";
+import { InvalidProofError, unavailablePoStVerifier, unavailableVerifier, type PoStVerifier, type SealVerifier } from "./verifier.ts";
 
 const log = childLogger("proofs");
 
@@ -43,4 +43,46 @@ export async function loadProofsVerifier(): Promise<SealVerifier> {
 function unavailable(reason: string): SealVerifier {
   log.warn(`${reason}; every ProveCommit will be refused until proofs can be verified`);
   return unavailableVerifier(reason);
+}
+
+/** verify_window_post / verify_winning_post of rust-fil-proofs, loaded like the seal verifier. */
+export async function loadPoStVerifier(): Promise<PoStVerifier> {
+  let proofs: typeof import("../../core/proofs/index.ts");
+  try {
+    proofs = await import("../../core/proofs/index.ts");
+  } catch (err) {
+    return unavailablePoStVerifier(`src/core/proofs could not be loaded: ${(err as Error).message}`);
+  }
+  if (!proofs.addonAvailable()) return unavailablePoStVerifier("the proofs addon is not built (run ./scripts/setup)");
+  // A malformed proof (bad length, not on the curve) is a rejected proof; a missing library is not.
+  const guarded = async (run: () => Promise<boolean>): Promise<boolean> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof proofs.AddonNotBuiltError || err instanceof proofs.ParamsNotReadyError) throw err;
+      throw new InvalidProofError((err as Error).message);
+    }
+  };
+  return {
+    name: "rust-fil-proofs verify_window_post / verify_winning_post",
+    verifyWindowPoSt: (input) =>
+      guarded(() =>
+        proofs.verifyWindowPost({
+          randomness: input.randomness,
+          proverId: input.minerId,
+          proofs: input.proofs,
+          replicas: input.replicas.map((r) => ({ sectorId: r.sectorId, commR: r.commR })),
+        }),
+      ),
+    verifyWinningPoSt: async (input) => {
+      const first = input.proofs[0];
+      if (!first || input.proofs.length !== 1) throw new InvalidProofError(`expected exactly one WinningPoSt proof, got ${input.proofs.length}`);
+      return guarded(async () => {
+        const base = { postProof: first.postProof, randomness: input.randomness, proverId: input.minerId };
+        const picked = await proofs.generateWinningPostSectorChallenge({ ...base, sectorSetLen: input.replicas.length });
+        const challenged = picked.map((i) => input.replicas[i]!);
+        return proofs.verifyWinningPost({ ...base, proof: first.proof, replicas: challenged.map((r) => ({ sectorId: r.sectorId, commR: r.commR })) });
+      });
+    },
+  };
 }

@@ -49,3 +49,39 @@ export function unavailableVerifier(reason: string): SealVerifier {
     },
   };
 }
+
+export interface PoStVerifyInput {
+  minerId: number;
+  randomness: Uint8Array;
+  proofs: { postProof: number; proof: Uint8Array }[];
+  /**
+   * WindowPoSt: the sectors the proof covers, ascending by number. WinningPoSt: the whole eligible sector
+   * set, ascending; the verifier draws the challenged sectors from it as the prover did.
+   */
+  replicas: { sectorId: number; commR: Uint8Array }[];
+}
+
+/** WindowPoSt/WinningPoSt verification for the devnet (same contract as verifySeal). */
+export interface PoStVerifier {
+  readonly name: string;
+  verifyWindowPoSt(input: PoStVerifyInput): Promise<boolean>;
+  verifyWinningPoSt(input: PoStVerifyInput): Promise<boolean>;
+}
+
+export function unavailablePoStVerifier(reason: string): PoStVerifier {
+  const fail = async (): Promise<boolean> => {
+    throw new Error(`cannot verify PoSt proofs: ${reason}`);
+  };
+  return { name: `unavailable (${reason})`, verifyWindowPoSt: fail, verifyWinningPoSt: fail };
+}
+
+/** For load tests only, like acceptAllVerifier. */
+export const acceptAllPoStVerifier: PoStVerifier = {
+  name: "accept-all (INSECURE: PoSt proofs are not verified)",
+  async verifyWindowPoSt() {
+    return true;
+  },
+  async verifyWinningPoSt() {
+    return true;
+  },
+};

@@ -46,6 +46,11 @@ export class PersistStores {
     return [...this.stores.keys()];
   }
 
+  /** The directory of a configured store (how PoSt turns an index entry into file paths). */
+  pathOf(name: string): string | undefined {
+    return this.stores.get(name)?.Path;
+  }
+
   basicInfo(name: string): StoreBasicInfo | null {
     const s = this.stores.get(name);
     if (!s) return null;

@@ -1,9 +1,10 @@
 import { command } from "../../core/cli/command.ts";
 
 export const sealerCommand = command({
-  meta: { name: "sealer", description: "Sealing on the manager: sector states" },
+  meta: { name: "sealer", description: "Sealing and proving on the manager: sector states, WindowPoSt" },
   subCommands: {
     sectors: () => import("./sectors.ts").then((m) => m.sectorsCommand),
+    proving: () => import("./proving.ts").then((m) => m.provingCommand),
   },
-  examples: ["damocles util sealer sectors list --api 127.0.0.1:1789"],
+  examples: ["damocles util sealer sectors list --api 127.0.0.1:1789", "damocles util sealer proving deadlines"],
 });
