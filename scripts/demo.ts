@@ -1,7 +1,10 @@
 /**
  * The main job on one machine: a devnet manager and a worker with two sealing threads (pc1, pc2 and c2 in
- * external processors) seal N real 2KiB CC sectors; the devnet verifies every proof. Prints progress per
- * sector and stage, stops what it started (unless --keep), and ends with the summary line.
+ * external processors) seal N real 2KiB CC sectors; the devnet verifies every proof. With
+ * --proving-periods P the manager also runs the poster in worker-prover mode and the worker a wdpost
+ * thread: the cluster keeps proving until P proving periods have passed after the last sector landed,
+ * every WindowPoSt verified by the devnet. Prints progress per sector, stage and deadline, stops what it
+ * started (unless --keep), and ends with the summary line.
  */
 import { parseArgs } from "node:util";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -10,6 +13,7 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { RpcClient } from "../src/core/rpc/client.ts";
 import { Damocles, Venus } from "../src/core/sector/api.ts";
+import { Proving } from "../src/core/sector/api-proving.ts";
 import type { SectorState } from "../src/core/sector/wire.ts";
 
 const { values: opts } = parseArgs({
@@ -33,7 +37,6 @@ const sectors = Number(opts.sectors);
 if (!Number.isInteger(sectors) || sectors < 1) fail(`--sectors: expected a positive integer, got "${opts.sectors}"`);
 const provingPeriods = Number(opts["proving-periods"]);
 if (!Number.isInteger(provingPeriods) || provingPeriods < 0) fail(`--proving-periods: expected a non-negative integer, got "${opts["proving-periods"]}"`);
-if (provingPeriods > 0) fail("--proving-periods needs the WindowPoSt module, which this build does not have yet");
 const timeoutMs = Number(opts["timeout-min"]) * 60_000;
 const sectorSize = opts["sector-size"]!;
 if (!["2KiB", "8MiB", "512MiB"].includes(sectorSize)) fail(`--sector-size: expected 2KiB, 8MiB or 512MiB, got "${sectorSize}"`);
@@ -99,8 +102,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms:
 say(`home ${home}`);
 await damocles(["manager", "init", "--home", managerHome, "--actor", "1000", "--sector-size", sectorSize]);
 const cfgPath = join(managerHome, "sector-manager.cfg");
-writeFileSync(cfgPath, readFileSync(cfgPath, "utf8").replace("#MaxNumber = 1000000", `MaxNumber = ${sectors}`));
-daemon("manager", ["manager", "run", "--home", managerHome, "--listen", "127.0.0.1:0"]);
+writeFileSync(
+  cfgPath,
+  readFileSync(cfgPath, "utf8")
+    .replace("#MaxNumber = 1000000", `MaxNumber = ${sectors}`)
+    // Start each WindowPoSt 8 epochs before its deadline opens (the challenge is 10 epochs before).
+    .replace("#ChallengeConfidence = 0", "ChallengeConfidence = 2"),
+);
+const proving = provingPeriods > 0 ? ["--poster", "--worker-prover"] : [];
+daemon("manager", ["manager", "run", "--home", managerHome, "--listen", "127.0.0.1:0", ...proving]);
 const api = await waitFor("the manager's api file", async () => {
   const f = join(managerHome, "api");
   return existsSync(f) ? readFileSync(f, "utf8").trim() || undefined : undefined;
@@ -132,6 +142,7 @@ recover_interval = "2s"
 rpc_polling_interval = "1s"
 
 ${stores.map((s) => `[[sealing_thread]]\nlocation = "${s}"\n`).join("\n")}
+${provingPeriods > 0 ? `# WindowPoSt jobs from the manager's worker-prover module\n[[sealing_thread]]\nplan = "wdpost"\nsealing.recover_interval = "2s"\n` : ""}
 [[attached]]
 name = "persist-1"
 location = "${join(managerHome, "persist-1")}"
@@ -145,7 +156,7 @@ c2 = 1
 `,
 );
 daemon("worker", ["worker", "run", "-c", workerToml]);
-say("worker started: 2 sealing threads; pc1, pc2, c2 in external processors");
+say(`worker started: 2 sealing threads; pc1, pc2, c2 in external processors${provingPeriods > 0 ? "; 1 wdpost thread" : ""}`);
 
 // 3. Progress: every state change of every sector, until all are finished.
 const client = new RpcClient(api, { timeoutMs: 10_000 });
@@ -180,9 +191,44 @@ for (;;) {
 const head = await client.call(Damocles.ChainHead);
 const miner = head.Miners.find((m) => m.Actor === 1000);
 const verified = miner?.ActiveSectors ?? 0;
+
+// 5. Proving: P full proving periods after the last sector landed, every deadline's outcome as it closes.
+let windowposts = 0;
+let faults = 0;
+if (provingPeriods > 0) {
+  const info = await client.call(Proving.Info, 1000);
+  const period = info.deadlines * info.challengeWindow;
+  const until = head.Epoch + provingPeriods * period;
+  say(`proving: ${provingPeriods} period(s) of ${period} epochs (${((period * info.blockTimeMs) / 1000).toFixed(0)} s) from epoch ${head.Epoch}, until epoch ${until}`);
+  const reported = new Set<number>();
+  for (;;) {
+    const records = await client.call(Proving.Records, 1000, 1000).catch(() => []);
+    for (const r of records) {
+      if (r.outcome === undefined || reported.has(r.open)) continue;
+      reported.add(r.open);
+      const sectorsIn = r.partitions.reduce((n, p) => n + p.sectors.length, 0);
+      const extra = [...r.declaredFaults.map((n) => `declared faulty ${n}`), ...r.detectedFaults.map((n) => `missed ${n}`)].join(", ");
+      say(`deadline ${r.deadline} (epochs ${r.open}..${r.close}): ${r.outcome}, ${sectorsIn} sector(s), ${r.verifiedProofs} proof(s) verified${extra ? `; ${extra}` : ""}`);
+    }
+    const now = await client.call(Proving.Info, 1000).catch(() => undefined);
+    if (now && now.current.currentEpoch >= until) {
+      windowposts = now.stats.windowPoStsVerified;
+      faults = now.stats.faultsDeclared + now.stats.faultsDetected;
+      break;
+    }
+    if (Date.now() > deadline) {
+      await stopAll();
+      fail(`proving did not reach epoch ${until} within --timeout-min ${opts["timeout-min"]}; logs in ${home}`);
+    }
+    await Bun.sleep(1000);
+  }
+}
 client.close();
 if (!opts.keep) await stopAll();
 else say(`--keep: manager and worker keep running (pids ${children.map((c) => c.pid).join(", ")}); logs in ${home}`);
 const elapsed = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=0 faults=0 elapsed_s=${elapsed}`);
-process.exit(finished.length >= sectors && verified >= sectors ? 0 : 1);
+console.log(
+  `demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=${windowposts} faults=${faults} elapsed_s=${elapsed}`,
+);
+const provedOk = provingPeriods === 0 || (windowposts > 0 && faults === 0);
+process.exit(finished.length >= sectors && verified >= sectors && provedOk ? 0 : 1);

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { PoStProof, PrivateReplica } from "../core/proofs/index.ts";
-import { POST_PROOFS } from "../core/sector/proof.ts";
+import { POST_PROOFS, postProofRustName } from "../core/sector/proof.ts";
 import { Bytes32Schema } from "./wire.ts";
 
 /**
@@ -30,11 +30,7 @@ const path = v.pipe(v.string(), v.minLength(1, "expected a path"));
 export type PoStKind = "window" | "winning";
 
 /** rust-fil-proofs' RegisteredPoStProof variant name of a wire integer. */
-export function postProofSerdeName(id: number): string {
-  const p = POST_PROOFS[id];
-  if (!p) throw new RangeError(`unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`);
-  return p.kind === "window" ? p.name.replace(/V1_1$/, "V1_2") : p.name;
-}
+export const postProofSerdeName = postProofRustName;
 
 /** The wire integer of a rust variant name ("StackedDrgWindow2KiBV1_2" → 10). */
 export function postProofFromSerdeName(name: string): number {

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { defineMethod } from "../rpc/method.ts";
 import { ActorIDSchema } from "./id.ts";
-import { POST_PROOFS } from "./proof.ts";
+import { POST_PROOFS, postProofRustName } from "./proof.ts";
 import { Base64Schema, Commitment32Schema, SectorAccessStoresSchema } from "./wire.ts";
 
 /**
@@ -21,11 +21,7 @@ import { Base64Schema, Commitment32Schema, SectorAccessStoresSchema } from "./wi
 const u64 = (what: string) => v.pipe(v.number(`${what} must be a number`), v.safeInteger(`${what} must be an integer`), v.minValue(0, `${what} must not be negative`));
 
 /** Go/Lotus names (POST_PROOFS) → the rust-fil-proofs names used on this wire. */
-export function postProofWireName(id: number): string {
-  const p = POST_PROOFS[id];
-  if (!p) throw new RangeError(`unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`);
-  return id >= 10 ? p.name.replace(/V1_1$/, "V1_2") : p.name;
-}
+export const postProofWireName = postProofRustName;
 
 /** The abi.RegisteredPoStProof id of a wire name (rust "…V1_2" or Go "…V1_1"); undefined when unknown. */
 export function postProofFromWireName(name: string): number | undefined {

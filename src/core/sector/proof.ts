@@ -102,6 +102,16 @@ export function postProofName(id: number): string {
   return p.name;
 }
 
+/**
+ * rust-fil-proofs' RegisteredPoStProof variant name of a wire integer: what vc-processors tasks and
+ * WdPoSt jobs carry. Go's Window…V1_1 (ids 10..14) is rust's …V1_2; every other name is the same.
+ */
+export function postProofRustName(id: number): string {
+  const p = POST_PROOFS[id];
+  if (!p) throw new RangeError(`unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`);
+  return id >= 10 ? p.name.replace(/V1_1$/, "V1_2") : p.name;
+}
+
 /** Sectors per Window PoSt partition, from the proofs' shape constants. */
 export function windowPoStPartitionSectors(sealProof: number): number {
   const size = sealProofInfo(sealProof).sectorSize;

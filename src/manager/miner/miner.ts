@@ -27,7 +27,8 @@ export interface BlockMinerDeps {
  * devnet verifies and counts. Elections are independent per epoch, so a slow proof only costs that block.
  */
 export class BlockMiner {
-  private readonly busy = new Set<string>();
+  /** One WinningPoSt at a time per miner: on a small machine, overlapping proofs would all come too late. */
+  private readonly busy = new Map<number, number>();
   private stopped = false;
 
   constructor(private readonly deps: BlockMinerDeps) {}
@@ -35,12 +36,17 @@ export class BlockMiner {
   onEpoch(epoch: number): void {
     if (this.stopped) return;
     for (const actor of this.deps.actors) {
-      const key = `${actor}/${epoch}`;
-      if (this.busy.has(key)) continue;
-      this.busy.add(key);
+      const proving = this.busy.get(actor);
+      if (proving !== undefined) {
+        void this.deps.chain.isElected(actor, epoch).then((won) => {
+          if (won) log.warn(`miner ${actor} elected at epoch ${epoch} while still proving epoch ${proving}: this block is lost`);
+        });
+        continue;
+      }
+      this.busy.set(actor, epoch);
       this.tryMine(actor, epoch)
         .catch((err) => log.warn(`miner ${actor} epoch ${epoch}: ${(err as Error).message}`))
-        .finally(() => this.busy.delete(key));
+        .finally(() => this.busy.delete(actor));
     }
   }
 
