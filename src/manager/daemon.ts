@@ -16,6 +16,7 @@ import { createProvingModule, type ProvingFlags, type ProvingModule } from "./po
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
 import { ManagerMetrics } from "./metrics.ts";
+import { registerPoStChainApi } from "./proxy/chain-api.ts";
 import { registerSealerApi, type SealerServices } from "./sealer-api.ts";
 import { SectorAllocator, type AllocatableMiner } from "./sectors/allocator.ts";
 import { SectorIndexer } from "./sectors/indexer.ts";
@@ -141,6 +142,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
 
   const registry = new RpcRegistry();
   registerSealerApi(registry, services);
+  registerPoStChainApi(registry, chain);
   const proving = await createProvingModule({
     flags: opts.proving ?? {},
     config,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CliError, command } from "../core/cli/command.ts";
 import { ConfigError, loadManagerConfig, parseListenAddr } from "../core/config/index.ts";
@@ -6,6 +6,8 @@ import { childLogger } from "../core/log/index.ts";
 import { API_FILE } from "./api-file.ts";
 import { startManager } from "./daemon.ts";
 import { expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "./home.ts";
+import { parseProxyAddr, PROXY_ADDR_FORMS } from "./proxy/addr.ts";
+import { ProxySourceError } from "./proxy/remote-chain.ts";
 
 const log = childLogger("manager");
 
@@ -23,8 +25,11 @@ export const runCommand = command({
     poster: { type: "boolean", description: "enable the WindowPoSt module (prove every deadline of every [[Miners]])" },
     "worker-prover": { type: "boolean", description: 'hand WindowPoSt jobs to workers with plan = "wdpost" (Venus.WdPoSt* API)' },
     "ext-prover": { type: "boolean", description: "run WindowPoSt/WinningPoSt in processor children from ext-prover.cfg" },
-    proxy: { type: "string", description: "use another manager (ip:port) as the source of sector metadata — not implemented yet" },
-    "proxy-sector-indexer-off": { type: "boolean", description: "with --proxy, keep using this node's own SectorIndexer" },
+    proxy: {
+      type: "string",
+      description: "proxy node: use the manager at ip:port as the chain and sector-index source; this node proves, it does not seal",
+    },
+    "proxy-sector-indexer-off": { type: "boolean", description: "with --proxy, locate sectors with this node's own SectorIndexer" },
   },
   examples: [
     "damocles manager run --home ~/.damocles-manager",
@@ -32,67 +37,116 @@ export const runCommand = command({
     "damocles manager run --home ~/.damocles-poster --conf-dir ~/.damocles-manager --listen :2789 --poster --proxy 127.0.0.1:1789",
   ],
   async run({ args }) {
-    const home = resolveManagerHome(args.home);
-    const confDirArg =
-      args["conf-dir"] ?? process.env.DAMOCLES_CONF_DIR ?? process.env.VENUS_SECTOR_MANAGER_CONF_DIR ?? process.env.VSM_CONF_DIR;
-    const confDir = confDirArg ? resolve(expandHome(confDirArg)) : home;
-    const cfgPath = join(confDir, MANAGER_CONFIG_FILE);
-    if (!existsSync(cfgPath)) {
-      throw new CliError(`${cfgPath} does not exist; create it with: damocles manager init --home ${home}`);
-    }
-    const listen = parseListenAddr(args.listen);
-    if (!listen) throw new CliError(`--listen: expected host:port or :port, got "${args.listen}"`, 2);
-    if (args["worker-prover"] && args["ext-prover"]) {
-      throw new CliError("--worker-prover and --ext-prover are mutually exclusive: choose where WindowPoSt runs", 2);
-    }
-    if (args["proxy-sector-indexer-off"] && !args.proxy) log.warn("--proxy-sector-indexer-off has no effect without --proxy");
-    if (args["worker-prover"] && !args.poster) log.warn("--worker-prover without --poster: jobs are served, but this manager creates none");
+    await runDaemon({
+      home: resolveManagerHome(args.home),
+      confDir: args["conf-dir"],
+      listen: args.listen,
+      poster: args.poster,
+      miner: args.miner,
+      warmup: args.warmup,
+      workerProver: args["worker-prover"],
+      extProver: args["ext-prover"],
+      proxy: args.proxy,
+      proxySectorIndexerOff: args["proxy-sector-indexer-off"],
+    });
+  },
+});
 
-    let loaded;
-    try {
-      loaded = await loadManagerConfig(cfgPath);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new CliError(err.message);
-      throw new CliError((err as Error).message);
-    }
-    for (const w of loaded.warnings) log.warn(`${w.file}${w.line ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
+/** The flags `manager run` and `poster run` share, after each resolved its own defaults. */
+export interface DaemonArgs {
+  home: string;
+  /** --conf-dir as given (env fallbacks are applied here). */
+  confDir?: string;
+  listen: string;
+  poster?: boolean;
+  miner?: boolean;
+  warmup?: boolean;
+  workerProver?: boolean;
+  extProver?: boolean;
+  /** --proxy as given: with it, a proxy node instead of a devnet manager. */
+  proxy?: string;
+  proxySectorIndexerOff?: boolean;
+}
 
-    // A bug in one background task must not take the cluster's source of truth down with it.
-    process.on("unhandledRejection", (err) => log.error("unhandled rejection (the daemon keeps running):", err));
+/** Validates the flags, loads the config, starts a manager or a proxy node, writes <home>/api and runs until a signal. */
+export async function runDaemon(args: DaemonArgs): Promise<void> {
+  const home = args.home;
+  const confDirArg = args.confDir ?? process.env.DAMOCLES_CONF_DIR ?? process.env.VENUS_SECTOR_MANAGER_CONF_DIR ?? process.env.VSM_CONF_DIR;
+  const confDir = confDirArg ? resolve(expandHome(confDirArg)) : home;
+  let source: string | undefined;
+  if (args.proxy !== undefined) {
+    source = parseProxyAddr(args.proxy);
+    if (!source) throw new CliError(`--proxy: expected the source manager as ${PROXY_ADDR_FORMS}, got "${args.proxy}"`, 2);
+  }
+  const cfgPath = join(confDir, MANAGER_CONFIG_FILE);
+  if (!existsSync(cfgPath)) {
+    throw new CliError(
+      `${cfgPath} does not exist; create it with: damocles manager init --home ${home}` +
+        (source ? `, or share the source manager's with --conf-dir <its home>` : ""),
+    );
+  }
+  const listen = parseListenAddr(args.listen);
+  if (!listen) throw new CliError(`--listen: expected host:port or :port, got "${args.listen}"`, 2);
+  if (args.workerProver && args.extProver) {
+    throw new CliError("--worker-prover and --ext-prover are mutually exclusive: choose where WindowPoSt runs", 2);
+  }
+  if (args.proxySectorIndexerOff && !source) log.warn("--proxy-sector-indexer-off has no effect without --proxy");
+  if (args.workerProver && !args.poster) log.warn("--worker-prover without --poster: jobs are served, but this manager creates none");
 
-    let manager;
-    try {
-      manager = await startManager({
+  let loaded;
+  try {
+    loaded = await loadManagerConfig(cfgPath);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw new CliError((err as Error).message);
+  }
+  for (const w of loaded.warnings) log.warn(`${w.file}${w.line ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
+
+  // A bug in one background task must not take the cluster's source of truth down with it.
+  process.on("unhandledRejection", (err) => log.error("unhandled rejection (the daemon keeps running):", err));
+
+  const proving = {
+    poster: args.poster,
+    miner: args.miner,
+    warmup: args.warmup,
+    workerProver: args.workerProver,
+    extProver: args.extProver,
+  };
+  let daemon: { port: number; stop(): Promise<void> };
+  try {
+    if (source) {
+      mkdirSync(home, { recursive: true });
+      const { startProxyManager } = await import("./proxy/node.ts");
+      daemon = await startProxyManager({
         home,
         confDir,
         config: loaded.value,
         hostname: listen.host,
         port: listen.port,
-        proving: {
-          poster: args.poster,
-          miner: args.miner,
-          warmup: args.warmup,
-          workerProver: args["worker-prover"],
-          extProver: args["ext-prover"],
-        },
+        source,
+        ownSectorIndexer: args.proxySectorIndexerOff,
+        proving,
       });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === "EADDRINUSE") throw new CliError(`cannot listen on ${args.listen}: the address is in use (another manager running?)`);
-      throw err;
+    } else {
+      daemon = await startManager({ home, confDir, config: loaded.value, hostname: listen.host, port: listen.port, proving });
     }
-    // Like lotus' api file: CLIs given only --home find the daemon here. Removed on a clean stop.
-    const apiFile = join(home, API_FILE);
-    const apiHost = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
-    writeFileSync(apiFile, `${apiHost.includes(":") ? `[${apiHost}]` : apiHost}:${manager.port}\n`);
-    await new Promise<void>((done) => {
-      const shutdown = (signal: string) => {
-        log.info(`${signal} received, stopping`);
-        rmSync(apiFile, { force: true });
-        void manager.stop().finally(done);
-      };
-      process.once("SIGINT", () => shutdown("SIGINT"));
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
-    });
-  },
-});
+  } catch (err) {
+    if (err instanceof ProxySourceError) throw new CliError(err.message);
+    const code = (err as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new CliError(`cannot listen on ${args.listen}: the address is in use (another manager running?)`);
+    throw err;
+  }
+  // Like lotus' api file: CLIs given only --home find the daemon here. Removed on a clean stop.
+  const apiFile = join(home, API_FILE);
+  const apiHost = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
+  writeFileSync(apiFile, `${apiHost.includes(":") ? `[${apiHost}]` : apiHost}:${daemon.port}\n`);
+  await new Promise<void>((done) => {
+    const shutdown = (signal: string) => {
+      log.info(`${signal} received, stopping`);
+      rmSync(apiFile, { force: true });
+      void daemon.stop().finally(done);
+    };
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+  });
+}

@@ -189,7 +189,7 @@ describe("manager daemon (spawned)", () => {
     expect(messages[0]!.cid).toBe(cid);
     expect(messages[0]!.status).toBe("landed");
     const sent = messages[0]!.message;
-    expect(sent.method).toBe("ProveCommitSectors3");
+    expect(sent.method).toBe("PreCommitSectorBatch2");
     expect("sectors" in sent ? sent.sectors.map((s) => s.number) : []).toEqual([sector.ID.Number]);
   }, 90_000);
 });

@@ -1,105 +1,53 @@
 import { createHash } from "node:crypto";
+import type {
+  BlockRecord,
+  ChainHead,
+  ChainMessage,
+  ChainPolicy,
+  DeadlineInfo,
+  FaultRecord,
+  MessageLookup,
+  MinerInfo,
+  PoStRecord,
+  ProvingPartition,
+  ProvingSector,
+  ProvingStats,
+} from "../../core/sector/api-chain.ts";
 import { messageCid } from "../../core/sector/index.ts";
 
 /**
  * What the manager needs from a Filecoin chain. The embedded devnet implements it; a Lotus/Venus
  * client can implement it later. Epochs are integers, commitments and randomness raw 32-byte arrays.
+ * The types the PoSt modules exchange with a chain are defined once, as the schemas of the
+ * Damocles.PoStChain* API (core/sector/api-chain.ts) that a proxy node reaches the chain through.
  */
 
-export interface ChainHead {
-  epoch: number;
-  /** Unix ms at which this epoch began. */
-  timestamp: number;
-}
-
-/** Protocol numbers the manager's checks and waits depend on. */
-export interface ChainPolicy {
-  blockTimeMs: number;
-  preCommitChallengeDelay: number;
-  sealRandomnessLookback: number;
-  /** A PreCommit whose ticket epoch is older than head − maxTicketAge is rejected. */
-  maxTicketAge: number;
-  /** A ProveCommit must land within this many epochs after the PreCommit landed. */
-  maxProveCommitDuration: number;
-  /** Epochs after the seed epoch before WaitSeed hands the seed out. */
-  interactivePoRepConfidence: number;
-  wpostPeriodDeadlines: number;
-  wpostChallengeWindow: number;
-  wpostChallengeLookback: number;
-  /** Epochs between a message's inclusion and the moment it counts as landed. */
-  messageConfidence: number;
-}
-
-export interface MinerInfo {
-  actor: number;
-  sectorSize: number;
-  sealProofType: number;
-  windowPoStProofType: number;
-}
-
-export const MESSAGE_METHODS = ["PreCommitSectorBatch2", "ProveCommitSectors3", "SubmitWindowedPoSt"] as const;
-export type MessageMethod = (typeof MESSAGE_METHODS)[number];
-
-export interface PreCommitParams {
-  number: number;
-  sealProof: number;
-  commR: number[];
-  commD: number[];
-  sealRandEpoch: number;
-  dealIds: number[];
-}
-
-export interface ProveCommitParams {
-  number: number;
-  /** base64 proof bytes */
-  proof: string;
-}
-
-/** One partition of a WindowPoSt submission, with the fault and recovery declarations that ride along. */
-export interface PoStPartitionParams {
-  index: number;
-  /** Sectors left out of this proof: declared faulty from now on. */
-  skipped: number[];
-  /** Faulty sectors proven again in this proof: recovered when it verifies. */
-  recovered: number[];
-}
-
-export interface SubmitWindowedPoStParams {
-  deadline: number;
-  /** Open epoch of the deadline instance the proof is for (a proof for another instance is refused). */
-  open: number;
-  partitions: PoStPartitionParams[];
-  /** base64 proof bytes with their RegisteredPoStProof. */
-  proofs: { postProof: number; proof: string }[];
-}
-
-export type SealMessage =
-  | { from: number; nonce: number; method: "PreCommitSectorBatch2"; sectors: PreCommitParams[] }
-  | { from: number; nonce: number; method: "ProveCommitSectors3"; sectors: ProveCommitParams[] };
-export type PoStMessage = { from: number; nonce: number; method: "SubmitWindowedPoSt"; post: SubmitWindowedPoStParams };
-export type ChainMessage = SealMessage | PoStMessage;
-
-/** pending: in the message pool; packed: executed in a block; landed: packed + confidence; failed: executed with a non-zero exit code. */
-export type MessageStatus = "pending" | "packed" | "landed" | "failed";
-
-export interface SectorResult {
-  number: number;
-  ok: boolean;
-  error?: string;
-}
-
-export interface MessageLookup {
-  cid: string;
-  message: ChainMessage;
-  status: MessageStatus;
-  pushedEpoch: number;
-  packedEpoch?: number;
-  landedEpoch?: number;
-  exitCode?: number;
-  error?: string;
-  /** Per-sector outcome of a batch; a message can succeed while some of its sectors did not. */
-  results?: SectorResult[];
-}
+export {
+  MESSAGE_METHODS,
+  type BlockRecord,
+  type ChainHead,
+  type ChainMessage,
+  type ChainPolicy,
+  type DeadlineInfo,
+  type DeadlineOutcome,
+  type FaultRecord,
+  type MessageLookup,
+  type MessageMethod,
+  type MessageStatus,
+  type MinerInfo,
+  type PoStMessage,
+  type PoStPartitionParams,
+  type PoStProof,
+  type PoStRecord,
+  type PreCommitParams,
+  type ProveCommitParams,
+  type ProvingPartition,
+  type ProvingSector,
+  type ProvingStats,
+  type SealMessage,
+  type SectorResult,
+  type SubmitWindowedPoStParams,
+} from "../../core/sector/api-chain.ts";
 
 export interface OnChainPreCommit {
   number: number;
@@ -121,15 +69,6 @@ export interface OnChainSector {
   partition: number;
 }
 
-export interface DeadlineInfo {
-  currentEpoch: number;
-  periodStart: number;
-  index: number;
-  open: number;
-  close: number;
-  challenge: number;
-}
-
 export interface DeadlineState {
   index: number;
   partitions: number[][];
@@ -140,74 +79,6 @@ export interface MinerPower {
   activeSectors: number;
   /** Active sectors currently faulty (they earn no power). */
   faultySectors: number;
-}
-
-/** A sector as the chain knows it for proving. */
-export interface ProvingSector {
-  number: number;
-  sealProof: number;
-  commR: number[];
-}
-
-/** A partition of the deadline instance being proven: the sectors it must prove at its challenge epoch. */
-export interface ProvingPartition {
-  index: number;
-  sectors: ProvingSector[];
-  /** Those of `sectors` that are faulty now (they need a recovery to be proven again). */
-  faults: number[];
-  /** A verified proof for this partition has landed in this deadline instance. */
-  proven: boolean;
-}
-
-export type DeadlineOutcome = "proven" | "partially-faulty" | "missed" | "empty";
-
-/** What happened in one deadline instance (periodStart + index), as the chain recorded it. */
-export interface PoStRecord {
-  actor: number;
-  deadline: number;
-  periodStart: number;
-  open: number;
-  close: number;
-  challenge: number;
-  partitions: { index: number; sectors: number[]; proven: boolean; provenEpoch?: number; message?: string }[];
-  /** Set when the deadline closed. */
-  outcome?: DeadlineOutcome;
-  /** Proofs verified in this instance (one per accepted message). */
-  verifiedProofs: number;
-  /** Messages whose proof failed verification. */
-  rejectedProofs: number;
-  declaredFaults: number[];
-  /** Sectors that became faulty because their partition was not proven before close. */
-  detectedFaults: number[];
-  recovered: number[];
-}
-
-export interface FaultRecord {
-  number: number;
-  since: number;
-  /** declared: skipped by the miner's own proof; detected: the deadline closed without a proof. */
-  kind: "declared" | "detected";
-  reason: string;
-}
-
-/** Totals per miner since genesis. */
-export interface ProvingStats {
-  windowPoStsVerified: number;
-  windowPoStsRejected: number;
-  faultsDeclared: number;
-  faultsDetected: number;
-  recoveries: number;
-  deadlinesMissed: number;
-  blocksMined: number;
-  winningPoStsRejected: number;
-}
-
-export interface BlockRecord {
-  actor: number;
-  epoch: number;
-  ok: boolean;
-  error?: string;
-  sectors: number;
 }
 
 export interface Chain extends PoStChain {

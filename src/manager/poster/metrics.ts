@@ -14,7 +14,7 @@ export function registerPoStMetrics(r: MetricsRegistry): PoSterMetrics {
   return {
     windowPoStDuration: r.histogram(
       "prover_window_post_duration_seconds",
-      "WindowPoSt check + proof time per deadline, per miner",
+      "WindowPoSt check + proof time, per miner and deadline",
       SECONDS_BUCKETS,
     ),
     windowPoStOutcome: r.counter(

@@ -235,7 +235,7 @@ export class PoSter {
         if (sub) r.submissions.push(sub);
       }
       r.provingMs = Math.round(performance.now() - started);
-      this.deps.metrics?.windowPoStDuration.observe(r.provingMs / 1000, { miner: m.actor });
+      this.deps.metrics?.windowPoStDuration.observe(r.provingMs / 1000, { miner: m.actor, deadline: dl.index });
       if (r.submissions.length === 0) {
         r.status = "all-faulty";
         r.finishedAt = this.now();
