@@ -11,25 +11,49 @@ import { ProxySourceError } from "./proxy/remote-chain.ts";
 
 const log = childLogger("manager");
 
+/** Flags `manager run` and `poster run` share (each adds its own home, listen, poster and proxy). */
+export const sharedDaemonArgs = {
+  "conf-dir": {
+    type: "string",
+    description: "read sector-manager.cfg / ext-prover.cfg from this directory instead of the home (env DAMOCLES_CONF_DIR)",
+  },
+  miner: { type: "boolean", description: "enable the WinningPoSt (block) module for [[Miners]] with Proof.Enabled = true" },
+  warmup: { type: "boolean", description: "with --miner, run one WinningPoSt at start (--no-warmup to skip)", default: true },
+  "worker-prover": { type: "boolean", description: 'hand WindowPoSt jobs to workers with plan = "wdpost" (Venus.WdPoSt* API)' },
+  "ext-prover": { type: "boolean", description: "run WindowPoSt/WinningPoSt in processor children from ext-prover.cfg" },
+  "proxy-sector-indexer-off": { type: "boolean", description: "with --proxy, locate sectors with this node's own SectorIndexer" },
+} as const;
+
+/** The shared flags as runDaemon options. */
+export function sharedDaemonOptions(args: {
+  "conf-dir"?: string;
+  miner?: boolean;
+  warmup?: boolean;
+  "worker-prover"?: boolean;
+  "ext-prover"?: boolean;
+  "proxy-sector-indexer-off"?: boolean;
+}) {
+  return {
+    confDir: args["conf-dir"],
+    miner: args.miner,
+    warmup: args.warmup,
+    workerProver: args["worker-prover"],
+    extProver: args["ext-prover"],
+    proxySectorIndexerOff: args["proxy-sector-indexer-off"],
+  };
+}
+
 export const runCommand = command({
   meta: { name: "run", description: "Run the sector manager daemon (JSON-RPC at /rpc/v0, /healthcheck, /metrics)" },
   args: {
     home: { type: "string", description: "manager home directory (default ~/.damocles-manager; env DAMOCLES_PATH)" },
-    "conf-dir": {
-      type: "string",
-      description: "read sector-manager.cfg / ext-prover.cfg from this directory instead of the home (env DAMOCLES_CONF_DIR)",
-    },
     listen: { type: "string", description: "address to serve on", default: ":1789" },
-    miner: { type: "boolean", description: "enable the WinningPoSt (block) module for [[Miners]] with Proof.Enabled = true" },
-    warmup: { type: "boolean", description: "with --miner, run one WinningPoSt at start (--no-warmup to skip)", default: true },
     poster: { type: "boolean", description: "enable the WindowPoSt module (prove every deadline of every [[Miners]])" },
-    "worker-prover": { type: "boolean", description: 'hand WindowPoSt jobs to workers with plan = "wdpost" (Venus.WdPoSt* API)' },
-    "ext-prover": { type: "boolean", description: "run WindowPoSt/WinningPoSt in processor children from ext-prover.cfg" },
     proxy: {
       type: "string",
       description: "proxy node: use the manager at ip:port as the chain and sector-index source; this node proves, it does not seal",
     },
-    "proxy-sector-indexer-off": { type: "boolean", description: "with --proxy, locate sectors with this node's own SectorIndexer" },
+    ...sharedDaemonArgs,
   },
   examples: [
     "damocles manager run --home ~/.damocles-manager",
@@ -38,16 +62,11 @@ export const runCommand = command({
   ],
   async run({ args }) {
     await runDaemon({
+      ...sharedDaemonOptions(args),
       home: resolveManagerHome(args.home),
-      confDir: args["conf-dir"],
       listen: args.listen,
       poster: args.poster,
-      miner: args.miner,
-      warmup: args.warmup,
-      workerProver: args["worker-prover"],
-      extProver: args["ext-prover"],
       proxy: args.proxy,
-      proxySectorIndexerOff: args["proxy-sector-indexer-off"],
     });
   },
 });
