@@ -346,9 +346,20 @@ export class PoSter {
     const { limits, locator, storePaths, vanillaCheck } = this.deps;
     const sem = new Semaphore(Math.max(1, limits.parallelCheckLimit));
     const sectors = group.flatMap((p) => p.sectors);
+    // PartitionCheckTimeout bounds the whole group: sectors not checked by then count as not provable.
+    const budget = new AbortController();
+    const timer = setTimeout(() => budget.abort(), limits.partitionCheckTimeoutMs * Math.max(1, group.length));
+    const stop = signal ? AbortSignal.any([signal, budget.signal]) : budget.signal;
+    const timedOut = { reason: `not checked within PartitionCheckTimeout (${limits.partitionCheckTimeoutMs} ms per partition)` };
     const results = await Promise.all(
       sectors.map(async (s) => {
-        const release = await sem.acquire(signal);
+        let release: () => void;
+        try {
+          release = await sem.acquire(stop);
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          return { number: s.number, ...timedOut };
+        }
         try {
           const located = await locateReplica(locator, storePaths, m.actor, s);
           if (!located.ok) return { number: s.number, reason: located.reason };
@@ -358,12 +369,13 @@ export class PoSter {
             strict: m.strictCheck && vanillaCheck !== undefined,
             vanilla: vanillaCheck && ((rep) => vanillaCheck(m.actor, postProof, randomness, rep)),
           });
+          if (budget.signal.aborted) return { number: s.number, ...timedOut };
           return reason ? { number: s.number, reason } : { number: s.number, replica: located.replica };
         } finally {
           release();
         }
       }),
-    );
+    ).finally(() => clearTimeout(timer));
     const good: PoStReplica[] = [];
     const bad: { number: number; reason: string }[] = [];
     for (const res of results) {
