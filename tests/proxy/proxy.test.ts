@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { RpcCallError, RpcClient, RpcErrorCode } from "../../src/core/rpc/index.ts";
-import { Venus } from "../../src/core/sector/api.ts";
+import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import { Proving } from "../../src/core/sector/api-proving.ts";
 import { ENTRY, runCli } from "../helpers/cli.ts";
 import { logTail, until, type ManagerHandle } from "../helpers/cluster.ts";
@@ -117,6 +117,9 @@ describe("proxy node proving for a source manager without --poster", () => {
       expect(sealing).toBeInstanceOf(RpcCallError);
       expect((sealing as RpcCallError).code).toBe(RpcErrorCode.MethodNotFound);
       expect(readFileSync(poster.log, "utf8")).toContain("does not seal");
+      // `util chain head` against the proxy shows the source's chain.
+      const head = await px.call(Damocles.ChainHead);
+      expect(head.Miners.map((m) => m.Actor)).toEqual([ACTOR]);
       expect(await (await fetch(`http://${poster.api}/metrics`)).text()).toContain("damocles_manager_chain_head_epoch");
 
       const start = info.current.currentEpoch;

@@ -5,7 +5,7 @@ import type { ManagerConfig } from "../../core/config/index.ts";
 import { childLogger } from "../../core/log/index.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../../core/metrics/index.ts";
 import { mountRpc, RpcRegistry, serve, type RunningServer } from "../../core/rpc/index.ts";
-import { Venus } from "../../core/sector/api.ts";
+import { Damocles, Venus } from "../../core/sector/api.ts";
 import { KVStore } from "../../core/store/index.ts";
 import { VERSION, VERSION_STRING } from "../../core/version.ts";
 import { MANAGER_DB_FILE } from "../daemon.ts";
@@ -99,7 +99,8 @@ export async function startProxyManager(opts: ProxyManagerOptions): Promise<Runn
     const registry = new RpcRegistry();
     registry
       .implement(Venus.Version, () => VERSION_STRING)
-      .implement(Venus.SectorIndexerFind, (type, sid) => locator.find(type, sid));
+      .implement(Venus.SectorIndexerFind, (type, sid) => locator.find(type, sid))
+      .implement(Damocles.ChainHead, () => chain.chainHeadInfo());
     proving = await createProvingModule({
       flags,
       config,

@@ -1,6 +1,7 @@
 import { childLogger } from "../../core/log/index.ts";
 import { RpcCallError, RpcClient, RpcErrorCode, RpcTransportError } from "../../core/rpc/index.ts";
 import { PoStChainApi } from "../../core/sector/api-chain.ts";
+import { Damocles, type ChainHeadInfo } from "../../core/sector/api.ts";
 import type {
   BlockRecord,
   ChainHead,
@@ -72,6 +73,11 @@ export class RemotePoStChain implements PoStChain {
 
   head(): Promise<ChainHead> {
     return this.client.call(PoStChainApi.Head);
+  }
+
+  /** The source's `Damocles.ChainHead` (what `util chain head` shows), forwarded as is. */
+  chainHeadInfo(): Promise<ChainHeadInfo> {
+    return this.client.call(Damocles.ChainHead);
   }
 
   policy(): ChainPolicy {
