@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KVStore, KeyNotFoundError } from "../../src/core/store/index.ts";
 
 const dirs: string[] = [];
+async function waitUntil(ok: () => boolean, ms = 2_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await Bun.sleep(5);
+}
 function tempDb(): string {
   const d = mkdtempSync(join(tmpdir(), "damocles-store-"));
   dirs.push(d);
@@ -25,6 +28,32 @@ describe("KVStore", () => {
     expect(again.collection("meta").getJSON("m-1000-n-1")).toEqual({ a: 1 });
     expect(again.collection("offline_meta").get("m-1000-n-1")).toBe("other");
     expect(again.collection("common").get("m-1000-n-1")).toBeUndefined();
+    again.close();
+  });
+
+  test("close() while a durable flush is in flight: the flush settles and the WAL handle is closed after it", async () => {
+    const path = tempDb();
+    for (let round = 0; round < 20; round++) {
+      const s = KVStore.open(path);
+      s.collection("meta").put(`k${round}`, "v");
+      const flushing = s.sync(); // opens the WAL handle and fdatasyncs off the JS thread
+      s.close(); // a daemon stopping mid-flush
+      await flushing;
+      expect(await s.sync()).toBeUndefined(); // after close: nothing to flush, no throw
+    }
+    // No descriptor of the WAL may outlive its store (the leak Bun reports at garbage collection).
+    const walFds = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${path}-wal`);
+        } catch {
+          return false;
+        }
+      });
+    if (existsSync("/proc/self/fd")) await waitUntil(() => walFds().length === 0);
+    if (existsSync("/proc/self/fd")) expect(walFds()).toEqual([]);
+    const again = KVStore.open(path);
+    expect(again.collection("meta").count("k")).toBe(20);
     again.close();
   });
 

@@ -69,6 +69,7 @@ export class KVStore {
   private readonly baseSync: string;
   private wal: FileHandle | undefined;
   private syncRunning: Promise<void> | undefined;
+  private closed = false;
   private syncQueued: Promise<void> | undefined;
 
   private constructor(
@@ -148,18 +149,28 @@ export class KVStore {
   }
 
   private async flushWal(): Promise<void> {
+    if (this.closed) return;
     const walPath = `${this.path}-wal`;
     if (!this.wal) {
       if (!existsSync(walPath)) return; // nothing written since the last checkpoint removed it
-      this.wal = await open(walPath, "r");
+      const handle = await open(walPath, "r");
+      // Closed while opening: nobody else would ever close this handle.
+      if (this.closed) return void (await handle.close());
+      this.wal = handle;
     }
     // fdatasync on any descriptor of the WAL flushes the inode: every commit written so far is durable.
     await this.wal.datasync();
   }
 
   close(): void {
-    void this.wal?.close().catch(() => {});
+    this.closed = true;
+    const wal = this.wal;
     this.wal = undefined;
+    // A flush in flight still uses the handle: close it once that flush has settled, never under it.
+    void (this.syncRunning ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => wal?.close())
+      .catch(() => {});
     this.db.close();
   }
 }
