@@ -4,6 +4,14 @@ import { VERSION_STRING } from "../../core/version.ts";
 import type { SealingThread, ThreadStatus } from "../thread.ts";
 import { VenusWorker, type WorkerThreadInfo } from "./api.ts";
 
+/** A sealing job is named by its sector; a wdpost job by the manager's job id. */
+function jobId(job: ThreadStatus["job"]): string | null {
+  if (!job) return null;
+  if (job.sector) return `s-t0${job.sector.miner}-${job.sector.number}`;
+  const held = job.phases.wdpost as { Id?: unknown } | undefined;
+  return typeof held?.Id === "string" ? held.Id : null;
+}
+
 export function threadInfo(s: ThreadStatus, now = Date.now()): WorkerThreadInfo {
   const secs = (since: number) => Math.max(0, Math.round((now - since) / 1000));
   const thread_state: WorkerThreadInfo["thread_state"] = s.paused
@@ -16,7 +24,7 @@ export function threadInfo(s: ThreadStatus, now = Date.now()): WorkerThreadInfo 
   return {
     location: s.location,
     plan: s.plan,
-    job_id: s.job?.sector ? `s-t0${s.job.sector.miner}-${s.job.sector.number}` : null,
+    job_id: jobId(s.job),
     index: s.index,
     thread_state,
     job_state: s.job?.state ?? "Empty",
