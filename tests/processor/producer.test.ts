@@ -120,6 +120,20 @@ describe("a stage pool", () => {
     }
   });
 
+  test("with one child stopped and the other busy, a task waits for the busy one (without spinning)", async () => {
+    const pool = new ProcessorPool("fake", [{ ...spec({ index: 0 }), concurrent: 1 }, { ...spec({ index: 1 }), concurrent: 1 }], new ExtLocks({}));
+    await pool.start();
+    try {
+      await pool.children[1]!.stop();
+      const first = pool.run({ pid: true, sleep_ms: 200 });
+      const second = pool.run({ pid: true });
+      const [a, b] = await Promise.all([first, second]);
+      expect((b.output as { pid: number }).pid).toBe((a.output as { pid: number }).pid);
+    } finally {
+      await pool.stop();
+    }
+  });
+
   test("an undefined lock is rejected when the pool is built", () => {
     expect(() => new ProcessorPool("fake", [{ ...spec(), locks: ["gpu9"] }], new ExtLocks({ gpu: 1 }))).toThrow('"gpu9" is not defined in [processors.ext_locks]');
   });

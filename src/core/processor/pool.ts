@@ -1,5 +1,6 @@
 import { Semaphore } from "../sync/semaphore.ts";
 import { ProcessorChild, ProcessorError, type ChildSpec } from "./producer.ts";
+import { ChildSlots } from "./slots.ts";
 
 /**
  * `[processors.ext_locks]`: named counters shared by every stage, so that e.g. a pc2 and a c2 processor
@@ -49,14 +50,15 @@ export interface PoolMemberSpec extends ChildSpec {
   locks?: readonly string[];
 }
 
+/** The ready child with the most free capacity. */
+const mostFree = (open: readonly Member[]): Member => open.reduce((best, m) => (m.slots.free > best.slots.free ? m : best));
+
 /**
  * All external processors of one stage. A task goes to the ready child with the most free capacity;
  * when all are full it waits for the first slot to free up, then takes that child's ext_locks.
  */
 export class ProcessorPool {
-  private readonly members: Member[];
-  private wake: (() => void) | undefined;
-  private changed: Promise<void>;
+  private readonly slots: ChildSlots<Member>;
 
   constructor(
     readonly stage: string,
@@ -68,25 +70,29 @@ export class ProcessorPool {
         if (!extLocks.has(l)) throw new Error(`processors.${stage}[${s.index}].locks: "${l}" is not defined in [processors.ext_locks]`);
       }
     }
-    this.members = specs.map((s) => ({ child: new ProcessorChild(s), slots: new Semaphore(s.concurrent ?? UNBOUNDED), locks: s.locks ?? [] }));
-    this.changed = this.nextChange();
+    const members = specs.map((s) => ({ child: new ProcessorChild(s), slots: new Semaphore(s.concurrent ?? UNBOUNDED), locks: s.locks ?? [] }));
+    this.slots = new ChildSlots(
+      members,
+      mostFree,
+      () => new ProcessorError(`every ${stage} processor has stopped (exited with auto_restart = false, or the worker is shutting down)`, "exited"),
+    );
   }
 
   get children(): readonly ProcessorChild[] {
-    return this.members.map((m) => m.child);
+    return this.slots.members.map((m) => m.child);
   }
 
   /** Start every child; a child that fails its handshake makes start fail (the worker refuses to run half-configured). */
   async start(): Promise<void> {
-    await Promise.all(this.members.map((m) => m.child.start()));
+    await Promise.all(this.children.map((c) => c.start()));
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.members.map((m) => m.child.stop()));
+    await Promise.all(this.children.map((c) => c.stop()));
   }
 
   async run(task: unknown, signal?: AbortSignal): Promise<{ output: unknown; child: ProcessorChild }> {
-    const { member, release } = await this.claim(signal);
+    const { member, release } = await this.slots.claim(signal);
     let releaseLocks: (() => void) | undefined;
     try {
       releaseLocks = await this.extLocks.acquireAll(member.locks, signal);
@@ -95,36 +101,6 @@ export class ProcessorPool {
     } finally {
       releaseLocks?.();
       release();
-      this.notify();
     }
-  }
-
-  private async claim(signal?: AbortSignal): Promise<{ member: Member; release: () => void }> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const candidates = this.members.filter((m) => m.child.isReady && m.slots.free > 0).sort((a, b) => b.slots.free - a.slots.free);
-      const pick = candidates[0];
-      const release = pick?.slots.tryAcquire();
-      if (pick && release) return { member: pick, release };
-      if (this.members.every((m) => m.child.isStopped)) {
-        throw new ProcessorError(`every ${this.stage} processor has stopped (exited with auto_restart = false, or the worker is shutting down)`, "exited");
-      }
-      // Wait for a slot to free up, or for a restarting child to come back.
-      const waits: Promise<unknown>[] = [this.changed, ...this.members.filter((m) => !m.child.isReady).map((m) => m.child.whenReady().catch(() => {}))];
-      if (signal) waits.push(new Promise<void>((_, rej) => signal.addEventListener("abort", () => rej(signal.reason), { once: true })));
-      await Promise.race(waits);
-    }
-  }
-
-  private nextChange(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.changed = this.nextChange();
-    wake?.();
   }
 }

@@ -8,7 +8,7 @@ import type {
   WinningPoStProver,
   WinningPoStTask,
 } from "../poster/prover.ts";
-import { abortable } from "./abortable.ts";
+import { abortable } from "../../core/sync/abortable.ts";
 
 /**
  * The default prover: PoSt in this process, over the replicas' paths on this machine. The proofs API runs

@@ -1,5 +1,6 @@
+import { ChildSlots, type SlotChild } from "../../core/processor/slots.ts";
+import { abortable } from "../../core/sync/abortable.ts";
 import { Semaphore } from "../../core/sync/semaphore.ts";
-import { abortable, abortReason } from "./abortable.ts";
 
 /**
  * The children of one ext-prover kind ([[WdPost]] or [[WinPost]]) and how a task picks one, as the Go
@@ -10,11 +11,7 @@ import { abortable, abortReason } from "./abortable.ts";
  */
 
 /** What the pool needs of a child (ProcessorChild in production, an in-memory stand-in in tests). */
-export interface PoolChild {
-  readonly isReady: boolean;
-  /** Will never be ready again (stopped, or exited without restart). */
-  readonly isStopped: boolean;
-  whenReady(): Promise<void>;
+export interface PoolChild extends SlotChild {
   call(task: unknown): Promise<unknown>;
 }
 
@@ -56,28 +53,29 @@ export class ChildTaskError<C extends PoolChild = PoolChild> extends Error {
 }
 
 export class WeightedPool<C extends PoolChild> {
-  private readonly members: Slotted<C>[];
-  private wake: () => void = () => {};
-  private changed: Promise<void>;
+  private readonly slots: ChildSlots<Slotted<C>>;
 
   constructor(
     /** For messages, e.g. "window_post". */
     readonly label: string,
     members: readonly WeightedMember<C>[],
-    private readonly random: () => number = Math.random,
+    random: () => number = Math.random,
   ) {
     if (members.length === 0) throw new Error(`${label}: a pool needs at least one child`);
-    this.members = members.map((m, index) => ({ ...m, index, slots: new Semaphore(Math.max(1, m.concurrent)) }));
-    this.changed = this.nextChange();
+    this.slots = new ChildSlots(
+      members.map((m, index) => ({ ...m, index, slots: new Semaphore(Math.max(1, m.concurrent)) })),
+      (open) => open[pickWeighted(open.map((m) => m.weight), random)]!,
+      () => new Error(`every ${label} child has stopped (the manager is shutting down, or they could not be restarted)`),
+    );
   }
 
   get children(): readonly C[] {
-    return this.members.map((m) => m.child);
+    return this.slots.members.map((m) => m.child);
   }
 
   /** Tasks in flight per child, in member order. */
   get inflight(): number[] {
-    return this.members.map((m) => m.slots.inUse);
+    return this.slots.members.map((m) => m.slots.inUse);
   }
 
   /**
@@ -85,45 +83,12 @@ export class WeightedPool<C extends PoolChild> {
    * handed to a child keeps its slot until the child answers, since the child is still busy with it.
    */
   async run(task: unknown, signal?: AbortSignal): Promise<{ output: unknown; child: C; index: number }> {
-    const { member, release } = await this.claim(signal);
-    const answer = member.child.call(task).finally(() => {
-      release();
-      this.notify();
-    });
+    const { member, release } = await this.slots.claim(signal);
+    const answer = member.child.call(task).finally(release);
     try {
       return { output: await abortable(answer, signal), child: member.child, index: member.index };
     } catch (err) {
       throw new ChildTaskError(member.index, member.child, err);
     }
-  }
-
-  private async claim(signal?: AbortSignal): Promise<{ member: Slotted<C>; release: () => void }> {
-    for (;;) {
-      if (signal?.aborted) throw abortReason(signal);
-      const open = this.members.filter((m) => m.child.isReady && m.slots.free > 0);
-      if (open.length > 0) {
-        const member = open[pickWeighted(open.map((m) => m.weight), this.random)]!;
-        return { member, release: member.slots.tryAcquire()! };
-      }
-      if (this.members.every((m) => m.child.isStopped)) {
-        throw new Error(`every ${this.label} child has stopped (the manager is shutting down, or they could not be restarted)`);
-      }
-      // Wait for a slot to free up or a restarting child to come back, then choose again.
-      const waits: Promise<unknown>[] = [this.changed];
-      for (const m of this.members) if (!m.child.isReady && !m.child.isStopped) waits.push(m.child.whenReady().catch(() => {}));
-      await abortable(Promise.race(waits), signal);
-    }
-  }
-
-  private nextChange(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.changed = this.nextChange();
-    wake();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Native proof work and a child's in-flight task cannot be interrupted. A caller that gives up (its
- * deadline passed, the daemon is stopping) must not keep waiting for them, though: the work finishes in
- * the background and its result is dropped.
+ * deadline passed, the daemon is stopping, the thread is paused) must not keep waiting for them, though:
+ * the work finishes in the background and its result is dropped.
  */
 export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
@@ -23,5 +23,5 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined):
 }
 
 export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error("PoSt aborted");
+  return signal.reason instanceof Error ? signal.reason : new Error("aborted");
 }
