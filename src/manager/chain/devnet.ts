@@ -911,8 +911,4 @@ export class DevnetChain implements Chain {
       return record(false, sectors.length, `WinningPoSt could not be verified: ${(err as Error).message}`);
     }
   }
-
-  async blocks(actor: number, limit = 100): Promise<BlockRecord[]> {
-    return this.kv.scanJSON<BlockRecord>(`block/${actor}/`).map((e) => e.value).slice(-limit);
-  }
 }

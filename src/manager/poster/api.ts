@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { RpcRegistry } from "../../core/rpc/index.ts";
 import { Proving } from "../../core/sector/api-proving.ts";
-import type { PoStChain } from "../chain/chain.ts";
+import type { DeadlineInfo, PoStChain } from "../chain/chain.ts";
 import type { PoSter } from "./poster.ts";
 
 export interface ProvingApiDeps {
@@ -20,11 +20,10 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
     if (!info) throw new Error(`miner ${actor} is not on the chain (known miners are listed by: damocles util chain head)`);
     return info;
   };
-  const instanceOf = async (actor: number, index: number) => {
-    const cur = await chain.provingDeadline(actor);
+  /** This period's instance of deadline `index` (as of `cur`), or the next period's once it has closed. */
+  const instanceOf = (cur: DeadlineInfo, index: number) => {
     const p = chain.policy();
     if (index >= p.wpostPeriodDeadlines) throw new Error(`deadline ${index} does not exist: deadlines are 0..${p.wpostPeriodDeadlines - 1}`);
-    // This period's instance, or the next period's once it has closed.
     let open = cur.periodStart + index * p.wpostChallengeWindow;
     if (open + p.wpostChallengeWindow <= cur.currentEpoch) open += p.wpostPeriodDeadlines * p.wpostChallengeWindow;
     return { open, close: open + p.wpostChallengeWindow, challenge: open - p.wpostChallengeLookback, head: cur.currentEpoch };
@@ -38,7 +37,7 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
       const faults = await chain.faults(actor);
       const active = new Set<number>();
       for (let i = 0; i < p.wpostPeriodDeadlines; i++) {
-        const inst = await instanceOf(actor, i);
+        const inst = instanceOf(current, i);
         for (const part of await chain.provingPartitions(actor, inst.open)) for (const s of part.sectors) active.add(s.number);
       }
       return {
@@ -60,9 +59,10 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
       const p = chain.policy();
       const records = await chain.postRecords(actor, 10_000);
       const ours = poster.records(actor, 10_000);
+      const current = await chain.provingDeadline(actor);
       const rows = [];
       for (let index = 0; index < p.wpostPeriodDeadlines; index++) {
-        const inst = await instanceOf(actor, index);
+        const inst = instanceOf(current, index);
         const parts = await chain.provingPartitions(actor, inst.open);
         const last = records.filter((r) => r.deadline === index && r.outcome !== undefined).at(-1) ?? null;
         const mine = ours.filter((r) => r.deadline === index).at(-1);
@@ -92,7 +92,7 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
     })
     .implement(Proving.Check, async (actor, deadline, slow) => {
       const info = await miner(actor);
-      const inst = await instanceOf(actor, deadline);
+      const inst = instanceOf(await chain.provingDeadline(actor), deadline);
       const parts = await chain.provingPartitions(actor, inst.open);
       // The deadline's own randomness once its challenge epoch has passed, else any canonical value.
       const randomness = inst.challenge <= inst.head ? await chain.windowPoStRandomness(actor, inst.challenge) : new Uint8Array(randomBytes(32));

@@ -1,5 +1,4 @@
 import { childLogger } from "../../core/log/index.ts";
-import { sectorSizeName } from "../../core/sector/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
 import { Semaphore } from "../../core/sync/semaphore.ts";
 import { messageId, type DeadlineInfo, type PoStChain, type PoStMessage, type ProvingPartition } from "../chain/chain.ts";
@@ -396,12 +395,4 @@ export class PoSter {
       await new Promise((resolve) => setTimeout(resolve, Math.max(20, Math.min(blockMs, (epoch - head.epoch) * blockMs))));
     }
   }
-}
-
-/** Summary line for logs: which miners are proven by which prover. */
-export function describePoSter(miners: PoSterMiner[], prover: string, sizes: Map<number, number>): string {
-  return miners
-    .map((m) => `f0${m.actor} (${sectorSizeName(sizes.get(m.actor) ?? 0)}${m.enabled ? "" : ", PoSt.Enabled = false"})`)
-    .join(", ")
-    .concat(` via ${prover}`);
 }

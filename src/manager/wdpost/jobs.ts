@@ -50,6 +50,22 @@ export interface WdPoStJobsOptions {
   now?: () => number;
 }
 
+/** The run fields of a job that has never been tried: a new job, or one an operator reset. */
+function freshRun(now: number): Omit<WdPoStJob, "Id" | "DeadlineIdx" | "Partitions" | "Input"> {
+  return {
+    State: "ready2run",
+    Output: null,
+    TryNum: 0,
+    ErrorReason: "",
+    WorkerName: "",
+    StartedAt: 0,
+    HeartbeatAt: 0,
+    FinishedAt: 0,
+    CreatedAt: now,
+    UpdatedAt: now,
+  };
+}
+
 export class WdPoStJobs {
   private readonly kv: Collection;
   private readonly store: KVStore;
@@ -147,23 +163,7 @@ export class WdPoStJobs {
     const result = this.store.transaction(() => {
       const existing = this.get(id);
       if (existing) return { job: existing, created: false };
-      const now = this.nowSec();
-      const job: WdPoStJob = {
-        Id: id,
-        State: "ready2run",
-        DeadlineIdx: deadlineIdx,
-        Partitions: [...partitions],
-        Input: input,
-        Output: null,
-        TryNum: 0,
-        ErrorReason: "",
-        WorkerName: "",
-        StartedAt: 0,
-        HeartbeatAt: 0,
-        FinishedAt: 0,
-        CreatedAt: now,
-        UpdatedAt: now,
-      };
+      const job: WdPoStJob = { Id: id, DeadlineIdx: deadlineIdx, Partitions: [...partitions], Input: input, ...freshRun(this.nowSec()) };
       this.put(undefined, job);
       return { job, created: true };
     });
@@ -281,20 +281,7 @@ export class WdPoStJobs {
   async reset(id: string): Promise<WdPoStJob> {
     const job = this.store.transaction(() => {
       const prev = this.mustGet(id);
-      const now = this.nowSec();
-      const next: WdPoStJob = {
-        ...prev,
-        State: "ready2run",
-        TryNum: 0,
-        Output: null,
-        ErrorReason: "",
-        WorkerName: "",
-        StartedAt: 0,
-        HeartbeatAt: 0,
-        FinishedAt: 0,
-        CreatedAt: now,
-        UpdatedAt: now,
-      };
+      const next: WdPoStJob = { ...prev, ...freshRun(this.nowSec()) };
       this.put(prev.State, next);
       return next;
     });
