@@ -4,14 +4,20 @@
  * against a real daemon started with `damocles manager run` on a fresh home. Proofs are simulated, so
  * the devnet runs with InsecureSkipProofVerification; everything else (store, batching, chain) is real.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../src/core/config/units.ts";
 import { RpcCallError, RpcClient } from "../src/core/rpc/index.ts";
 import { Venus } from "../src/core/sector/api.ts";
-import { OnChainState, SubmitResult, zeroCommD, type AllocatedSector, type SectorID } from "../src/core/sector/index.ts";
+import {
+  type AllocatedSector,
+  OnChainState,
+  type SectorID,
+  SubmitResult,
+  zeroCommD,
+} from "../src/core/sector/index.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -42,7 +48,10 @@ cfg = cfg.replace(
   `[Common.Devnet]\nBlockTime = "${opts["block-time"]}"\nPreCommitChallengeDelay = 5\nSealRandomnessLookback = 2\nInsecureSkipProofVerification = true\n`,
 );
 // Bigger batches than the demo defaults: with K threads, sectors arrive many per second.
-cfg = cfg.replaceAll('Threshold = 1\nMaxWait = "30s"\nCheckInterval = "5s"', 'Threshold = 32\nMaxWait = "2s"\nCheckInterval = "500ms"');
+cfg = cfg.replaceAll(
+  'Threshold = 1\nMaxWait = "30s"\nCheckInterval = "5s"',
+  'Threshold = 32\nMaxWait = "2s"\nCheckInterval = "500ms"',
+);
 writeFileSync(cfgPath, cfg);
 const persist = join(home, "persist-1");
 
@@ -89,14 +98,15 @@ async function timed<T>(method: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     errors++;
-    const key = err instanceof RpcCallError ? `${method}: ${err.code}` : `${method}: ${(err as Error).message.slice(0, 80)}`;
+    const key =
+      err instanceof RpcCallError ? `${method}: ${err.code}` : `${method}: ${(err as Error).message.slice(0, 80)}`;
     errorSamples.set(key, (errorSamples.get(key) ?? 0) + 1);
     throw err;
   } finally {
     const ms = performance.now() - t0;
     latencies.push(ms);
-    let arr = perMethod.get(method);
-    if (!arr) perMethod.set(method, (arr = []));
+    const arr = perMethod.get(method) ?? [];
+    perMethod.set(method, arr);
     arr.push(ms);
   }
 }
@@ -115,7 +125,11 @@ async function sealingThread(index: number): Promise<void> {
   const worker = { Instance: `bench-${Math.floor(index / 32)}`, Location: `/bench/store${index}` };
   const report = (sid: SectorID, prev: string, next: string, event: string) =>
     timed("ReportState", () =>
-      client.call(Venus.ReportState, sid, { Worker: worker, StateChange: { Prev: prev, Next: next, Event: event }, Failure: null }),
+      client.call(Venus.ReportState, sid, {
+        Worker: worker,
+        StateChange: { Prev: prev, Next: next, Event: event },
+        Failure: null,
+      }),
     );
   // Spread the start over a second so the first requests do not all land at once.
   await Bun.sleep((index % 1000) + Math.random() * 50);
@@ -151,7 +165,9 @@ async function sealingThread(index: number): Promise<void> {
       if (stopping) break;
       if (pc.State !== OnChainState.Landed) throw new Error(`PreCommit ${pc.State}: ${pc.Desc}`);
       await report(sid, "PCSubmitted", "PCLanded", "CheckPC");
-      const store = await timed("StoreReserveSpace", () => client.call(Venus.StoreReserveSpace, sid, 4096, ["persist-1"]));
+      const store = await timed("StoreReserveSpace", () =>
+        client.call(Venus.StoreReserveSpace, sid, 4096, ["persist-1"]),
+      );
       if (!store) throw new Error("no store");
       const name = `s-t0${sid.Miner}-${sid.Number}`;
       writeFileSync(join(persist, "sealed", name), "");
@@ -238,7 +254,9 @@ console.log(`latency p50        ${pct(latencies, 50).toFixed(2)} ms`);
 console.log(`latency p99        ${pct(latencies, 99).toFixed(2)} ms`);
 console.log(`sectors finalized  ${sectorsDone}`);
 console.log(`daemon peak RSS    ${(peakRss / 2 ** 20).toFixed(1)} MiB`);
-console.log(`daemon CPU         ${daemonCpuSec.toFixed(1)} s (${((daemonCpuSec / elapsed) * 100).toFixed(0)}% of one core)`);
+console.log(
+  `daemon CPU         ${daemonCpuSec.toFixed(1)} s (${((daemonCpuSec / elapsed) * 100).toFixed(0)}% of one core)`,
+);
 console.log(
   `bench client CPU   ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} s (same machine: client and daemon share the cores)`,
 );

@@ -6,10 +6,11 @@
  * every WindowPoSt verified by the devnet. Prints progress per sector, stage and deadline, stops what it
  * started (unless --keep), and ends with the summary line.
  */
-import { parseArgs } from "node:util";
+
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { RpcClient } from "../src/core/rpc/client.ts";
 import { Damocles, Venus } from "../src/core/sector/api.ts";
@@ -36,10 +37,12 @@ const fail = (msg: string): never => {
 const sectors = Number(opts.sectors);
 if (!Number.isInteger(sectors) || sectors < 1) fail(`--sectors: expected a positive integer, got "${opts.sectors}"`);
 const provingPeriods = Number(opts["proving-periods"]);
-if (!Number.isInteger(provingPeriods) || provingPeriods < 0) fail(`--proving-periods: expected a non-negative integer, got "${opts["proving-periods"]}"`);
+if (!Number.isInteger(provingPeriods) || provingPeriods < 0)
+  fail(`--proving-periods: expected a non-negative integer, got "${opts["proving-periods"]}"`);
 const timeoutMs = Number(opts["timeout-min"]) * 60_000;
 const sectorSize = opts["sector-size"]!;
-if (!["2KiB", "8MiB", "512MiB"].includes(sectorSize)) fail(`--sector-size: expected 2KiB, 8MiB or 512MiB, got "${sectorSize}"`);
+if (!["2KiB", "8MiB", "512MiB"].includes(sectorSize))
+  fail(`--sector-size: expected 2KiB, 8MiB or 512MiB, got "${sectorSize}"`);
 
 const ROOT = resolve(import.meta.dir, "..");
 const BIN = join(ROOT, "dist/damocles");
@@ -69,7 +72,12 @@ function daemon(name: string, args: string[]): Subprocess {
   void p.exited.then((code) => {
     if (!stopping) {
       console.error(`demo: the ${name} exited unexpectedly (${code}); its log: ${join(home, `${name}.log`)}`);
-      console.error(readFileSync(join(home, `${name}.log`), "utf8").split("\n").slice(-20).join("\n"));
+      console.error(
+        readFileSync(join(home, `${name}.log`), "utf8")
+          .split("\n")
+          .slice(-20)
+          .join("\n"),
+      );
       void stopAll().then(() => process.exit(1));
     }
   });
@@ -111,10 +119,14 @@ writeFileSync(
 );
 const proving = provingPeriods > 0 ? ["--poster", "--worker-prover"] : [];
 daemon("manager", ["manager", "run", "--home", managerHome, "--listen", "127.0.0.1:0", ...proving]);
-const api = await waitFor("the manager's api file", async () => {
-  const f = join(managerHome, "api");
-  return existsSync(f) ? readFileSync(f, "utf8").trim() || undefined : undefined;
-}, 60_000);
+const api = await waitFor(
+  "the manager's api file",
+  async () => {
+    const f = join(managerHome, "api");
+    return existsSync(f) ? readFileSync(f, "utf8").trim() || undefined : undefined;
+  },
+  60_000,
+);
 await waitFor("/healthcheck", async () => ((await fetch(`http://${api}/healthcheck`)).ok ? true : undefined), 30_000);
 say(`manager on ${api} (devnet miner t01000, ${sectorSize} sectors)`);
 
@@ -156,7 +168,9 @@ c2 = 1
 `,
 );
 daemon("worker", ["worker", "run", "-c", workerToml]);
-say(`worker started: 2 sealing threads; pc1, pc2, c2 in external processors${provingPeriods > 0 ? "; 1 wdpost thread" : ""}`);
+say(
+  `worker started: 2 sealing threads; pc1, pc2, c2 in external processors${provingPeriods > 0 ? "; 1 wdpost thread" : ""}`,
+);
 
 // 3. Progress: every state change of every sector, until all are finished.
 const client = new RpcClient(api, { timeoutMs: 10_000 });
@@ -179,7 +193,8 @@ for (;;) {
   finished = offline.filter((s) => s.Finalized && !s.AbortReason);
   if (finished.length >= sectors) break;
   const aborted = offline.filter((s) => s.AbortReason);
-  if (aborted.length > 0) say(`aborted: ${aborted.map((s) => `s-t0${s.ID.Miner}-${s.ID.Number} (${s.AbortReason})`).join(", ")}`);
+  if (aborted.length > 0)
+    say(`aborted: ${aborted.map((s) => `s-t0${s.ID.Miner}-${s.ID.Number} (${s.AbortReason})`).join(", ")}`);
   if (Date.now() > deadline) {
     await stopAll();
     fail(`not finished after ${opts["timeout-min"]} min; logs in ${home}`);
@@ -199,7 +214,9 @@ if (provingPeriods > 0) {
   const info = await client.call(Proving.Info, 1000);
   const period = info.deadlines * info.challengeWindow;
   const until = head.Epoch + provingPeriods * period;
-  say(`proving: ${provingPeriods} period(s) of ${period} epochs (${((period * info.blockTimeMs) / 1000).toFixed(0)} s) from epoch ${head.Epoch}, until epoch ${until}`);
+  say(
+    `proving: ${provingPeriods} period(s) of ${period} epochs (${((period * info.blockTimeMs) / 1000).toFixed(0)} s) from epoch ${head.Epoch}, until epoch ${until}`,
+  );
   const reported = new Set<number>();
   for (;;) {
     const records = await client.call(Proving.Records, 1000, 1000).catch(() => []);
@@ -207,8 +224,13 @@ if (provingPeriods > 0) {
       if (r.outcome === undefined || reported.has(r.open)) continue;
       reported.add(r.open);
       const sectorsIn = r.partitions.reduce((n, p) => n + p.sectors.length, 0);
-      const extra = [...r.declaredFaults.map((n) => `declared faulty ${n}`), ...r.detectedFaults.map((n) => `missed ${n}`)].join(", ");
-      say(`deadline ${r.deadline} (epochs ${r.open}..${r.close}): ${r.outcome}, ${sectorsIn} sector(s), ${r.verifiedProofs} proof(s) verified${extra ? `; ${extra}` : ""}`);
+      const extra = [
+        ...r.declaredFaults.map((n) => `declared faulty ${n}`),
+        ...r.detectedFaults.map((n) => `missed ${n}`),
+      ].join(", ");
+      say(
+        `deadline ${r.deadline} (epochs ${r.open}..${r.close}): ${r.outcome}, ${sectorsIn} sector(s), ${r.verifiedProofs} proof(s) verified${extra ? `; ${extra}` : ""}`,
+      );
     }
     const now = await client.call(Proving.Info, 1000).catch(() => undefined);
     if (now && now.current.currentEpoch >= until) {

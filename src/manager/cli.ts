@@ -1,7 +1,10 @@
 import { command } from "../core/cli/command.ts";
 
 export const managerCommand = command({
-  meta: { name: "manager", description: "Sector manager daemon: chain, sector numbers, commitments, stores, workers, PoSt" },
+  meta: {
+    name: "manager",
+    description: "Sector manager daemon: chain, sector numbers, commitments, stores, workers, PoSt",
+  },
   subCommands: {
     init: () => import("./init.ts").then((m) => m.initCommand),
     run: () => import("./run.ts").then((m) => m.runCommand),

@@ -3,22 +3,22 @@ import { Hono } from "hono";
 import type { ManagerConfig } from "../core/config/index.ts";
 import { childLogger } from "../core/log/index.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../core/metrics/index.ts";
-import { mountRpc, RpcRegistry, serve, type RunningServer } from "../core/rpc/index.ts";
+import { mountRpc, RpcRegistry, type RunningServer, serve } from "../core/rpc/index.ts";
 import { sectorName } from "../core/sector/index.ts";
 import { KVStore } from "../core/store/index.ts";
 import { VERSION, VERSION_STRING } from "../core/version.ts";
-import { DevnetChain, type Beacon } from "./chain/devnet.ts";
-import { devnetSettings, type DevnetConfig } from "./chain/devnet-config.ts";
-import { presealSectors, readPresealManifest, type PresealManifest } from "./chain/preseal.ts";
+import { type Beacon, DevnetChain } from "./chain/devnet.ts";
+import { type DevnetConfig, devnetSettings } from "./chain/devnet-config.ts";
+import { type PresealManifest, presealSectors, readPresealManifest } from "./chain/preseal.ts";
 import { loadPoStVerifier, loadProofsVerifier } from "./chain/proofs-verifier.ts";
 import { acceptAllPoStVerifier, acceptAllVerifier, type SealVerifier } from "./chain/verifier.ts";
-import { createProvingModule, type ProvingFlags, type ProvingModule } from "./poster/module.ts";
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
 import { ManagerMetrics } from "./metrics.ts";
+import { createProvingModule, type ProvingFlags, type ProvingModule } from "./poster/module.ts";
 import { registerPoStChainApi } from "./proxy/chain-api.ts";
 import { registerSealerApi, type SealerServices } from "./sealer-api.ts";
-import { SectorAllocator, type AllocatableMiner } from "./sectors/allocator.ts";
+import { type AllocatableMiner, SectorAllocator } from "./sectors/allocator.ts";
 import { SectorIndexer } from "./sectors/indexer.ts";
 import { SectorNumbers } from "./sectors/numbers.ts";
 import { SectorStates } from "./sectors/states.ts";
@@ -65,15 +65,20 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   const { config } = opts;
   const store = KVStore.open(join(opts.home, MANAGER_DB_FILE));
   const devnet = opts.devnet ?? devnetSettings(config.Common.Devnet);
-  const verifier = opts.verifier ?? (devnet.InsecureSkipProofVerification ? acceptAllVerifier : await loadProofsVerifier());
+  const verifier =
+    opts.verifier ?? (devnet.InsecureSkipProofVerification ? acceptAllVerifier : await loadProofsVerifier());
   if (verifier === acceptAllVerifier) {
-    log.warn("[Common.Devnet] InsecureSkipProofVerification = true: proofs are NOT verified. Use it for load tests only.");
+    log.warn(
+      "[Common.Devnet] InsecureSkipProofVerification = true: proofs are NOT verified. Use it for load tests only.",
+    );
   }
   log.info(`seal proofs are verified by: ${verifier.name}`);
 
   const postVerifier = devnet.InsecureSkipProofVerification ? acceptAllPoStVerifier : await loadPoStVerifier();
   const sizeOf = new Map(devnet.Miners.map((m) => [m.Actor, m.SectorSize]));
-  const manifests: PresealManifest[] = devnet.Miners.filter((m) => m.PreSealed).map((m) => readPresealManifest(m.PreSealed!, m.Actor));
+  const manifests: PresealManifest[] = devnet.Miners.filter((m) => m.PreSealed).map((m) =>
+    readPresealManifest(m.PreSealed!, m.Actor),
+  );
   const chain = new DevnetChain({
     store,
     settings: devnet,
@@ -111,7 +116,15 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   const metrics = new ManagerMetrics(VERSION);
   const states = new SectorStates(store);
   const numbers = new SectorNumbers(store);
-  const commit = new CommitManager({ store, states, chain, verifier, miners: () => commitMiners, metrics, now: opts.now });
+  const commit = new CommitManager({
+    store,
+    states,
+    chain,
+    verifier,
+    miners: () => commitMiners,
+    metrics,
+    now: opts.now,
+  });
   const services: SealerServices = {
     states,
     allocator: new SectorAllocator({
@@ -136,7 +149,8 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   // Pre-sealed sectors live in a persist store from the start: index them there (idempotent).
   for (const m of manifests) {
     for (const sct of m.Sectors) {
-      if (await chain.sectorInfo(m.Actor, sct.Number)) services.indexer.update("normal", { Miner: m.Actor, Number: sct.Number }, { sealed: m.Store, cache: m.Store });
+      if (await chain.sectorInfo(m.Actor, sct.Number))
+        services.indexer.update("normal", { Miner: m.Actor, Number: sct.Number }, { sealed: m.Store, cache: m.Store });
     }
   }
 
@@ -158,7 +172,8 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   registry.observe((method, ms, ok) => metrics.observeCall(method, ms, ok));
 
   metrics.onlineSectors.collect = (g) => g.set(states.countOnline());
-  metrics.threads.collect = () => metrics.collectWorkers(services.workers.list(), Math.floor((opts.now ?? Date.now)() / 1000));
+  metrics.threads.collect = () =>
+    metrics.collectWorkers(services.workers.list(), Math.floor((opts.now ?? Date.now)() / 1000));
   chain.onEpoch((epoch) => {
     metrics.chainHead.set(epoch);
     commit.observeLandings().catch((err) => log.warn("observing message landings failed:", err));
@@ -185,7 +200,9 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     throw err;
   }
   metrics.apiState.set(1);
-  log.info(`${VERSION_STRING} listening on ${server.url} (rpc ${server.url}/rpc/v0), home ${opts.home}, ${config.Miners.length} miner(s)`);
+  log.info(
+    `${VERSION_STRING} listening on ${server.url} (rpc ${server.url}/rpc/v0), home ${opts.home}, ${config.Miners.length} miner(s)`,
+  );
 
   return {
     url: server.url,

@@ -1,19 +1,24 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, command } from "../core/cli/command.ts";
-import { SECTOR_SIZES, sectorSizeName, parseBytes } from "../core/config/index.ts";
+import { parseBytes, SECTOR_SIZES, sectorSizeName } from "../core/config/index.ts";
 import { EXT_PROVER_TEMPLATE, managerConfigTemplate } from "../core/config/templates.ts";
 import { EXT_PROVER_CONFIG_FILE, MANAGER_CONFIG_FILE, resolveManagerHome } from "./home.ts";
 
 export const initCommand = command({
   meta: {
     name: "init",
-    description: "Write commented default sector-manager.cfg and ext-prover.cfg into the home: a ready-to-seal devnet miner",
+    description:
+      "Write commented default sector-manager.cfg and ext-prover.cfg into the home: a ready-to-seal devnet miner",
   },
   args: {
     home: { type: "string", description: "manager home directory (default ~/.damocles-manager; env DAMOCLES_PATH)" },
     actor: { type: "string", description: "miner actor id of the devnet miner", default: "1000" },
-    "sector-size": { type: "string", description: `sector size of the devnet miner (${Object.keys(SECTOR_SIZES).join(", ")})`, default: "2KiB" },
+    "sector-size": {
+      type: "string",
+      description: `sector size of the devnet miner (${Object.keys(SECTOR_SIZES).join(", ")})`,
+      default: "2KiB",
+    },
   },
   examples: [
     "damocles manager init --home ~/.damocles-manager",
@@ -28,7 +33,10 @@ export const initCommand = command({
     const bytes = parseBytes(args["sector-size"]);
     const size = bytes === undefined ? undefined : sectorSizeName(bytes);
     if (!size) {
-      throw new CliError(`--sector-size: expected one of ${Object.keys(SECTOR_SIZES).join(", ")}, got "${args["sector-size"]}"`, 2);
+      throw new CliError(
+        `--sector-size: expected one of ${Object.keys(SECTOR_SIZES).join(", ")}, got "${args["sector-size"]}"`,
+        2,
+      );
     }
     const files: [string, string][] = [
       [join(home, MANAGER_CONFIG_FILE), managerConfigTemplate({ home, actor, sectorSize: size })],
@@ -36,11 +44,15 @@ export const initCommand = command({
     ];
     const existing = files.filter(([path]) => existsSync(path)).map(([path]) => path);
     if (existing.length > 0) {
-      throw new CliError(`refusing to overwrite existing ${existing.join(" and ")}; edit them, or choose another --home`);
+      throw new CliError(
+        `refusing to overwrite existing ${existing.join(" and ")}; edit them, or choose another --home`,
+      );
     }
     mkdirSync(home, { recursive: true });
     mkdirSync(join(home, "persist-1"), { recursive: true });
     for (const [path, text] of files) writeFileSync(path, text, { flag: "wx" });
-    process.stdout.write(`initialised ${home}\n  ${files.map(([p]) => p).join("\n  ")}\nnext: damocles util config check ${files[0]![0]}\n`);
+    process.stdout.write(
+      `initialised ${home}\n  ${files.map(([p]) => p).join("\n  ")}\nnext: damocles util config check ${files[0]![0]}\n`,
+    );
   },
 });

@@ -1,4 +1,4 @@
-import { MetricsRegistry, type Counter, type Gauge, type Histogram } from "../core/metrics/index.ts";
+import { type Counter, type Gauge, type Histogram, MetricsRegistry } from "../core/metrics/index.ts";
 import type { WorkerPingInfo } from "../core/sector/index.ts";
 
 /** The manager's Prometheus series (prefix damocles_manager_, names after the original's views, §8). */
@@ -24,13 +24,22 @@ export class ManagerMetrics {
     this.info = r.gauge("info", "1 while the manager runs; the version label says which");
     this.info.set(1, { version });
     this.apiState = r.gauge("api_state", "1 while the RPC server is up");
-    this.requestDuration = r.histogram("api_request_duration_ms", "RPC handling time in milliseconds, per method (endpoint)");
-    this.requestErrors = r.counter("api_request_errors_total", "RPC calls answered with an error, per method (endpoint)");
+    this.requestDuration = r.histogram(
+      "api_request_duration_ms",
+      "RPC handling time in milliseconds, per method (endpoint)",
+    );
+    this.requestErrors = r.counter(
+      "api_request_errors_total",
+      "RPC calls answered with an error, per method (endpoint)",
+    );
     this.newSector = r.counter("new_sector", "sectors allocated, per miner");
     this.preCommitSubmitted = r.counter("sector_pre_commit", "SubmitPreCommit calls accepted, per miner");
     this.proofSubmitted = r.counter("sector_commit", "SubmitProof calls accepted, per miner");
     this.messagesPushed = r.counter("message_pushed_total", "chain messages pushed, per miner and method");
-    this.messagesDone = r.counter("message_done_total", "chain messages that landed or failed, per miner, method and result");
+    this.messagesDone = r.counter(
+      "message_done_total",
+      "chain messages that landed or failed, per miner, method and result",
+    );
     this.sectorsLanded = r.counter(
       "sector_landed_total",
       "sectors whose PreCommit/ProveCommit landed, per miner, kind and result (ok|rejected)",
@@ -51,10 +60,12 @@ export class ManagerMetrics {
     this.threads.reset();
     this.workers.reset();
     for (const c of ["empty", "paused", "running", "waiting", "errors"]) this.threads.set(0, { category: c });
-    for (const c of ["latency<=60s", "latency<=120s", "latency<=300s", "latency>300s"]) this.workers.set(0, { category: c });
+    for (const c of ["latency<=60s", "latency<=120s", "latency<=300s", "latency>300s"])
+      this.workers.set(0, { category: c });
     for (const p of pings) {
       const age = nowSec - p.LastPing;
-      const bucket = age <= 60 ? "latency<=60s" : age <= 120 ? "latency<=120s" : age <= 300 ? "latency<=300s" : "latency>300s";
+      const bucket =
+        age <= 60 ? "latency<=60s" : age <= 120 ? "latency<=120s" : age <= 300 ? "latency<=300s" : "latency>300s";
       this.workers.inc({ category: bucket });
       if (age > 300) continue;
       const s = p.Info.Summary;

@@ -6,7 +6,7 @@ import { childLogger } from "../core/log/index.ts";
 import { API_FILE } from "./api-file.ts";
 import { startManager } from "./daemon.ts";
 import { expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "./home.ts";
-import { parseProxyAddr, PROXY_ADDR_FORMS } from "./proxy/addr.ts";
+import { PROXY_ADDR_FORMS, parseProxyAddr } from "./proxy/addr.ts";
 import { ProxySourceError } from "./proxy/remote-chain.ts";
 
 const log = childLogger("manager");
@@ -15,13 +15,30 @@ const log = childLogger("manager");
 export const sharedDaemonArgs = {
   "conf-dir": {
     type: "string",
-    description: "read sector-manager.cfg / ext-prover.cfg from this directory instead of the home (env DAMOCLES_CONF_DIR)",
+    description:
+      "read sector-manager.cfg / ext-prover.cfg from this directory instead of the home (env DAMOCLES_CONF_DIR)",
   },
-  miner: { type: "boolean", description: "enable the WinningPoSt (block) module for [[Miners]] with Proof.Enabled = true" },
-  warmup: { type: "boolean", description: "with --miner, run one WinningPoSt at start (--no-warmup to skip)", default: true },
-  "worker-prover": { type: "boolean", description: 'hand WindowPoSt jobs to workers with plan = "wdpost" (Venus.WdPoSt* API)' },
-  "ext-prover": { type: "boolean", description: "run WindowPoSt/WinningPoSt in processor children from ext-prover.cfg" },
-  "proxy-sector-indexer-off": { type: "boolean", description: "with --proxy, locate sectors with this node's own SectorIndexer" },
+  miner: {
+    type: "boolean",
+    description: "enable the WinningPoSt (block) module for [[Miners]] with Proof.Enabled = true",
+  },
+  warmup: {
+    type: "boolean",
+    description: "with --miner, run one WinningPoSt at start (--no-warmup to skip)",
+    default: true,
+  },
+  "worker-prover": {
+    type: "boolean",
+    description: 'hand WindowPoSt jobs to workers with plan = "wdpost" (Venus.WdPoSt* API)',
+  },
+  "ext-prover": {
+    type: "boolean",
+    description: "run WindowPoSt/WinningPoSt in processor children from ext-prover.cfg",
+  },
+  "proxy-sector-indexer-off": {
+    type: "boolean",
+    description: "with --proxy, locate sectors with this node's own SectorIndexer",
+  },
 } as const;
 
 /** The shared flags as runDaemon options. */
@@ -51,7 +68,8 @@ export const runCommand = command({
     poster: { type: "boolean", description: "enable the WindowPoSt module (prove every deadline of every [[Miners]])" },
     proxy: {
       type: "string",
-      description: "proxy node: use the manager at ip:port as the chain and sector-index source; this node proves, it does not seal",
+      description:
+        "proxy node: use the manager at ip:port as the chain and sector-index source; this node proves, it does not seal",
     },
     ...sharedDaemonArgs,
   },
@@ -90,12 +108,17 @@ export interface DaemonArgs {
 /** Validates the flags, loads the config, starts a manager or a proxy node, writes <home>/api and runs until a signal. */
 export async function runDaemon(args: DaemonArgs): Promise<void> {
   const home = args.home;
-  const confDirArg = args.confDir ?? process.env.DAMOCLES_CONF_DIR ?? process.env.VENUS_SECTOR_MANAGER_CONF_DIR ?? process.env.VSM_CONF_DIR;
+  const confDirArg =
+    args.confDir ??
+    process.env.DAMOCLES_CONF_DIR ??
+    process.env.VENUS_SECTOR_MANAGER_CONF_DIR ??
+    process.env.VSM_CONF_DIR;
   const confDir = confDirArg ? resolve(expandHome(confDirArg)) : home;
   let source: string | undefined;
   if (args.proxy !== undefined) {
     source = parseProxyAddr(args.proxy);
-    if (!source) throw new CliError(`--proxy: expected the source manager as ${PROXY_ADDR_FORMS}, got "${args.proxy}"`, 2);
+    if (!source)
+      throw new CliError(`--proxy: expected the source manager as ${PROXY_ADDR_FORMS}, got "${args.proxy}"`, 2);
   }
   const cfgPath = join(confDir, MANAGER_CONFIG_FILE);
   if (!existsSync(cfgPath)) {
@@ -110,9 +133,10 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
     throw new CliError("--worker-prover and --ext-prover are mutually exclusive: choose where WindowPoSt runs", 2);
   }
   if (args.proxySectorIndexerOff && !source) log.warn("--proxy-sector-indexer-off has no effect without --proxy");
-  if (args.workerProver && !args.poster) log.warn("--worker-prover without --poster: jobs are served, but this manager creates none");
+  if (args.workerProver && !args.poster)
+    log.warn("--worker-prover without --poster: jobs are served, but this manager creates none");
 
-  let loaded;
+  let loaded: Awaited<ReturnType<typeof loadManagerConfig>>;
   try {
     loaded = await loadManagerConfig(cfgPath);
   } catch (err) {
@@ -147,12 +171,20 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
         proving,
       });
     } else {
-      daemon = await startManager({ home, confDir, config: loaded.value, hostname: listen.host, port: listen.port, proving });
+      daemon = await startManager({
+        home,
+        confDir,
+        config: loaded.value,
+        hostname: listen.host,
+        port: listen.port,
+        proving,
+      });
     }
   } catch (err) {
     if (err instanceof ProxySourceError) throw new CliError(err.message);
     const code = (err as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new CliError(`cannot listen on ${args.listen}: the address is in use (another manager running?)`);
+    if (code === "EADDRINUSE")
+      throw new CliError(`cannot listen on ${args.listen}: the address is in use (another manager running?)`);
     throw err;
   }
   // Like lotus' api file: CLIs given only --home find the daemon here. Removed on a clean stop.

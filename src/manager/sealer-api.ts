@@ -1,7 +1,7 @@
 import { childLogger } from "../core/log/index.ts";
 import type { RpcRegistry } from "../core/rpc/index.ts";
 import { Damocles, Venus } from "../core/sector/api.ts";
-import { sealProofInfo, sectorName, type SectorState } from "../core/sector/index.ts";
+import { type SectorState, sealProofInfo, sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
 import type { DevnetChain } from "./chain/devnet.ts";
 import type { CommitManager } from "./commit/manager.ts";
@@ -43,7 +43,10 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
       states.mustOnline(sid);
       const head = (await chain.head()).epoch;
       const epoch = Math.max(0, head - chain.policy().sealRandomnessLookback);
-      const ticket = { Ticket: Buffer.from(await chain.ticketRandomness(sid.Miner, epoch)).toString("base64"), Epoch: epoch };
+      const ticket = {
+        Ticket: Buffer.from(await chain.ticketRandomness(sid.Miner, epoch)).toString("base64"),
+        Epoch: epoch,
+      };
       await states.updateDurable(sid, (st) => (st.Ticket = ticket));
       return ticket;
     })
@@ -57,7 +60,9 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
     .implement(Venus.ReportState, (sid, req) => {
       const st = states.update(sid, (x) => (x.LatestState = req));
       if (req.Failure)
-        log.debug(`${sectorName(sid)} ${req.StateChange.Prev} => ${req.StateChange.Next}: ${req.Failure.Level}: ${req.Failure.Desc}`);
+        log.debug(
+          `${sectorName(sid)} ${req.StateChange.Prev} => ${req.StateChange.Next}: ${req.Failure.Level}: ${req.Failure.Desc}`,
+        );
       return { Id: st.ID, Finalized: st.Finalized, AbortReason: st.AbortReason === "" ? null : st.AbortReason };
     })
     .implement(Venus.ReportFinalized, async (sid) => {
@@ -93,8 +98,10 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
     .implement(Venus.RestoreSector, async (sid, forced) => {
       const off = states.get("offline", sid);
       if (!off) states.mustOnline(sid); // online already: nothing to restore; unknown: 11001
-      if (off && off.Finalized && off.AbortReason === "" && !forced) {
-        throw new Error(`${sectorName(sid)} was finalized normally; restore it with --force if it must be sealed again`);
+      if (off?.Finalized && off.AbortReason === "" && !forced) {
+        throw new Error(
+          `${sectorName(sid)} was finalized normally; restore it with --force if it must be sealed again`,
+        );
       }
       await states.moveOnline(sid, (x) => {
         x.Finalized = false;
@@ -126,7 +133,13 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
           WindowPoStProofType: m.windowPoStProofType,
           RawPower: power.rawBytes,
           ActiveSectors: power.activeSectors,
-          ProvingDeadline: { Index: dl.index, Open: dl.open, Close: dl.close, Challenge: dl.challenge, PeriodStart: dl.periodStart },
+          ProvingDeadline: {
+            Index: dl.index,
+            Open: dl.open,
+            Close: dl.close,
+            Challenge: dl.challenge,
+            PeriodStart: dl.periodStart,
+          },
         });
       }
       const pending = chain.pendingMessageCount();
@@ -141,7 +154,12 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
     });
 }
 
-function submitPersisted(s: SealerServices, sid: { Miner: number; Number: number }, instance: string, isUpgrade = false): boolean {
+function submitPersisted(
+  s: SealerServices,
+  sid: { Miner: number; Number: number },
+  instance: string,
+  isUpgrade = false,
+): boolean {
   const state: SectorState = s.states.mustOnline(sid);
   const problem = s.stores.checkPersisted(instance, sid, sealProofInfo(state.SectorType).sectorSize);
   if (problem) {
@@ -153,7 +171,11 @@ function submitPersisted(s: SealerServices, sid: { Miner: number; Number: number
 }
 
 /** ReportAborted and `util sealer sectors abort`: the sector leaves the online states with its reason. */
-export async function abortSector(s: SealerServices, sid: { Miner: number; Number: number }, reason: string): Promise<null> {
+export async function abortSector(
+  s: SealerServices,
+  sid: { Miner: number; Number: number },
+  reason: string,
+): Promise<null> {
   const why = reason.trim() === "" ? "aborted" : reason;
   const moved = await s.states.moveOffline(
     sid,

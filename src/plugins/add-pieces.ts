@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { addPiece, sealProofFromName, toWirePieceInfo, unpaddedSize } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { addPiece, sealProofFromName, toWirePieceInfo, unpaddedSize } from "../core/proofs/index.ts";
 import { AddPiecesInputSchema, AddPiecesOutputSchema } from "./wire.ts";
 
 /** Download a deal piece (Authorization: Bearer PIECE_FETCHER_TOKEN) next to the staged file. */
@@ -31,15 +31,21 @@ export default definePlugin({
     const out = [];
     for (const piece of task.pieces) {
       const unpadded = unpaddedSize(piece.piece_size);
-      let downloaded: string | undefined;
+      const file = piece.piece_file;
+      const downloaded =
+        file !== "pledge" && !("local" in file)
+          ? await fetchPiece(file.url, dirname(task.staged_filepath), signal)
+          : undefined;
       const source =
-        piece.piece_file === "pledge"
-          ? ("pledge" as const)
-          : "local" in piece.piece_file
-            ? { path: piece.piece_file.local }
-            : { path: (downloaded = await fetchPiece(piece.piece_file.url, dirname(task.staged_filepath), signal)) };
+        file === "pledge" ? ("pledge" as const) : { path: "local" in file ? file.local : (downloaded as string) };
       try {
-        const { piece: info } = await addPiece({ registeredProof, source, stagedPath: task.staged_filepath, pieceSize: unpadded, existingPieceSizes: existing });
+        const { piece: info } = await addPiece({
+          registeredProof,
+          source,
+          stagedPath: task.staged_filepath,
+          pieceSize: unpadded,
+          existingPieceSizes: existing,
+        });
         existing.push(unpadded);
         out.push(toWirePieceInfo(info));
       } finally {

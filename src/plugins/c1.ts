@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { fromWireBytes, fromWirePieceInfo, fromWirePreCommitOutput, sealCommitPhase1 } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { fromWireBytes, fromWirePieceInfo, fromWirePreCommitOutput, sealCommitPhase1 } from "../core/proofs/index.ts";
 import { C1InputSchema } from "./wire.ts";
 
 /** c1: vanilla proofs for the seed's challenges; the output (SealCommitPhase1Output JSON) feeds c2. */

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { fromWireBytes, sealCommitPhase2, type C1Output } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { type C1Output, fromWireBytes, sealCommitPhase2 } from "../core/proofs/index.ts";
 import { C2InputSchema, C2OutputSchema } from "./wire.ts";
 
 const C1Out = v.looseObject({ registered_proof: v.string() });
@@ -14,7 +14,11 @@ export default definePlugin({
   output: C2OutputSchema,
   async run(task) {
     const c1 = v.parse(C1Out, task.c1out) as C1Output;
-    const proof = await sealCommitPhase2({ c1Output: c1, proverId: fromWireBytes(task.prover_id), sectorId: task.sector_id });
+    const proof = await sealCommitPhase2({
+      c1Output: c1,
+      proverId: fromWireBytes(task.prover_id),
+      sectorId: task.sector_id,
+    });
     return { proof: Array.from(proof) };
   },
 });

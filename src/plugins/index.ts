@@ -10,4 +10,14 @@ import windowPost from "./window-post.ts";
 import winningPost from "./winning-post.ts";
 
 /** The built-in stage plugins. Plugins from a plugins/ directory may replace or add to these. */
-export const builtinPlugins: readonly AnyStagePlugin[] = [addPieces, treeD, pc1, pc2, c1, c2, transfer, windowPost, winningPost] as AnyStagePlugin[];
+export const builtinPlugins: readonly AnyStagePlugin[] = [
+  addPieces,
+  treeD,
+  pc1,
+  pc2,
+  c1,
+  c2,
+  transfer,
+  windowPost,
+  winningPost,
+] as AnyStagePlugin[];

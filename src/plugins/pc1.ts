@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { fromWirePieceInfo, fromWireBytes, sealPreCommitPhase1, sealProofFromName } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { fromWireBytes, fromWirePieceInfo, sealPreCommitPhase1, sealProofFromName } from "../core/proofs/index.ts";
 import { PC1InputSchema } from "./wire.ts";
 
 /** pc1: SDR labelling. The output is rust-fil-proofs' SealPreCommitPhase1Output JSON, passed to pc2 as is. */

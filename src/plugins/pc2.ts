@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { sealPreCommitPhase2, toWirePreCommitOutput, type Pc1Output } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { type Pc1Output, sealPreCommitPhase2, toWirePreCommitOutput } from "../core/proofs/index.ts";
 import { PC2InputSchema, PC2OutputSchema } from "./wire.ts";
 
 const Pc1Out = v.looseObject({ registered_proof: v.string() });

@@ -24,7 +24,11 @@ import { Bytes32Schema } from "./wire.ts";
  *   *and* the faults. A reader of this result must accept both (see ExtProver).
  */
 
-const u64 = v.pipe(v.number(), v.safeInteger("expected an unsigned integer"), v.minValue(0, "expected an unsigned integer"));
+const u64 = v.pipe(
+  v.number(),
+  v.safeInteger("expected an unsigned integer"),
+  v.minValue(0, "expected an unsigned integer"),
+);
 const path = v.pipe(v.string(), v.minLength(1, "expected a path"));
 
 export type PoStKind = "window" | "winning";
@@ -44,11 +48,18 @@ function serdeNames(kind: PoStKind): [string, ...string[]] {
   return names as [string, ...string[]];
 }
 
-export const PoStReplicaWireSchema = v.object({ sector_id: u64, comm_r: Bytes32Schema, cache_dir: path, sealed_file: path });
+export const PoStReplicaWireSchema = v.object({
+  sector_id: u64,
+  comm_r: Bytes32Schema,
+  cache_dir: path,
+  sealed_file: path,
+});
 export type PoStReplicaWire = v.InferOutput<typeof PoStReplicaWireSchema>;
 
 function postTaskSchema(kind: PoStKind) {
-  const example = serdeNames(kind).filter((n) => n.includes("2KiB")).at(-1);
+  const example = serdeNames(kind)
+    .filter((n) => n.includes("2KiB"))
+    .at(-1);
   return v.object({
     miner_id: u64,
     proof_type: v.picklist(serdeNames(kind), `expected a ${kind} RegisteredPoStProof variant name like ${example}`),
@@ -62,7 +73,11 @@ export const WinningPoStInputSchema = postTaskSchema("winning");
 export type PoStTaskWire = v.InferOutput<typeof WindowPoStInputSchema>;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-export const ProofB64Schema = v.pipe(v.string("expected a base64 proof"), v.minLength(1, "expected a non-empty proof"), v.regex(BASE64, "expected standard base64"));
+export const ProofB64Schema = v.pipe(
+  v.string("expected a base64 proof"),
+  v.minLength(1, "expected a non-empty proof"),
+  v.regex(BASE64, "expected standard base64"),
+);
 
 // A Go producer writes a nil slice as null: read it as empty.
 const proofList = v.nullish(v.array(ProofB64Schema), []);
@@ -85,18 +100,33 @@ export function toWirePoStTask(t: PoStTaskParts): PoStTaskWire {
   return {
     miner_id: t.minerId,
     proof_type: postProofSerdeName(t.proofType),
-    replicas: t.replicas.map((r) => ({ sector_id: r.sectorId, comm_r: Array.from(r.commR), cache_dir: r.cacheDir, sealed_file: r.sealedPath })),
+    replicas: t.replicas.map((r) => ({
+      sector_id: r.sectorId,
+      comm_r: Array.from(r.commR),
+      cache_dir: r.cacheDir,
+      sealed_file: r.sealedPath,
+    })),
     seed: Array.from(t.seed),
   };
 }
 
 /** A validated wire task as arguments of src/core/proofs' generateWindowPost / generateWinningPost. */
-export function fromWirePoStTask(t: PoStTaskWire): { postProof: number; proverId: number; randomness: Uint8Array; replicas: PrivateReplica[] } {
+export function fromWirePoStTask(t: PoStTaskWire): {
+  postProof: number;
+  proverId: number;
+  randomness: Uint8Array;
+  replicas: PrivateReplica[];
+} {
   return {
     postProof: postProofFromSerdeName(t.proof_type),
     proverId: t.miner_id,
     randomness: Uint8Array.from(t.seed),
-    replicas: t.replicas.map((r) => ({ sectorId: r.sector_id, commR: Uint8Array.from(r.comm_r), cacheDir: r.cache_dir, sealedPath: r.sealed_file })),
+    replicas: t.replicas.map((r) => ({
+      sectorId: r.sector_id,
+      commR: Uint8Array.from(r.comm_r),
+      cacheDir: r.cache_dir,
+      sealedPath: r.sealed_file,
+    })),
   };
 }
 

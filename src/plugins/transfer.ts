@@ -9,9 +9,15 @@ import { definePlugin } from "../core/plugin/api.ts";
  * → true. A `uri` is relative to its store's location when `store_name` is set, else an absolute path.
  * Our stores also carry `location` in their meta (key `location`) so a processor needs no other lookup.
  */
-const Endpoint = v.object({ store_name: v.nullish(v.string()), uri: v.pipe(v.string(), v.minLength(1, "uri must not be empty")) });
+const Endpoint = v.object({
+  store_name: v.nullish(v.string()),
+  uri: v.pipe(v.string(), v.minLength(1, "uri must not be empty")),
+});
 const TransferInput = v.object({
-  stores: v.optional(v.record(v.string(), v.object({ name: v.string(), meta: v.nullish(v.record(v.string(), v.string())) })), {}),
+  stores: v.optional(
+    v.record(v.string(), v.object({ name: v.string(), meta: v.nullish(v.record(v.string(), v.string())) })),
+    {},
+  ),
   routes: v.array(
     v.object({
       src: Endpoint,

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import * as v from "valibot";
-import { generateTreeD, sealProofFromName } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { generateTreeD, sealProofFromName } from "../core/proofs/index.ts";
 import { TreeDInputSchema } from "./wire.ts";
 
 /** tree_d: builds sc-02-data-tree-d.dat over the staged file in the sector's cache directory. */
@@ -13,7 +13,11 @@ export default definePlugin({
   output: v.boolean(),
   async run(task) {
     mkdirSync(task.cache_dir, { recursive: true });
-    await generateTreeD({ registeredProof: sealProofFromName(task.registered_proof), stagedPath: task.staged_file, cacheDir: task.cache_dir });
+    await generateTreeD({
+      registeredProof: sealProofFromName(task.registered_proof),
+      stagedPath: task.staged_file,
+      cacheDir: task.cache_dir,
+    });
     return true;
   },
 });

@@ -1,5 +1,5 @@
-import { generateWindowPost } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { generateWindowPost } from "../core/proofs/index.ts";
 import { fromWirePoStTask, proofsToWire, WindowPoStInputSchema, WindowPoStOutputSchema } from "./post-wire.ts";
 
 /**

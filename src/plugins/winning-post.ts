@@ -1,5 +1,5 @@
-import { generateWinningPost } from "../core/proofs/index.ts";
 import { definePlugin } from "../core/plugin/api.ts";
+import { generateWinningPost } from "../core/proofs/index.ts";
 import { fromWirePoStTask, proofsToWire, WinningPoStInputSchema, WinningPoStOutputSchema } from "./post-wire.ts";
 
 /**

@@ -6,21 +6,37 @@ import * as v from "valibot";
  * name ("StackedDrg2KiBV1_1"). Built-in plugins accept exactly these, so processors are interchangeable.
  */
 const byte = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(255));
-export const Bytes32Schema = v.pipe(v.array(byte, "expected 32 bytes as an array of numbers"), v.length(32, "expected exactly 32 bytes"));
+export const Bytes32Schema = v.pipe(
+  v.array(byte, "expected 32 bytes as an array of numbers"),
+  v.length(32, "expected exactly 32 bytes"),
+);
 export const BytesSchema = v.array(byte, "expected bytes as an array of numbers");
 const u64 = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const path = v.pipe(v.string(), v.minLength(1, "expected a path"));
-const registeredProof = v.pipe(v.string(), v.regex(/^StackedDrg(2KiB|8MiB|512MiB|32GiB|64GiB)V1(_1|_1_Feat_SyntheticPoRep|_2_Feat_NonInteractivePoRep)?$/, "expected a RegisteredSealProof name like StackedDrg2KiBV1_1"));
+const registeredProof = v.pipe(
+  v.string(),
+  v.regex(
+    /^StackedDrg(2KiB|8MiB|512MiB|32GiB|64GiB)V1(_1|_1_Feat_SyntheticPoRep|_2_Feat_NonInteractivePoRep)?$/,
+    "expected a RegisteredSealProof name like StackedDrg2KiBV1_1",
+  ),
+);
 
 /** PieceInfo: commitment and unpadded size. */
 export const PieceInfoSchema = v.object({ commitment: Bytes32Schema, size: u64 });
 export type PieceInfo = v.InferOutput<typeof PieceInfoSchema>;
 
-export const PieceFileSchema = v.union([v.literal("pledge"), v.object({ local: path }), v.object({ url: v.pipe(v.string(), v.url()) })]);
+export const PieceFileSchema = v.union([
+  v.literal("pledge"),
+  v.object({ local: path }),
+  v.object({ url: v.pipe(v.string(), v.url()) }),
+]);
 
 export const AddPiecesInputSchema = v.object({
   seal_proof_type: registeredProof,
-  pieces: v.pipe(v.array(v.object({ piece_file: PieceFileSchema, payload_size: u64, piece_size: u64 })), v.minLength(1, "expected at least one piece")),
+  pieces: v.pipe(
+    v.array(v.object({ piece_file: PieceFileSchema, payload_size: u64, piece_size: u64 })),
+    v.minLength(1, "expected at least one piece"),
+  ),
   staged_filepath: path,
 });
 export const AddPiecesOutputSchema = v.array(PieceInfoSchema);

@@ -13,11 +13,17 @@ export const DEFAULT_POSTER_HOME = join(homedir(), ".damocles-poster");
  * as `manager run --proxy … --poster`, with the defaults a separate PoSter machine or process wants.
  */
 export const posterRunCommand = command({
-  meta: { name: "run", description: "Run a standalone PoSter: proves the WindowPoSt of a source manager's miners (a --poster proxy node)" },
+  meta: {
+    name: "run",
+    description: "Run a standalone PoSter: proves the WindowPoSt of a source manager's miners (a --poster proxy node)",
+  },
   args: {
     home: { type: "string", description: "this node's home: its own store and api file (default ~/.damocles-poster)" },
     listen: { type: "string", description: "address to serve on", default: ":2789" },
-    proxy: { type: "string", description: "required: the source manager (ip:port) whose chain and sector index this node uses" },
+    proxy: {
+      type: "string",
+      description: "required: the source manager (ip:port) whose chain and sector index this node uses",
+    },
     ...sharedDaemonArgs,
   },
   examples: [

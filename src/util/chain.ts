@@ -1,9 +1,9 @@
 import { command } from "../core/cli/command.ts";
+import { renderTable } from "../core/cli/table.ts";
 import { formatBytes } from "../core/config/index.ts";
 import { Damocles } from "../core/sector/api.ts";
 import { sealProofInfo } from "../core/sector/index.ts";
 import { managerApiArgs, withManager } from "./sealer/client.ts";
-import { renderTable } from "../core/cli/table.ts";
 
 const head = command({
   meta: { name: "head", description: "The chain head as the manager sees it, and each miner's power" },

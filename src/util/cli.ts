@@ -12,5 +12,9 @@ export const utilCommand = command({
     chain: () => import("./chain.ts").then((m) => m.chainCommand),
     worker: () => import("./worker.ts").then((m) => m.workerCommand),
   },
-  examples: ["damocles util config check worker.toml", "damocles util params check --sector-size 2KiB", "damocles util hwinfo"],
+  examples: [
+    "damocles util config check worker.toml",
+    "damocles util params check --sector-size 2KiB",
+    "damocles util hwinfo",
+  ],
 });

@@ -1,9 +1,9 @@
 import { command } from "../core/cli/command.ts";
+import { renderTable } from "../core/cli/table.ts";
 import { formatBytes } from "../core/config/index.ts";
 import { Venus } from "../core/sector/api.ts";
 import { sectorName } from "../core/sector/index.ts";
 import { managerApiArgs, parseSectorArgs, withManager } from "./sealer/client.ts";
-import { renderTable } from "../core/cli/table.ts";
 
 const list = command({
   meta: { name: "list", description: "Persist stores with capacity and space reservations" },
@@ -26,7 +26,9 @@ const list = command({
       s.Weight,
       [s.ReadOnly ? "readonly" : "", s.Strict ? "strict" : ""].filter(Boolean).join(",") || "-",
     ]);
-    process.stdout.write(renderTable(["Name", "Path", "Type", "Total", "Free", "Used", "Reserved(sectors)", "Weight", "Flags"], rows));
+    process.stdout.write(
+      renderTable(["Name", "Path", "Type", "Total", "Free", "Used", "Reserved(sectors)", "Weight", "Flags"], rows),
+    );
   },
 });
 

@@ -1,8 +1,8 @@
 import { CliError, command } from "../core/cli/command.ts";
-import { withWorkerClient } from "../worker/rpc/client.ts";
 import { Venus } from "../core/sector/api.ts";
-import { VenusWorker } from "../worker/rpc/api.ts";
 import { renderThreads } from "../worker/manage.ts";
+import { VenusWorker } from "../worker/rpc/api.ts";
+import { withWorkerClient } from "../worker/rpc/client.ts";
 import { managerApiArgs, withManager } from "./sealer/client.ts";
 
 /**
@@ -17,7 +17,9 @@ async function resolveWorker(args: { api?: string; home?: string }, nameOrAddr: 
   throw new CliError(`no worker named "${nameOrAddr}" has pinged the manager, and it is not a host[:port] address`, 2);
 }
 
-const worker = { worker: { type: "positional", description: "worker name (as in `util worker list`) or host[:port]", required: true } } as const;
+const worker = {
+  worker: { type: "positional", description: "worker name (as in `util worker list`) or host[:port]", required: true },
+} as const;
 const index = { index: { type: "positional", description: "sealing thread index", required: true } } as const;
 
 function parseIndex(text: string): number {
@@ -50,12 +52,21 @@ export const pause = command({
 
 export const resume = command({
   meta: { name: "resume", description: "Resume a paused sealing thread of a worker, optionally at another state" },
-  args: { ...managerApiArgs, ...worker, ...index, state: { type: "positional", description: "next state (e.g. Aborted)", required: false } },
+  args: {
+    ...managerApiArgs,
+    ...worker,
+    ...index,
+    state: { type: "positional", description: "next state (e.g. Aborted)", required: false },
+  },
   examples: ["damocles util worker resume 127.0.0.1 0", "damocles util worker resume worker-1 2 Aborted"],
   async run({ args }) {
     const addr = await resolveWorker(args, args.worker);
     const i = parseIndex(args.index);
     const ok = await withWorkerClient(addr, (c) => c.call(VenusWorker.WorkerResume, i, args.state ?? null));
-    process.stdout.write(ok ? `resumed thread #${i} of ${addr}${args.state ? ` at ${args.state}` : ""}\n` : `thread #${i} of ${addr} was not paused\n`);
+    process.stdout.write(
+      ok
+        ? `resumed thread #${i} of ${addr}${args.state ? ` at ${args.state}` : ""}\n`
+        : `thread #${i} of ${addr} was not paused\n`,
+    );
   },
 });

@@ -1,7 +1,7 @@
 import { CliError, command } from "../core/cli/command.ts";
 import { formatAge, renderTable } from "../core/cli/table.ts";
-import { RpcCallError, RpcErrorCode, type RpcClient } from "../core/rpc/index.ts";
-import { WdPoSt, type AllWdPoStJob, type WdPoStJobBrief } from "../core/sector/api-wdpost.ts";
+import { RpcCallError, type RpcClient, RpcErrorCode } from "../core/rpc/index.ts";
+import { type AllWdPoStJob, WdPoSt, type WdPoStJobBrief } from "../core/sector/api-wdpost.ts";
 import { managerApiArgs, withManager } from "./sealer/client.ts";
 
 /**
@@ -9,7 +9,8 @@ import { managerApiArgs, withManager } from "./sealer/client.ts";
  * worker-prover module hands to workers with plan = "wdpost".
  */
 
-const NOT_SERVED = "the manager does not serve WdPoSt jobs: it runs without its worker-prover module (start it with: damocles manager run --poster --worker-prover)";
+const NOT_SERVED =
+  "the manager does not serve WdPoSt jobs: it runs without its worker-prover module (start it with: damocles manager run --poster --worker-prover)";
 
 /** withManager, plus the one failure these commands have that the others do not. */
 function withWdPoSt<T>(args: { api?: string; home?: string }, fn: (c: RpcClient) => Promise<T>): Promise<T> {
@@ -65,7 +66,23 @@ export function renderWdPoStJobs(all: AllWdPoStJob, opts: { all: boolean; detail
   const partitions = (j: WdPoStJobBrief) => (j.Partitions ?? []).join(",") || "-";
   const table = opts.detail
     ? renderTable(
-        ["JobID", "MinerID", "DDL", "Partitions", "Sectors", "Faults", "Worker", "State", "Try", "CreateAt", "StartedAt", "HeartbeatAt", "FinishedAt", "UpdatedAt", "Error"],
+        [
+          "JobID",
+          "MinerID",
+          "DDL",
+          "Partitions",
+          "Sectors",
+          "Faults",
+          "Worker",
+          "State",
+          "Try",
+          "CreateAt",
+          "StartedAt",
+          "HeartbeatAt",
+          "FinishedAt",
+          "UpdatedAt",
+          "Error",
+        ],
         jobs.map((j) => [
           j.Id,
           j.Input.MinerId,
@@ -85,7 +102,19 @@ export function renderWdPoStJobs(all: AllWdPoStJob, opts: { all: boolean; detail
         ]),
       )
     : renderTable(
-        ["JobID", "MinerID", "DDL", "Partitions", "Worker", "State", "Try", "CreateAt", "Elapsed", "Heartbeat", "Error"],
+        [
+          "JobID",
+          "MinerID",
+          "DDL",
+          "Partitions",
+          "Worker",
+          "State",
+          "Try",
+          "CreateAt",
+          "Elapsed",
+          "Heartbeat",
+          "Error",
+        ],
         jobs.map((j) => [
           j.Id,
           j.Input.MinerId,
@@ -104,25 +133,43 @@ export function renderWdPoStJobs(all: AllWdPoStJob, opts: { all: boolean; detail
 }
 
 const list = command({
-  meta: { name: "list", description: "WindowPoSt jobs of the worker-prover: unfinished and failed ones (--all: succeeded too)" },
+  meta: {
+    name: "list",
+    description: "WindowPoSt jobs of the worker-prover: unfinished and failed ones (--all: succeeded too)",
+  },
   args: {
     ...managerApiArgs,
     all: { type: "boolean", description: "also show jobs that succeeded" },
     detail: { type: "boolean", description: "more columns: sector and fault counts, every timestamp" },
   },
-  examples: ["damocles util worker wdpost list", "damocles util worker wdpost list --all", "damocles util worker wdpost list --all --detail"],
+  examples: [
+    "damocles util worker wdpost list",
+    "damocles util worker wdpost list --all",
+    "damocles util worker wdpost list --all --detail",
+  ],
   async run({ args }) {
     const all = await withWdPoSt(args, (c) => c.call(WdPoSt.AllJobs));
-    process.stdout.write(renderWdPoStJobs(all, { all: args.all === true, detail: args.detail === true, nowSec: Math.floor(Date.now() / 1000) }));
+    process.stdout.write(
+      renderWdPoStJobs(all, {
+        all: args.all === true,
+        detail: args.detail === true,
+        nowSec: Math.floor(Date.now() / 1000),
+      }),
+    );
   },
 });
 
 const ids = { ids: { type: "positional", description: "job id(s), as `list` shows them", required: true } } as const;
 
 /** Applies one call per job id; reports each, and fails naming the ids that failed. */
-async function eachJob(args: { api?: string; home?: string; _: string[] }, verb: string, call: (c: RpcClient, id: string) => Promise<unknown>): Promise<void> {
+async function eachJob(
+  args: { api?: string; home?: string; _: string[] },
+  verb: string,
+  call: (c: RpcClient, id: string) => Promise<unknown>,
+): Promise<void> {
   const wanted = [...new Set(args._.map((s) => s.trim()).filter(Boolean))];
-  if (wanted.length === 0) throw new CliError(`${verb}: give at least one job id (see: damocles util worker wdpost list --all)`, 2);
+  if (wanted.length === 0)
+    throw new CliError(`${verb}: give at least one job id (see: damocles util worker wdpost list --all)`, 2);
   const failed: string[] = [];
   await withWdPoSt(args, async (c) => {
     for (const id of wanted) {
@@ -136,13 +183,20 @@ async function eachJob(args: { api?: string; home?: string; _: string[] }, verb:
       }
     }
   });
-  if (failed.length > 0) throw new CliError(`${failed.length} of ${wanted.length} job(s) not ${verb}: ${failed.join(", ")}`);
+  if (failed.length > 0)
+    throw new CliError(`${failed.length} of ${wanted.length} job(s) not ${verb}: ${failed.join(", ")}`);
 }
 
 const reset = command({
-  meta: { name: "reset", description: "Reset jobs to ReadyToRun with their tries at 0, so a worker picks them up again" },
+  meta: {
+    name: "reset",
+    description: "Reset jobs to ReadyToRun with their tries at 0, so a worker picks them up again",
+  },
   args: { ...managerApiArgs, ...ids },
-  examples: ["damocles util worker wdpost reset gbCVH4TUgEf", "damocles util worker wdpost reset gbCVH4TUgEf 3FgfEnvrub1"],
+  examples: [
+    "damocles util worker wdpost reset gbCVH4TUgEf",
+    "damocles util worker wdpost reset gbCVH4TUgEf 3FgfEnvrub1",
+  ],
   async run({ args }) {
     await eachJob(args, "reset", (c, id) => c.call(WdPoSt.ResetJob, id));
   },
@@ -151,7 +205,10 @@ const reset = command({
 const remove = command({
   meta: { name: "remove", description: "Delete jobs; a poster still waiting for one creates it again (fresh tries)" },
   args: { ...managerApiArgs, ...ids },
-  examples: ["damocles util worker wdpost remove gbCVH4TUgEf", "damocles util worker wdpost remove gbCVH4TUgEf 3FgfEnvrub1"],
+  examples: [
+    "damocles util worker wdpost remove gbCVH4TUgEf",
+    "damocles util worker wdpost remove gbCVH4TUgEf 3FgfEnvrub1",
+  ],
   async run({ args }) {
     await eachJob(args, "removed", (c, id) => c.call(WdPoSt.RemoveJob, id));
   },
@@ -163,7 +220,10 @@ const removeAll = command({
   examples: ["damocles util worker wdpost remove-all --really-do-it"],
   async run({ args }) {
     if (!args["really-do-it"]) {
-      throw new CliError("remove-all deletes every WindowPoSt job, and nothing was deleted: pass --really-do-it to delete them", 2);
+      throw new CliError(
+        "remove-all deletes every WindowPoSt job, and nothing was deleted: pass --really-do-it to delete them",
+        2,
+      );
     }
     await withWdPoSt(args, async (c) => {
       const all = (await c.call(WdPoSt.AllJobs)).Jobs ?? [];
@@ -185,5 +245,9 @@ const removeAll = command({
 export const wdpostCommand = command({
   meta: { name: "wdpost", description: "WindowPoSt jobs handed to workers (manager run --worker-prover)" },
   subCommands: { list, reset, remove, "remove-all": removeAll },
-  examples: ["damocles util worker wdpost list", "damocles util worker wdpost reset gbCVH4TUgEf", "damocles util worker wdpost remove-all --really-do-it"],
+  examples: [
+    "damocles util worker wdpost list",
+    "damocles util worker wdpost reset gbCVH4TUgEf",
+    "damocles util worker wdpost remove-all --really-do-it",
+  ],
 });

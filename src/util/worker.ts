@@ -1,16 +1,20 @@
 import { CliError, command } from "../core/cli/command.ts";
+import { formatAge, renderTable } from "../core/cli/table.ts";
 import { parseDuration } from "../core/config/index.ts";
 import { Venus } from "../core/sector/api.ts";
 import { managerApiArgs, withManager } from "./sealer/client.ts";
-import { formatAge, renderTable } from "../core/cli/table.ts";
 
 const list = command({
   meta: { name: "list", description: "Workers known to the manager from their pings" },
-  args: { ...managerApiArgs, expiration: { type: "string", description: "mark pings older than this with (!)", default: "10m" } },
+  args: {
+    ...managerApiArgs,
+    expiration: { type: "string", description: "mark pings older than this with (!)", default: "10m" },
+  },
   examples: ["damocles util worker list", "damocles util worker list --expiration 2m"],
   async run({ args }) {
     const expirationMs = parseDuration(args.expiration);
-    if (expirationMs === undefined) throw new CliError(`--expiration: expected a duration like "10m", got "${args.expiration}"`, 2);
+    if (expirationMs === undefined)
+      throw new CliError(`--expiration: expected a duration like "10m", got "${args.expiration}"`, 2);
     const pings = (await withManager(args, (c) => c.call(Venus.WorkerPingInfoList))) ?? [];
     if (pings.length === 0) {
       process.stdout.write("no worker has pinged this manager yet\n");
@@ -37,7 +41,18 @@ const list = command({
       });
     process.stdout.write(
       renderTable(
-        ["Name", "Dest", "Version", "Threads", "Empty", "Paused", "Running", "Waiting", "Errors", "LastPing(with ! if expired)"],
+        [
+          "Name",
+          "Dest",
+          "Version",
+          "Threads",
+          "Empty",
+          "Paused",
+          "Running",
+          "Waiting",
+          "Errors",
+          "LastPing(with ! if expired)",
+        ],
         rows,
       ),
     );

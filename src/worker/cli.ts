@@ -1,7 +1,10 @@
 import { command } from "../core/cli/command.ts";
 
 export const workerCommand = command({
-  meta: { name: "worker", description: "Sealing worker: sealing threads, stages, external processors, local management" },
+  meta: {
+    name: "worker",
+    description: "Sealing worker: sealing threads, stages, external processors, local management",
+  },
   subCommands: {
     run: () => import("./run.ts").then((m) => m.runCommand),
     list: () => import("./manage.ts").then((m) => m.manageCommands.list),

@@ -7,8 +7,8 @@ import {
   loadThreadHotConfig,
   loadWorkerConfig,
   mergeSealing,
-  parseListenAddr,
   type ProcessorConfig,
+  parseListenAddr,
   type ResolvedThread,
   type SealingSettings,
   type WorkerConfig,
@@ -16,8 +16,8 @@ import {
 import { childLogger, logger } from "../core/log/index.ts";
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../core/metrics/index.ts";
 import { loadPlugins } from "../core/plugin/loader.ts";
-import { ExtLocks, ProcessorPool, type PoolMemberSpec } from "../core/processor/pool.ts";
-import { mountRpc, RpcRegistry, serve, type RunningServer } from "../core/rpc/server.ts";
+import { ExtLocks, type PoolMemberSpec, ProcessorPool } from "../core/processor/pool.ts";
+import { mountRpc, RpcRegistry, type RunningServer, serve } from "../core/rpc/server.ts";
 import { Venus } from "../core/sector/api.ts";
 import { selfCommand } from "../core/self.ts";
 import { sleep } from "../core/sync/semaphore.ts";
@@ -31,7 +31,7 @@ import { wdpostSteps } from "./planners/wdpost-steps.ts";
 import { implementWorkerApi } from "./rpc/service.ts";
 import { StageRunner } from "./stages.ts";
 import { ThreadStateStore } from "./state/store.ts";
-import { SealingThread, type PlanImpl } from "./thread.ts";
+import { type PlanImpl, SealingThread } from "./thread.ts";
 
 const log = childLogger("worker");
 
@@ -68,10 +68,19 @@ async function localAddressTowards(url: string): Promise<string> {
   });
 }
 
-function childSpecs(stage: string, entries: readonly ProcessorConfig[], pluginsDir: string | undefined): PoolMemberSpec[] {
+function childSpecs(
+  stage: string,
+  entries: readonly ProcessorConfig[],
+  pluginsDir: string | undefined,
+): PoolMemberSpec[] {
   const self = selfCommand();
   return entries.map((p, index) => {
-    const base: Record<string, string> = p.inherit_envs ? (Object.fromEntries(Object.entries(process.env).filter(([, val]) => val !== undefined)) as Record<string, string>) : {};
+    const base: Record<string, string> = p.inherit_envs
+      ? (Object.fromEntries(Object.entries(process.env).filter(([, val]) => val !== undefined)) as Record<
+          string,
+          string
+        >)
+      : {};
     if (pluginsDir) base.DAMOCLES_PLUGINS_DIR = pluginsDir;
     return {
       stage,
@@ -91,7 +100,8 @@ function childSpecs(stage: string, entries: readonly ProcessorConfig[], pluginsD
 
 async function checkStoresKnown(manager: ManagerClient, cfg: WorkerConfig): Promise<void> {
   for (const a of cfg.attached) {
-    if (!existsSync(a.location)) throw new WorkerStartError(`[[attached]] ${a.name}: location ${a.location} does not exist`);
+    if (!existsSync(a.location))
+      throw new WorkerStartError(`[[attached]] ${a.name}: location ${a.location} does not exist`);
     let info: unknown;
     try {
       info = await manager.rpc.call(Venus.StoreBasicInfo, a.name);
@@ -99,7 +109,9 @@ async function checkStoresKnown(manager: ManagerClient, cfg: WorkerConfig): Prom
       throw new WorkerStartError(`cannot ask the manager about store "${a.name}": ${(err as Error).message}`);
     }
     if (!info) {
-      throw new WorkerStartError(`the manager does not know the attached store "${a.name}": add it to [[Common.PersistStores]] (Name = "${a.name}") or fix [[attached]] name`);
+      throw new WorkerStartError(
+        `the manager does not know the attached store "${a.name}": add it to [[Common.PersistStores]] (Name = "${a.name}") or fix [[attached]] name`,
+      );
     }
   }
 }
@@ -109,12 +121,19 @@ type PlanDeps = Omit<Parameters<typeof sealerSteps>[0], "location"> & { wdpost: 
 function planFor(thread: ResolvedThread, deps: PlanDeps): PlanImpl<string, string> {
   if (thread.plan === "wdpost") {
     if (!deps.stages.has("window_post")) {
-      throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "wdpost" needs a window_post stage: no built-in plugin, no plugins/ entry and no [[processors.window_post]]`);
+      throw new WorkerStartError(
+        `sealing_thread[${thread.index}]: plan "wdpost" needs a window_post stage: no built-in plugin, no plugins/ entry and no [[processors.window_post]]`,
+      );
     }
-    return wdpostSteps({ link: deps.wdpost, stages: deps.stages, attached: deps.attached }) as unknown as PlanImpl<string, string>;
+    return wdpostSteps({ link: deps.wdpost, stages: deps.stages, attached: deps.attached }) as unknown as PlanImpl<
+      string,
+      string
+    >;
   }
   if (thread.plan !== "sealer") {
-    throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer and wdpost are)`);
+    throw new WorkerStartError(
+      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer and wdpost are)`,
+    );
   }
   if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "sealer" needs a location`);
   return sealerSteps({ ...deps, location: thread.location }) as unknown as PlanImpl<string, string>;
@@ -130,7 +149,9 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     if (t.plan === "wdpost") continue;
     if (!t.location) throw new WorkerStartError(`sealing_thread[${t.index}] needs a location`);
     if (!existsSync(join(t.location, ".holder"))) {
-      throw new WorkerStartError(`sealing_thread[${t.index}]: ${t.location} is not an initialised sealing store; run: damocles worker store sealing-init -l ${t.location}`);
+      throw new WorkerStartError(
+        `sealing_thread[${t.index}]: ${t.location} is not an initialised sealing store; run: damocles worker store sealing-init -l ${t.location}`,
+      );
     }
   }
 
@@ -145,7 +166,10 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   const pools = new Map<string, ProcessorPool>();
   for (const [stage, entries] of Object.entries(cfg.processors.stages)) {
     if (entries.length === 0) continue;
-    pools.set(stage, new ProcessorPool(stage, childSpecs(stage, entries, existsSync(pluginsDir) ? pluginsDir : undefined), extLocks));
+    pools.set(
+      stage,
+      new ProcessorPool(stage, childSpecs(stage, entries, existsSync(pluginsDir) ? pluginsDir : undefined), extLocks),
+    );
   }
   try {
     await Promise.all([...pools.values()].map((p) => p.start()));
@@ -155,7 +179,13 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   }
   const stages = new StageRunner(registry, pools, cfg.processors.limitation);
   const wdpost = new WdPoStLink(manager.rpc, instance, childLogger("wdpost"));
-  const planDeps: PlanDeps = { manager, stages, attached: cfg.attached, staticTreeD: cfg.processors.static_tree_d, wdpost };
+  const planDeps: PlanDeps = {
+    manager,
+    stages,
+    attached: cfg.attached,
+    staticTreeD: cfg.processors.static_tree_d,
+    wdpost,
+  };
 
   const threads = cfg.threads.map((t) => {
     const location = t.location;
@@ -169,14 +199,18 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
       reporter: manager.reporter(location ?? "-"),
       log: tlog,
       async resolve() {
-        let hot;
+        let hot: NonNullable<Awaited<ReturnType<typeof loadThreadHotConfig>>>["value"] | undefined;
         try {
           hot = location ? (await loadThreadHotConfig(location))?.value : undefined;
         } catch (err) {
           tlog.error(`${join(location!, "config.toml")} ignored: ${(err as Error).message}`);
           if (last) return last;
         }
-        const effective: ResolvedThread = { ...t, plan: hot?.plan ?? t.plan, sealing: mergeSealing(t.sealing, hot?.sealing) };
+        const effective: ResolvedThread = {
+          ...t,
+          plan: hot?.plan ?? t.plan,
+          sealing: mergeSealing(t.sealing, hot?.sealing),
+        };
         last = { plan: planFor(effective, planDeps), settings: effective.sealing };
         return last;
       },
@@ -190,12 +224,22 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   const app = new Hono();
   mountRpc(app, rpcRegistry, "/rpc/v0");
   mountRpc(app, rpcRegistry, "/"); // the original worker answers at the root path
-  const rpc = serve({ app, registry: rpcRegistry, hostname: cfg.worker.rpc_server.host, port: cfg.worker.rpc_server.port });
-  log.info(`VenusWorker RPC on ${cfg.worker.rpc_server.host}:${rpc.server.port}; instance ${instance}; manager ${cfg.sector_manager.rpcUrl}`);
+  const rpc = serve({
+    app,
+    registry: rpcRegistry,
+    hostname: cfg.worker.rpc_server.host,
+    port: cfg.worker.rpc_server.port,
+  });
+  log.info(
+    `VenusWorker RPC on ${cfg.worker.rpc_server.host}:${rpc.server.port}; instance ${instance}; manager ${cfg.sector_manager.rpcUrl}`,
+  );
 
   const metrics = startMetrics(cfg, threads);
   // Dest is where the manager's `util worker info|pause|resume` reach this worker.
-  const host = cfg.worker.rpc_server.host === "0.0.0.0" || cfg.worker.rpc_server.host === "::" ? localIp : cfg.worker.rpc_server.host;
+  const host =
+    cfg.worker.rpc_server.host === "0.0.0.0" || cfg.worker.rpc_server.host === "::"
+      ? localIp
+      : cfg.worker.rpc_server.host;
   const stopPing = pingLoop(manager, cfg, instance, `${host}:${rpc.server.port}`, threads);
   for (const t of threads) void t.start();
 
@@ -227,12 +271,23 @@ function summary(threads: readonly SealingThread[]) {
   return s;
 }
 
-function pingLoop(manager: ManagerClient, cfg: WorkerConfig, instance: string, dest: string, threads: readonly SealingThread[]): () => void {
+function pingLoop(
+  manager: ManagerClient,
+  cfg: WorkerConfig,
+  instance: string,
+  dest: string,
+  threads: readonly SealingThread[],
+): () => void {
   const ac = new AbortController();
   void (async () => {
     while (!ac.signal.aborted) {
       try {
-        await manager.rpc.call(Venus.WorkerPing, { Name: instance, Dest: dest, Version: VERSION_STRING, Summary: summary(threads) });
+        await manager.rpc.call(Venus.WorkerPing, {
+          Name: instance,
+          Dest: dest,
+          Version: VERSION_STRING,
+          Summary: summary(threads),
+        });
       } catch (err) {
         log.warn(`WorkerPing failed: ${(err as Error).message}`);
       }

@@ -2,15 +2,19 @@ import { CliError, command } from "../core/cli/command.ts";
 import { formatAge, renderTable } from "../core/cli/table.ts";
 import { readConfigFile } from "../core/config/index.ts";
 import type { RpcClient } from "../core/rpc/client.ts";
-import { withWorkerClient } from "./rpc/client.ts";
 import { VenusWorker, type WorkerThreadInfo } from "./rpc/api.ts";
+import { withWorkerClient } from "./rpc/client.ts";
 
 /**
  * Local management of a running worker over its VenusWorker RPC (seed 004): list, pause, resume, and the
  * dump switch for processors that print garbage (seed 000).
  */
 const target = {
-  host: { type: "string", alias: "H", description: "worker RPC address host:port (default from -c, else 127.0.0.1:17890)" },
+  host: {
+    type: "string",
+    alias: "H",
+    description: "worker RPC address host:port (default from -c, else 127.0.0.1:17890)",
+  },
   config: { type: "string", alias: "c", description: "worker config file, to find its rpc_server" },
 } as const;
 
@@ -45,13 +49,19 @@ export function renderThreads(threads: readonly WorkerThreadInfo[]): string {
       t.thread_state.state === "Paused" ? elapsed(t.thread_state) : "-",
       t.job_state,
       t.job_stage ?? "-",
-      t.thread_state.state === "Running" ? `Running ${t.thread_state.proc ?? ""} ${elapsed(t.thread_state)}`.replace("  ", " ") : t.thread_state.state === "Waiting" ? `Waiting ${elapsed(t.thread_state)}` : t.thread_state.state,
+      t.thread_state.state === "Running"
+        ? `Running ${t.thread_state.proc ?? ""} ${elapsed(t.thread_state)}`.replace("  ", " ")
+        : t.thread_state.state === "Waiting"
+          ? `Waiting ${elapsed(t.thread_state)}`
+          : t.thread_state.state,
       t.last_error ?? "-",
     ]),
   );
 }
 
-const index = { index: { type: "string", description: "sealing thread index (the # column of `worker list`)", required: true } } as const;
+const index = {
+  index: { type: "string", description: "sealing thread index (the # column of `worker list`)", required: true },
+} as const;
 
 function parseIndex(text: string): number {
   if (!/^\d+$/.test(text)) throw new CliError(`--index: expected a thread number, got "${text}"`, 2);
@@ -80,17 +90,32 @@ const pause = command({
 });
 
 const resume = command({
-  meta: { name: "resume", description: "Resume a paused sealing thread, optionally at another state (e.g. Aborted, TreeDBuilt)" },
-  args: { ...target, ...index, state: { type: "string", description: "state to continue from instead of the saved one" } },
+  meta: {
+    name: "resume",
+    description: "Resume a paused sealing thread, optionally at another state (e.g. Aborted, TreeDBuilt)",
+  },
+  args: {
+    ...target,
+    ...index,
+    state: { type: "string", description: "state to continue from instead of the saved one" },
+  },
   examples: ["damocles worker resume --index 0", "damocles worker resume --index 1 --state Aborted"],
   async run({ args }) {
     const i = parseIndex(args.index);
     const changed = await withWorker(args, (c) => c.call(VenusWorker.WorkerResume, i, args.state ?? null));
-    process.stdout.write(changed ? `thread #${i} resumed${args.state ? ` at ${args.state}` : ""}\n` : `thread #${i} was not paused\n`);
+    process.stdout.write(
+      changed ? `thread #${i} resumed${args.state ? ` at ${args.state}` : ""}\n` : `thread #${i} was not paused\n`,
+    );
   },
 });
 
-const pid = { child_pid: { type: "string", description: "pid of the external processor child (see the worker log)", required: true } } as const;
+const pid = {
+  child_pid: {
+    type: "string",
+    description: "pid of the external processor child (see the worker log)",
+    required: true,
+  },
+} as const;
 
 function parsePid(text: string): number {
   if (!/^\d+$/.test(text)) throw new CliError(`--child_pid: expected a process id, got "${text}"`, 2);
@@ -98,8 +123,20 @@ function parsePid(text: string): number {
 }
 
 const enableDump = command({
-  meta: { name: "enable-dump", alias: "enable_dump", description: "Write every non-protocol line a processor child prints to a file in DIR" },
-  args: { ...target, ...pid, dump_dir: { type: "string", description: "directory for ext-processor-err-resp-<pid>-<uuid>.json files", required: true } },
+  meta: {
+    name: "enable-dump",
+    alias: "enable_dump",
+    description: "Write every non-protocol line a processor child prints to a file in DIR",
+  },
+  args: {
+    ...target,
+    ...pid,
+    dump_dir: {
+      type: "string",
+      description: "directory for ext-processor-err-resp-<pid>-<uuid>.json files",
+      required: true,
+    },
+  },
   examples: ["damocles worker enable-dump --child_pid 24764 --dump_dir /tmp/dumps"],
   async run({ args }) {
     const p = parsePid(args.child_pid);
@@ -109,7 +146,11 @@ const enableDump = command({
 });
 
 const disableDump = command({
-  meta: { name: "disable-dump", alias: "disable_dump", description: "Stop dumping a processor child's unparsable output" },
+  meta: {
+    name: "disable-dump",
+    alias: "disable_dump",
+    description: "Stop dumping a processor child's unparsable output",
+  },
   args: { ...target, ...pid },
   examples: ["damocles worker disable-dump --child_pid 24764"],
   async run({ args }) {

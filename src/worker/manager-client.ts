@@ -1,9 +1,8 @@
 import type * as v from "valibot";
 import { abort, temporary, WIRE_LEVEL } from "../core/errors/index.ts";
-import { RpcCallError } from "../core/rpc/errors.ts";
-import { RpcErrorCode } from "../core/rpc/errors.ts";
-import type { CallArgs, MethodDef, ParamList } from "../core/rpc/method.ts";
 import { RpcClient } from "../core/rpc/client.ts";
+import { RpcCallError, RpcErrorCode } from "../core/rpc/errors.ts";
+import type { CallArgs, MethodDef, ParamList } from "../core/rpc/method.ts";
 import { Venus } from "../core/sector/api.ts";
 import type { JobRecord } from "./state/store.ts";
 import type { ManagerReporter } from "./thread.ts";
@@ -31,7 +30,10 @@ export class ManagerClient {
     };
   }
 
-  async call<P extends ParamList, R extends v.GenericSchema>(def: MethodDef<P, R>, ...args: CallArgs<P>): Promise<v.InferOutput<R>> {
+  async call<P extends ParamList, R extends v.GenericSchema>(
+    def: MethodDef<P, R>,
+    ...args: CallArgs<P>
+  ): Promise<v.InferOutput<R>> {
     try {
       return await this.rpc.call(def, ...args);
     } catch (err) {
@@ -40,7 +42,12 @@ export class ManagerClient {
     }
   }
 
-  async reportState(location: string, job: JobRecord, change: { prev: string; next: string; event: string }, failure?: { level: keyof typeof WIRE_LEVEL; message: string }) {
+  async reportState(
+    location: string,
+    job: JobRecord,
+    change: { prev: string; next: string; event: string },
+    failure?: { level: keyof typeof WIRE_LEVEL; message: string },
+  ) {
     const sid = sectorId(job);
     const resp = await this.call(Venus.ReportState, sid, {
       Worker: { Instance: this.instance, Location: location },

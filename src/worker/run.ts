@@ -12,7 +12,7 @@ export const runCommand = command({
   async run({ args }) {
     const path = args.config ?? process.env.DAMOCLES_WORKER_CONFIG;
     if (!path) throw new CliError("no config file: pass -c worker.toml (or set DAMOCLES_WORKER_CONFIG)", 2);
-    let worker;
+    let worker: Awaited<ReturnType<typeof startWorker>>;
     try {
       worker = await startWorker(path);
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { ConsolaInstance } from "consola";
-import { permanent, temporary, Failure } from "../core/errors/index.ts";
+import { Failure, permanent, temporary } from "../core/errors/index.ts";
 import { validateInput, validateWith } from "../core/plugin/api.ts";
 import type { PluginRegistry } from "../core/plugin/loader.ts";
 import type { ProcessorPool } from "../core/processor/pool.ts";
@@ -78,7 +78,10 @@ export class StageRunner {
     const schema = this.registry.get(stage)?.output;
     if (!schema) return output;
     const checked = await validateWith(schema, output);
-    if (!checked.ok) throw permanent(new Error(`processor ${child} answered an output that is not a ${stage} result: ${checked.error}`));
+    if (!checked.ok)
+      throw permanent(
+        new Error(`processor ${child} answered an output that is not a ${stage} result: ${checked.error}`),
+      );
     return checked.value;
   }
 }

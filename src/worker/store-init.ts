@@ -17,7 +17,10 @@ export function initSealingStore(location: string): { location: string; created:
 }
 
 const sealingInit = command({
-  meta: { name: "sealing-init", description: "Initialise sealing store directories (one per [[sealing_thread]] location)" },
+  meta: {
+    name: "sealing-init",
+    description: "Initialise sealing store directories (one per [[sealing_thread]] location)",
+  },
   args: {
     location: { type: "string", alias: "l", description: "store directory; repeat -l for several", required: true },
   },

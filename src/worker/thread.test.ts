@@ -6,8 +6,8 @@ import { SEALING_DEFAULTS } from "../core/config/index.ts";
 import { abort, Failure, permanent, temporary } from "../core/errors/index.ts";
 import { logger } from "../core/log/index.ts";
 import { definePlan } from "./planners/plan.ts";
-import { ThreadStateStore, type JobRecord } from "./state/store.ts";
-import { SealingThread, type ManagerReporter, type PlanImpl, type StepContext } from "./thread.ts";
+import { type JobRecord, ThreadStateStore } from "./state/store.ts";
+import { type ManagerReporter, type PlanImpl, SealingThread, type StepContext } from "./thread.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "damocles-threadloop-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -67,7 +67,17 @@ const fast = { ...SEALING_DEFAULTS, recover_interval: 5, seal_interval: 5, max_r
 
 function thread(name: string, plan: PlanImpl<string, string>, reports: string[]) {
   const store = new ThreadStateStore(join(tmp, name));
-  return { store, t: new SealingThread({ index: 0, location: join(tmp, name), store, resolve: async () => ({ plan, settings: fast }), reporter: reporter(reports), log: logger.withTag("test") }) };
+  return {
+    store,
+    t: new SealingThread({
+      index: 0,
+      location: join(tmp, name),
+      store,
+      resolve: async () => ({ plan, settings: fast }),
+      reporter: reporter(reports),
+      log: logger.withTag("test"),
+    }),
+  };
 }
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -94,7 +104,13 @@ describe("the sealing thread loop", () => {
   test("temporary failures retry, then become permanent after max_retries and pause the thread", async () => {
     const calls: string[] = [];
     const reports: string[] = [];
-    const { t, store } = thread("temp", toyPlan(calls, (s) => { if (s === "A") throw temporary(new Error("manager unreachable")); }), reports);
+    const { t, store } = thread(
+      "temp",
+      toyPlan(calls, (s) => {
+        if (s === "A") throw temporary(new Error("manager unreachable"));
+      }),
+      reports,
+    );
     void t.start();
     await until(() => t.status().paused, "pause");
     expect(calls.filter((c) => c === "A")).toHaveLength(3); // first try + 2 retries
@@ -107,7 +123,13 @@ describe("the sealing thread loop", () => {
   test("a paused thread resumes at a forced state, as `resume --state` does", async () => {
     const calls: string[] = [];
     let fail = true;
-    const { t } = thread("resume", toyPlan(calls, (s) => { if (s === "A" && fail) throw permanent(new Error("pc1 processor failed")); }), []);
+    const { t } = thread(
+      "resume",
+      toyPlan(calls, (s) => {
+        if (s === "A" && fail) throw permanent(new Error("pc1 processor failed"));
+      }),
+      [],
+    );
     void t.start();
     await until(() => t.status().paused, "pause");
     fail = false;
@@ -120,7 +142,17 @@ describe("the sealing thread loop", () => {
   test("abort reports to the manager, cleans up, and moves on to the next sector", async () => {
     const calls: string[] = [];
     const reports: string[] = [];
-    const { t } = thread("abort", toyPlan(calls, (s, ctx) => { if (s === "A" && ctx.job.sector?.number === 1) throw abort(new Error("sector state not found")); }, 2), reports);
+    const { t } = thread(
+      "abort",
+      toyPlan(
+        calls,
+        (s, ctx) => {
+          if (s === "A" && ctx.job.sector?.number === 1) throw abort(new Error("sector state not found"));
+        },
+        2,
+      ),
+      reports,
+    );
     void t.start();
     await until(() => calls.includes("finish:2"), "second sector");
     await t.stop();
@@ -131,11 +163,23 @@ describe("the sealing thread loop", () => {
   test("a new thread on the same store continues from the saved state (kill -9 and restart)", async () => {
     const loc = "resume-after-kill";
     const store = new ThreadStateStore(join(tmp, loc));
-    const saved: JobRecord = { version: 1, plan: "toy", state: "B", prev_state: "A", retry: 0, sector: { miner: 1000, number: 42, proof_type: 5 }, phases: { a: "done" } };
+    const saved: JobRecord = {
+      version: 1,
+      plan: "toy",
+      state: "B",
+      prev_state: "A",
+      retry: 0,
+      sector: { miner: 1000, number: 42, proof_type: 5 },
+      phases: { a: "done" },
+    };
     store.save(saved);
     store.close();
     const calls: string[] = [];
-    const { t } = thread(loc, toyPlan(calls, () => {}, 0), []);
+    const { t } = thread(
+      loc,
+      toyPlan(calls, () => {}, 0),
+      [],
+    );
     void t.start();
     await until(() => calls.includes("finish:42"), "finish of the saved sector");
     await t.stop();
@@ -143,10 +187,16 @@ describe("the sealing thread loop", () => {
   });
 
   test("unknown forced states are refused with the list of states", async () => {
-    const { t } = thread("badstate", toyPlan([], (s) => { if (s === "A") throw new Failure("permanent", "x"); }), []);
+    const { t } = thread(
+      "badstate",
+      toyPlan([], (s) => {
+        if (s === "A") throw new Failure("permanent", "x");
+      }),
+      [],
+    );
     void t.start();
     await until(() => t.status().paused, "pause");
-    expect(() => t.resume("Nope")).toThrow("unknown state \"Nope\" for plan toy");
+    expect(() => t.resume("Nope")).toThrow('unknown state "Nope" for plan toy');
     await t.stop();
   });
 });

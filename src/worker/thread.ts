@@ -1,8 +1,8 @@
 import type { ConsolaInstance } from "consola";
-import { escalate, Failure, toFailure, WIRE_LEVEL, type FailureLevel } from "../core/errors/index.ts";
 import type { SealingSettings } from "../core/config/index.ts";
+import { escalate, Failure, type FailureLevel, toFailure, WIRE_LEVEL } from "../core/errors/index.ts";
 import { sleep } from "../core/sync/semaphore.ts";
-import { nextState, isState, type PlanTable } from "./planners/plan.ts";
+import { isState, nextState, type PlanTable } from "./planners/plan.ts";
 import type { JobRecord, ThreadStateStore } from "./state/store.ts";
 
 /**
@@ -35,7 +35,11 @@ export interface PlanImpl<S extends string, E extends string> {
 }
 
 export interface ManagerReporter {
-  reportState(job: JobRecord, change: { prev: string; next: string; event: string }, failure?: Failure): Promise<{ finalized: boolean; abortReason?: string | null }>;
+  reportState(
+    job: JobRecord,
+    change: { prev: string; next: string; event: string },
+    failure?: Failure,
+  ): Promise<{ finalized: boolean; abortReason?: string | null }>;
   reportAborted(job: JobRecord, reason: string): Promise<void>;
 }
 
@@ -87,7 +91,10 @@ export class SealingThread<S extends string = string, E extends string = string>
   }
 
   status(): ThreadStatus {
-    const stage = this.job && this.plan && isState(this.plan.table, this.job.state) ? this.plan.table.states[this.job.state as S].stage : undefined;
+    const stage =
+      this.job && this.plan && isState(this.plan.table, this.job.state)
+        ? this.plan.table.states[this.job.state as S].stage
+        : undefined;
     return {
       index: this.opts.index,
       location: this.opts.location,
@@ -104,7 +111,8 @@ export class SealingThread<S extends string = string, E extends string = string>
 
   start(): Promise<void> {
     this.done ??= this.loop().catch((err) => {
-      if (!this.abort.signal.aborted) this.opts.log.error(`thread #${this.opts.index} stopped: ${(err as Error).message}`);
+      if (!this.abort.signal.aborted)
+        this.opts.log.error(`thread #${this.opts.index} stopped: ${(err as Error).message}`);
     });
     return this.done;
   }
@@ -132,7 +140,9 @@ export class SealingThread<S extends string = string, E extends string = string>
   resume(setState?: string): boolean {
     if (this.pausedSince === undefined) return false;
     if (setState !== undefined && this.plan && !isState(this.plan.table, setState)) {
-      throw new Error(`unknown state "${setState}" for plan ${this.plan.table.name}; states: ${Object.keys(this.plan.table.states).join(", ")}`);
+      throw new Error(
+        `unknown state "${setState}" for plan ${this.plan.table.name}; states: ${Object.keys(this.plan.table.states).join(", ")}`,
+      );
     }
     this.pendingResumeState = setState;
     this.pausedSince = undefined;
@@ -177,8 +187,14 @@ export class SealingThread<S extends string = string, E extends string = string>
     }
   }
 
-  private ctx(plan: PlanImpl<S, E>, settings: SealingSettings, job: JobRecord): StepContext {
-    return { job, settings, log: this.opts.log, signal: this.stepAbort.signal, setActivity: (a) => this.setActivity(a) };
+  private ctx(_plan: PlanImpl<S, E>, settings: SealingSettings, job: JobRecord): StepContext {
+    return {
+      job,
+      settings,
+      log: this.opts.log,
+      signal: this.stepAbort.signal,
+      setActivity: (a) => this.setActivity(a),
+    };
   }
 
   /** Runs the current job until it finishes, aborts, or turns out idle. */
@@ -195,7 +211,8 @@ export class SealingThread<S extends string = string, E extends string = string>
         this.transition(job, forced, "SetState");
         await this.report(job, { prev: job.prev_state ?? "", next: forced, event: "SetState" });
       }
-      if (!isState(table, job.state)) throw new Error(`saved state "${job.state}" is not a state of plan ${table.name}`);
+      if (!isState(table, job.state))
+        throw new Error(`saved state "${job.state}" is not a state of plan ${table.name}`);
       const state = job.state as S;
       if (state === "Aborted") {
         await this.abortJob(plan, settings, job, job.last_error?.message ?? "aborted by operator");
@@ -213,7 +230,11 @@ export class SealingThread<S extends string = string, E extends string = string>
         outcome = await plan.exec(state, this.ctx(plan, settings, job));
       } catch (err) {
         if (this.abort.signal.aborted) throw this.abort.signal.reason;
-        const failure = escalate(toFailure(this.stepAbort.signal.aborted ? this.stepAbort.signal.reason : err), job.retry, settings.max_retries);
+        const failure = escalate(
+          toFailure(this.stepAbort.signal.aborted ? this.stepAbort.signal.reason : err),
+          job.retry,
+          settings.max_retries,
+        );
         const next = await this.onFailure(plan, settings, job, state, failure);
         if (next === "aborted") return "aborted";
         continue;
@@ -231,7 +252,9 @@ export class SealingThread<S extends string = string, E extends string = string>
       const answer = await this.report(job, { prev: state, next, event: outcome.event });
       if (answer?.finalized) {
         // The manager finalized or aborted this sector on its side (e.g. `util sealer sectors abort`).
-        this.opts.log.warn(`manager finalized ${sectorLabel(job)}${answer.abortReason ? ` (${answer.abortReason})` : ""}: dropping the local job`);
+        this.opts.log.warn(
+          `manager finalized ${sectorLabel(job)}${answer.abortReason ? ` (${answer.abortReason})` : ""}: dropping the local job`,
+        );
         await plan.cleanup(job, this.ctx(plan, settings, job));
         this.opts.store.clear();
         return "aborted";
@@ -257,7 +280,13 @@ export class SealingThread<S extends string = string, E extends string = string>
     }
   }
 
-  private async onFailure(plan: PlanImpl<S, E>, settings: SealingSettings, job: JobRecord, state: S, failure: Failure): Promise<"retry" | "aborted"> {
+  private async onFailure(
+    plan: PlanImpl<S, E>,
+    settings: SealingSettings,
+    job: JobRecord,
+    state: S,
+    failure: Failure,
+  ): Promise<"retry" | "aborted"> {
     const level: FailureLevel = failure.level;
     const interrupted = this.pausedSince !== undefined && failure.message === "paused by operator";
     if (!interrupted) {
@@ -272,19 +301,30 @@ export class SealingThread<S extends string = string, E extends string = string>
       job.retry++;
       this.opts.store.save(job, { prev: state, next: state, event: "Retry", failure: failure.describe() });
       await this.report(job, { prev: state, next: state, event: "Retry" }, failure);
-      this.setActivity({ kind: "waiting", on: `retry ${job.retry}/${settings.max_retries} after ${settings.recover_interval} ms` });
+      this.setActivity({
+        kind: "waiting",
+        on: `retry ${job.retry}/${settings.max_retries} after ${settings.recover_interval} ms`,
+      });
       await sleep(settings.recover_interval, this.stepAbort.signal).catch(() => {});
       return "retry";
     }
     // permanent or critical: pause and keep the error for the operator.
     this.pausedSince ??= Date.now();
     job.paused_at = this.pausedSince;
-    this.opts.store.save(job, interrupted ? undefined : { prev: state, next: state, event: "Pause", failure: failure.describe() });
+    this.opts.store.save(
+      job,
+      interrupted ? undefined : { prev: state, next: state, event: "Pause", failure: failure.describe() },
+    );
     if (!interrupted) await this.report(job, { prev: state, next: state, event: "Pause" }, failure);
     return "retry";
   }
 
-  private async abortJob(plan: PlanImpl<S, E>, settings: SealingSettings, job: JobRecord, reason: string): Promise<void> {
+  private async abortJob(
+    plan: PlanImpl<S, E>,
+    settings: SealingSettings,
+    job: JobRecord,
+    reason: string,
+  ): Promise<void> {
     if (job.sector) {
       try {
         await this.opts.reporter.reportAborted(job, reason);

@@ -10,7 +10,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe("the compiled executable", () => {
   test("dist/damocles --help, run from another directory, lists the roles", async () => {
     expect(existsSync(COMPILED)).toBe(true); // built by ./scripts/setup
-    const proc = Bun.spawn([COMPILED, "--help"], { cwd: tmpdir(), env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe" });
+    const proc = Bun.spawn([COMPILED, "--help"], {
+      cwd: tmpdir(),
+      env: { ...process.env, NO_COLOR: "1" },
+      stdout: "pipe",
+    });
     const out = await new Response(proc.stdout).text();
     expect(await proc.exited).toBe(0);
     for (const role of ["manager", "poster", "worker", "util", "processor"]) expect(out).toContain(role);
@@ -28,7 +32,13 @@ describe("util config check", () => {
   // The doctor (on by default) checks the file against this machine; seed 003's example names PUs 4-47,
   // NUMA node 1 and ./mock-tmp stores this machine does not have. The schema verdict alone is --no-doctor.
   test("seed 003's first example: valid, three sealing threads", async () => {
-    const r = await runCli(["util", "config", "check", "--no-doctor", join(REPO, "tests/fixtures/seeds/003-block-00.toml")]);
+    const r = await runCli([
+      "util",
+      "config",
+      "check",
+      "--no-doctor",
+      join(REPO, "tests/fixtures/seeds/003-block-00.toml"),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^sealing thread #\d/gm)).toHaveLength(3);
     expect(r.stdout).toContain("pc1: 3 external processors");
@@ -36,7 +46,10 @@ describe("util config check", () => {
 
   test('max_retries = "three" fails naming sealing.max_retries and its line', async () => {
     const file = join(tmp, "worker.toml");
-    writeFileSync(file, '[sector_manager]\nrpc_client.addr = "/ip4/127.0.0.1/tcp/1789"\n\n[sealing]\nallowed_sizes = ["2KiB"]\nmax_retries = "three"\n');
+    writeFileSync(
+      file,
+      '[sector_manager]\nrpc_client.addr = "/ip4/127.0.0.1/tcp/1789"\n\n[sealing]\nallowed_sizes = ["2KiB"]\nmax_retries = "three"\n',
+    );
     const r = await runCli(["util", "config", "check", file]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${file}:6 sealing.max_retries: expected a non-negative integer, got "three"`);
@@ -47,12 +60,19 @@ describe("util config check", () => {
     writeFileSync(file, '[sector_manager]\nrpc_client.addr = "/ip4/127.0.0.1/tcp/1789"\n[sealing]\nmax_retrys = 3\n');
     const r = await runCli(["util", "config", "check", file]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('warning: ');
+    expect(r.stderr).toContain("warning: ");
     expect(r.stderr).toContain('sealing.max_retrys: unknown key, ignored (did you mean "max_retries"?)');
   });
 
   test("--json prints the effective configuration as data", async () => {
-    const r = await runCli(["util", "config", "check", "--json", "--no-doctor", join(REPO, "tests/fixtures/seeds/003-block-00.toml")]);
+    const r = await runCli([
+      "util",
+      "config",
+      "check",
+      "--json",
+      "--no-doctor",
+      join(REPO, "tests/fixtures/seeds/003-block-00.toml"),
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.ok).toBe(true);

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENTRY } from "../helpers/cli.ts";
@@ -11,7 +11,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 test("processor transfer: ready line, NDJSON by id, errors as err_msg, garbage ignored", async () => {
   mkdirSync(join(tmp, "src"));
   writeFileSync(join(tmp, "src", "sealed"), "sector bytes");
-  const child = Bun.spawn([process.execPath, ENTRY, "processor", "transfer"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn([process.execPath, ENTRY, "processor", "transfer"], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const reader = child.stdout.getReader();
   const decoder = new TextDecoder();
   let buffered = "";
@@ -31,8 +35,12 @@ test("processor transfer: ready line, NDJSON by id, errors as err_msg, garbage i
   expect(await nextLine()).toBe("transfer processor ready");
   const stores = { local: { name: "local", meta: { location: tmp } } };
   child.stdin.write("this is not json\n");
-  child.stdin.write(`${JSON.stringify({ id: 7, task: { stores, routes: [{ src: { store_name: "local", uri: "src/sealed" }, dest: { store_name: "local", uri: "dst/sealed" } }] } })}\n`);
-  child.stdin.write(`${JSON.stringify({ id: 8, task: { stores, routes: [{ src: { store_name: "local", uri: "src/missing" }, dest: { uri: "/tmp/x" } }] } })}\n`);
+  child.stdin.write(
+    `${JSON.stringify({ id: 7, task: { stores, routes: [{ src: { store_name: "local", uri: "src/sealed" }, dest: { store_name: "local", uri: "dst/sealed" } }] } })}\n`,
+  );
+  child.stdin.write(
+    `${JSON.stringify({ id: 8, task: { stores, routes: [{ src: { store_name: "local", uri: "src/missing" }, dest: { uri: "/tmp/x" } }] } })}\n`,
+  );
   child.stdin.write(`${JSON.stringify({ id: 9, task: { routes: "nope" } })}\n`);
   child.stdin.flush();
   const responses = new Map<number, { err_msg: string | null; output: unknown }>();

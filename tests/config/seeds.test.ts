@@ -42,7 +42,29 @@ describe("seed 003 (worker configuration)", () => {
     expect(cfg.attached).toHaveLength(1);
   });
 
-  const sections = ["01", "02", "03", "04", "08", "09", "10", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25"];
+  const sections = [
+    "01",
+    "02",
+    "03",
+    "04",
+    "08",
+    "09",
+    "10",
+    "12",
+    "13",
+    "14",
+    "15",
+    "16",
+    "17",
+    "18",
+    "19",
+    "20",
+    "21",
+    "22",
+    "23",
+    "24",
+    "25",
+  ];
   test.each(sections)("block %s loads as a section of a worker file", async (n) => {
     const { warnings } = load("worker", asWorkerFile(read(`003-block-${n}.toml`)), `003-${n}`);
     expect(warnings).toEqual([]);
@@ -99,7 +121,11 @@ describe("seed 003 (worker configuration)", () => {
 describe("seed 002 (PoSter node)", () => {
   test("the WorkerProver settings load with their documented values", async () => {
     const { value } = load("manager", read("002-manager-worker-prover.cfg"), "sector-manager.cfg");
-    expect(value.Common.Proving.WorkerProver).toEqual({ JobMaxTry: 2, HeartbeatTimeout: 15_000, JobLifetime: 25 * 3600_000 });
+    expect(value.Common.Proving.WorkerProver).toEqual({
+      JobMaxTry: 2,
+      HeartbeatTimeout: 15_000,
+      JobLifetime: 25 * 3600_000,
+    });
   });
 
   test.each([
@@ -124,7 +150,9 @@ describe("seed 002 (PoSter node)", () => {
   });
 
   test("[[processors. window_post]] with a space after the dot is valid TOML for processors.window_post", async () => {
-    const text = (read("002-worker-two-gpus.toml")).replace("envs = { ... }", "").replace("your-damocles-manager-address-here", "10.0.0.2");
+    const text = read("002-worker-two-gpus.toml")
+      .replace("envs = { ... }", "")
+      .replace("your-damocles-manager-address-here", "10.0.0.2");
     const cfg = resolveWorkerConfig(load("worker", text, "two-gpus.toml").value);
     expect(cfg.processors.stages.window_post?.[0]?.concurrent).toBe(2);
   });

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TWO_SOCKET_64 } from "../fixtures/sysfs/generate.ts";
 import { runCli } from "../helpers/cli.ts";
-import { MANAGER, TWO_GPUS, sysfsFixtures } from "./helpers.ts";
+import { MANAGER, sysfsFixtures, TWO_GPUS } from "./helpers.ts";
 
 const fx = sysfsFixtures();
 afterAll(fx.cleanup);
@@ -22,7 +22,9 @@ describe("util config check runs the doctor", () => {
     const f = file("zero-six.toml", ZERO_SIX);
     const r = await check("--sysfs", fx.path("two-socket-64"), f);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`${f}:5 processors.pc1[0].cgroup.cpuset: FIL_PROOFS_USE_MULTICORE_SDR is on and cgroup.cpuset "0-6" gives 7 cores in 2 L3 groups`);
+    expect(r.stderr).toContain(
+      `${f}:5 processors.pc1[0].cgroup.cpuset: FIL_PROOFS_USE_MULTICORE_SDR is on and cgroup.cpuset "0-6" gives 7 cores in 2 L3 groups`,
+    );
     expect(r.stderr).toContain("L3 #0: 4 of 4 cores, PUs 0-3; L3 #1: 3 of 4 cores, PUs 4-6");
     expect(r.stderr).toContain('Fix: cgroup.cpuset = "0-7" (whole L3 #0, #1, in NUMA node 0)');
     expect(r.stderr).toContain("1 error; the file was not accepted");
@@ -53,7 +55,9 @@ describe("util config check runs the doctor", () => {
     const f = file("warn.toml", `${MANAGER}[processors.ext_locks]\ngpu3 = 1\n`);
     const r = await check("--sysfs", fx.path("two-socket-64"), f);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`warning: ${f}:4 processors.ext_locks.gpu3: ext_locks.gpu3 = 1 is defined but no processor lists it in locks`);
+    expect(r.stderr).toContain(
+      `warning: ${f}:4 processors.ext_locks.gpu3: ext_locks.gpu3 = 1 is defined but no processor lists it in locks`,
+    );
     expect(r.stdout).toContain("valid worker configuration");
   });
 
@@ -66,21 +70,33 @@ describe("util config check runs the doctor", () => {
   });
 
   test('"[[processors.windowpost]]": the loader\'s did-you-mean is printed once, the doctor adds nothing', async () => {
-    const r = await check("--sysfs", fx.path("two-socket-64"), file("typo.toml", `${MANAGER}[[processors.windowpost]]\nconcurrent = 1\n`));
+    const r = await check(
+      "--sysfs",
+      fx.path("two-socket-64"),
+      file("typo.toml", `${MANAGER}[[processors.windowpost]]\nconcurrent = 1\n`),
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('unknown stage "windowpost" — did you mean "window_post"?');
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
   test('"[[processors. window_post]]" (seed 002\'s spelling) loads as window_post', async () => {
-    const r = await check("--sysfs", fx.path("two-socket-64"), file("spaced.toml", `${MANAGER}[[processors. window_post]]\nconcurrent = 2\n`));
+    const r = await check(
+      "--sysfs",
+      fx.path("two-socket-64"),
+      file("spaced.toml", `${MANAGER}[[processors. window_post]]\nconcurrent = 2\n`),
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain("unknown");
     expect(r.stdout).toContain("window_post");
   });
 
   test("manager files are not given to the doctor", async () => {
-    const r = await check("--sysfs", fx.path("two-socket-64"), file("sector-manager.cfg", '[Common]\n[Common.API]\nChain = "/ip4/127.0.0.1/tcp/1234"\n'));
+    const r = await check(
+      "--sysfs",
+      fx.path("two-socket-64"),
+      file("sector-manager.cfg", '[Common]\n[Common.API]\nChain = "/ip4/127.0.0.1/tcp/1234"\n'),
+    );
     expect(r.stderr).not.toContain("cpuset");
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { analyzeSdrCpuset, sdrFixes } from "../../src/util/doctor/index.ts";
 import { readTopology } from "../../src/util/hwinfo/topology.ts";
 import { TWO_SOCKET_64 } from "../fixtures/sysfs/generate.ts";
-import { MANAGER, at, diagnose, errors, sysfsFixtures, warnings } from "./helpers.ts";
+import { at, diagnose, errors, MANAGER, sysfsFixtures, warnings } from "./helpers.ts";
 
 const fx = sysfsFixtures();
 afterAll(fx.cleanup);
@@ -16,7 +16,12 @@ describe("rule 1: multicore SDR cpusets and L3 groups", () => {
     const ds = diagnose(sdrPc1("0-6"), { sysfs: big });
     expect(ds).toHaveLength(1);
     const d = ds[0]!;
-    expect(d).toMatchObject({ severity: "error", file: "worker.toml", line: 4, path: "processors.pc1[0].cgroup.cpuset" });
+    expect(d).toMatchObject({
+      severity: "error",
+      file: "worker.toml",
+      line: 4,
+      path: "processors.pc1[0].cgroup.cpuset",
+    });
     expect(d.message).toContain('cgroup.cpuset "0-6" gives 7 cores in 2 L3 groups');
     expect(d.message).toContain("L3 #0: 4 of 4 cores, PUs 0-3; L3 #1: 3 of 4 cores, PUs 4-6");
     expect(d.message).toContain("assertion failed: `(left == right)` left: `0`, right: `1`");
@@ -61,7 +66,9 @@ describe("rule 1: multicore SDR cpusets and L3 groups", () => {
   test("two SDR processors without cpusets pile onto the same cores", () => {
     const text = `${MANAGER}[[processors.pc1]]\nenvs = { FIL_PROOFS_USE_MULTICORE_SDR = "1" }\n[[processors.pc1]]\nenvs = { FIL_PROOFS_USE_MULTICORE_SDR = "1" }\n`;
     const ds = diagnose(text, { sysfs: big });
-    expect(ds.map((d) => [d.severity, d.path])).toEqual([["warning", "processors.pc1[1].envs.FIL_PROOFS_USE_MULTICORE_SDR"]]);
+    expect(ds.map((d) => [d.severity, d.path])).toEqual([
+      ["warning", "processors.pc1[1].envs.FIL_PROOFS_USE_MULTICORE_SDR"],
+    ]);
   });
 
   test("no L3 information: one warning that the rule could not be checked", () => {
@@ -73,8 +80,18 @@ describe("rule 1: multicore SDR cpusets and L3 groups", () => {
   test("the analysis reproduces rust-fil-proofs' arithmetic", () => {
     const topo = readTopology(big);
     const a = analyzeSdrCpuset(topo, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect([a.coreCount, a.level, a.groups.length, a.remainder, a.equal, a.whole]).toEqual([9, "L3", 3, 0, false, false]);
-    expect(sdrFixes(topo, a)).toEqual({ expand: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], trim: [0, 1, 2, 3, 4, 5, 6, 7] });
+    expect([a.coreCount, a.level, a.groups.length, a.remainder, a.equal, a.whole]).toEqual([
+      9,
+      "L3",
+      3,
+      0,
+      false,
+      false,
+    ]);
+    expect(sdrFixes(topo, a)).toEqual({
+      expand: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      trim: [0, 1, 2, 3, 4, 5, 6, 7],
+    });
     // One core per L3: hwloc looks further up (the NUMA node), finds one group, and does not assert.
     expect(analyzeSdrCpuset(topo, [0, 4, 8]).level).toBeUndefined();
   });
@@ -86,7 +103,9 @@ describe("rule 2: numa_preferred and the cpuset's node", () => {
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ severity: "error", line: 5, path: "processors.pc1[0].cgroup.cpuset" });
     expect(ds[0]!.message).toContain('"Once instance has previously been poisoned"');
-    expect(ds[0]!.message).toContain("Fix: numa_preferred = 0 (where these PUs are), or a cgroup.cpuset within NUMA node 1's PUs 32-63");
+    expect(ds[0]!.message).toContain(
+      "Fix: numa_preferred = 0 (where these PUs are), or a cgroup.cpuset within NUMA node 1's PUs 32-63",
+    );
   });
 
   test("a cpuset across both nodes suggests staying inside one", () => {
@@ -103,7 +122,9 @@ describe("rule 2: numa_preferred and the cpuset's node", () => {
 
   test("a machine without NUMA information is node 0", () => {
     const small = fx.path("small-2");
-    expect(diagnose(`${MANAGER}[[processors.pc1]]\nnuma_preferred = 0\ncgroup.cpuset = "0-1"\n`, { sysfs: small })).toEqual([]);
+    expect(
+      diagnose(`${MANAGER}[[processors.pc1]]\nnuma_preferred = 0\ncgroup.cpuset = "0-1"\n`, { sysfs: small }),
+    ).toEqual([]);
     const [d] = diagnose(`${MANAGER}[[processors.pc1]]\nnuma_preferred = 1\ncgroup.cpuset = "0-1"\n`, { sysfs: small });
     expect(d?.message).toContain("it shows no NUMA information, so it is one node, 0");
   });
@@ -113,7 +134,7 @@ describe("rule 4: cpusets that overlap or name missing PUs", () => {
   test("PUs the machine does not have: error naming them and the machine's range", () => {
     const ds = diagnose(`${MANAGER}[[processors.pc2]]\ncgroup.cpuset = "48-92"\n`, { sysfs: big });
     expect(errors(ds)).toHaveLength(1);
-    expect(ds[0]!.message).toContain('names PUs 64-92, which the machine in');
+    expect(ds[0]!.message).toContain("names PUs 64-92, which the machine in");
     expect(ds[0]!.message).toContain("its online PUs are 0-63");
     expect(ds[0]!.message).toContain('the kernel rejects the cpuset ("Invalid argument"');
     expect(ds[0]!.message).toContain('e.g. "48-63"');

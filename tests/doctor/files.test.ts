@@ -2,8 +2,16 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { circuitsFor, defaultParamDir, gatherFacts, parseLimits, realFsProbe, scanParamDir, type ParamCheck } from "../../src/util/doctor/index.ts";
-import { MANAGER, diagnose, errors, fakeFs, loadWorker, warnings } from "./helpers.ts";
+import {
+  circuitsFor,
+  defaultParamDir,
+  gatherFacts,
+  type ParamCheck,
+  parseLimits,
+  realFsProbe,
+  scanParamDir,
+} from "../../src/util/doctor/index.ts";
+import { diagnose, errors, fakeFs, loadWorker, MANAGER, warnings } from "./helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "damocles-doctor-files-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,7 +32,9 @@ describe("rule 5: files", () => {
       ["error", "processors.c2[3].bin", 10],
       ["error", "processors.c2[4].bin", 12],
     ]);
-    expect(ds[0]!.message).toContain(`is not executable: the processor cannot start and every c2 task sent to it fails ("Permission denied (os error 13)"). Fix: chmod +x ${plain}`);
+    expect(ds[0]!.message).toContain(
+      `is not executable: the processor cannot start and every c2 task sent to it fails ("Permission denied (os error 13)"). Fix: chmod +x ${plain}`,
+    );
     expect(ds[1]!.message).toContain("is a directory");
     expect(ds[2]!.message).toContain('("No such file or directory (os error 2)")');
     expect(ds[3]!.message).toContain('bin "no-such-prover-xyz" is not found on PATH');
@@ -69,7 +79,7 @@ describe("rule 5: files", () => {
     expect(diagnose(text)).toEqual([]);
   });
 
-  test('"[[processors.windowpost]]" is the loader\'s warning (did you mean), not the doctor\'s', () => {
+  test("\"[[processors.windowpost]]\" is the loader's warning (did you mean), not the doctor's", () => {
     const text = `${MANAGER}[[processors.windowpost]]\nconcurrent = 2\n`;
     expect(loadWorker(text).warnings.map((d) => d.message)[0]).toContain('did you mean "window_post"?');
     expect(diagnose(text)).toEqual([]);
@@ -98,23 +108,45 @@ describe("rule 6: proof parameters", () => {
     expect(circuitsFor(loadWorker(sized).config)).toEqual(["window-post"]);
     const mixed = `${MANAGER}[[sealing_thread]]\nlocation = "/a"\n[[sealing_thread]]\nlocation = "/b"\nplan = "snapup"\n[[sealing_thread]]\nlocation = "/c"\nplan = "unseal"\n`;
     expect(circuitsFor(loadWorker(mixed).config)).toEqual(["porep", "empty-sector-update"]);
-    expect(circuitsFor(loadWorker(`${MANAGER}[[sealing_thread]]\nlocation = "/r"\nplan = "rebuild"\n`).config)).toEqual([]);
+    expect(circuitsFor(loadWorker(`${MANAGER}[[sealing_thread]]\nlocation = "/r"\nplan = "rebuild"\n`).config)).toEqual(
+      [],
+    );
   });
 
-  test("scan only: no parameters is an error at allowed_sizes quoting \"No cached parameters found\"", async () => {
+  test('scan only: no parameters is an error at allowed_sizes quoting "No cached parameters found"', async () => {
     const { config } = loadWorker(sized);
     const none = join(tmp, "none");
-    const facts = await gatherFacts(config, { paramCheck: null, env: { FIL_PROOFS_PARAMETER_CACHE: none }, openFiles: null, fs: fakeFs(), sysfs: noSysfs });
-    expect(facts.params).toEqual([{ cacheDir: none, origin: "FIL_PROOFS_PARAMETER_CACHE", files: [{ file: none, status: "missing" }], exact: false }]);
+    const facts = await gatherFacts(config, {
+      paramCheck: null,
+      env: { FIL_PROOFS_PARAMETER_CACHE: none },
+      openFiles: null,
+      fs: fakeFs(),
+      sysfs: noSysfs,
+    });
+    expect(facts.params).toEqual([
+      {
+        cacheDir: none,
+        origin: "FIL_PROOFS_PARAMETER_CACHE",
+        files: [{ file: none, status: "missing" }],
+        exact: false,
+      },
+    ]);
     const ds = diagnose(sized, { facts: { params: facts.params! } });
     expect(ds.map((d) => [d.severity, d.path, d.line])).toEqual([["error", "sealing.allowed_sizes", 4]]);
-    expect(ds[0]!.message).toContain(`no proof parameters in ${none} (FIL_PROOFS_PARAMETER_CACHE); sealing and proving tasks for 32GiB fail with "No cached parameters found"`);
+    expect(ds[0]!.message).toContain(
+      `no proof parameters in ${none} (FIL_PROOFS_PARAMETER_CACHE); sealing and proving tasks for 32GiB fail with "No cached parameters found"`,
+    );
   });
 
   test("the proofs module's check names the exact window-post files for 32GiB", async () => {
     const { config } = loadWorker(sized);
     const dir = join(tmp, "exact");
-    const facts = await gatherFacts(config, { env: { FIL_PROOFS_PARAMETER_CACHE: dir }, openFiles: null, fs: fakeFs(), sysfs: noSysfs });
+    const facts = await gatherFacts(config, {
+      env: { FIL_PROOFS_PARAMETER_CACHE: dir },
+      openFiles: null,
+      fs: fakeFs(),
+      sysfs: noSysfs,
+    });
     const report = facts.params![0]!;
     // Where the proofs addon is not built the doctor falls back to the scan; both must flag the directory.
     if (report.exact) {
@@ -122,7 +154,11 @@ describe("rule 6: proof parameters", () => {
         ["window-post", "missing"],
         ["window-post", "missing"],
       ]);
-      expect(report.files.every((f) => f.file.startsWith("v28-proof-of-spacetime-fallback-merkletree-poseidon_hasher-8-8-0-"))).toBe(true);
+      expect(
+        report.files.every((f) =>
+          f.file.startsWith("v28-proof-of-spacetime-fallback-merkletree-poseidon_hasher-8-8-0-"),
+        ),
+      ).toBe(true);
     }
     const ds = diagnose(sized, { facts: { params: facts.params! } });
     expect(errors(ds)).toHaveLength(1);
@@ -137,14 +173,39 @@ describe("rule 6: proof parameters", () => {
       expect(circuits).toEqual(["window-post"]);
       return [
         { file: "v28-window-32g.params", status: "empty", sectorSize: GiB32, circuit: "window-post", actualBytes: 0 },
-        { file: "v28-window-32g.vk", status: "truncated", sectorSize: GiB32, circuit: "window-post", actualBytes: 10, expectedBytes: 100 },
-        { file: "v28-winning-32g.vk", status: "corrupt", sectorSize: GiB32, circuit: "winning-post", detail: "sha256 mismatch" },
-        { file: "v28-winning-32g.params", status: "missing", sectorSize: GiB32, circuit: "winning-post", fix: "damocles util params fetch 32GiB" },
+        {
+          file: "v28-window-32g.vk",
+          status: "truncated",
+          sectorSize: GiB32,
+          circuit: "window-post",
+          actualBytes: 10,
+          expectedBytes: 100,
+        },
+        {
+          file: "v28-winning-32g.vk",
+          status: "corrupt",
+          sectorSize: GiB32,
+          circuit: "winning-post",
+          detail: "sha256 mismatch",
+        },
+        {
+          file: "v28-winning-32g.params",
+          status: "missing",
+          sectorSize: GiB32,
+          circuit: "winning-post",
+          fix: "damocles util params fetch 32GiB",
+        },
         { file: "v28-update-32g.params", status: "present", sectorSize: GiB32 },
       ];
     };
     const { config } = loadWorker(sized);
-    const facts = await gatherFacts(config, { paramCheck: check, env: {}, openFiles: null, fs: fakeFs(), sysfs: noSysfs });
+    const facts = await gatherFacts(config, {
+      paramCheck: check,
+      env: {},
+      openFiles: null,
+      fs: fakeFs(),
+      sysfs: noSysfs,
+    });
     const ds = diagnose(sized, { facts: { params: facts.params! } });
     expect(errors(ds)).toHaveLength(3);
     const [missing, empty, broken] = ds.map((d) => d.message);
@@ -161,7 +222,13 @@ describe("rule 6: proof parameters", () => {
     const good = join(tmp, "good");
     mkdirSync(good);
     writeFileSync(join(good, "x.params"), "1");
-    const facts = await gatherFacts(config, { paramCheck: null, env: { FIL_PROOFS_PARAMETER_CACHE: good }, openFiles: null, fs: fakeFs(), sysfs: noSysfs });
+    const facts = await gatherFacts(config, {
+      paramCheck: null,
+      env: { FIL_PROOFS_PARAMETER_CACHE: good },
+      openFiles: null,
+      fs: fakeFs(),
+      sysfs: noSysfs,
+    });
     const ds = diagnose(text, { facts: { params: facts.params! } });
     expect(ds.map((d) => d.path)).toEqual(["processors.window_post[0].envs.FIL_PROOFS_PARAMETER_CACHE"]);
   });
@@ -180,7 +247,7 @@ describe("rule 6: proof parameters", () => {
 
 describe("rule 6: open files for WindowPoSt", () => {
   const wdpost = `${MANAGER}[[sealing_thread]]\nplan = "wdpost"\n`;
-  test("a low limit on a wdpost worker quotes \"Too many open files (os error 24)\"", () => {
+  test('a low limit on a wdpost worker quotes "Too many open files (os error 24)"', () => {
     const ds = diagnose(wdpost, { facts: { openFiles: { soft: 20000, hard: 20000 } } });
     expect(ds.map((d) => [d.severity, d.path, d.line])).toEqual([["warning", "sealing_thread[0].plan", 4]]);
     expect(ds[0]!.message).toContain("the open-file limit is 20000");
@@ -193,11 +260,14 @@ describe("rule 6: open files for WindowPoSt", () => {
     expect(diagnose(wdpost, { facts: { openFiles: { soft: Infinity, hard: Infinity } } })).toEqual([]);
     expect(diagnose(MANAGER, { facts: { openFiles: { soft: 1024, hard: 4096 } } })).toEqual([]);
     const procs = `${MANAGER}[[processors.window_post]]\nconcurrent = 1\n`;
-    expect(warnings(diagnose(procs, { facts: { openFiles: { soft: 1024, hard: 4096 } } })).map((d) => d.path)).toEqual(["processors.window_post"]);
+    expect(warnings(diagnose(procs, { facts: { openFiles: { soft: 1024, hard: 4096 } } })).map((d) => d.path)).toEqual([
+      "processors.window_post",
+    ]);
   });
 
   test("/proc/self/limits parsing", () => {
-    const limits = "Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                1048576              files\n";
+    const limits =
+      "Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                1048576              files\n";
     expect(parseLimits(limits)).toEqual({ soft: 20000, hard: 1048576 });
     expect(parseLimits("Max open files  unlimited  unlimited  files")).toEqual({ soft: Infinity, hard: Infinity });
     expect(parseLimits("nothing")).toBeUndefined();

@@ -1,13 +1,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { FixtureSpec } from "../fixtures/sysfs/generate.ts";
-import { MANAGER, ONE_GPU, TWO_GPUS, at, diagnose, errors, fakeFs, sysfsFixtures, warnings } from "./helpers.ts";
+import { at, diagnose, errors, fakeFs, MANAGER, ONE_GPU, sysfsFixtures, TWO_GPUS, warnings } from "./helpers.ts";
 
 const fx = sysfsFixtures();
 afterAll(fx.cleanup);
 
 /** A 2 × 48-PU machine, big enough for seed 000's cpusets (up to PU 71). */
 const NINETY_SIX: FixtureSpec = {
-  packages: [0, 1].map(() => ({ nodes: [{ memKiB: 256 * 1024 * 1024, l3: Array.from({ length: 12 }, () => ({ sizeKiB: 16384, cores: 4 })) }] })),
+  packages: [0, 1].map(() => ({
+    nodes: [{ memKiB: 256 * 1024 * 1024, l3: Array.from({ length: 12 }, () => ({ sizeKiB: 16384, cores: 4 })) }],
+  })),
   gpus: TWO_GPUS,
 };
 
@@ -86,7 +88,9 @@ describe("seed 000: the idle second GPU", () => {
   });
 
   test("the seed's corrected configuration is clean", () => {
-    expect(diagnose(SEED_000_FIXED, { sysfs: fx.path("ninety-six", NINETY_SIX), gpus: TWO_GPUS, facts: proxyInstalled })).toEqual([]);
+    expect(
+      diagnose(SEED_000_FIXED, { sysfs: fx.path("ninety-six", NINETY_SIX), gpus: TWO_GPUS, facts: proxyInstalled }),
+    ).toEqual([]);
   });
 });
 
@@ -107,7 +111,9 @@ concurrent = 1
     expect(diagnose(twoWdpost(["0", "0"]), { sysfs, gpus: ONE_GPU })).toEqual([]);
     expect(diagnose(twoWdpost(["0", "0"]), { sysfs })).toEqual([]); // GPUs unknown and nothing else differs
     const ds = diagnose(twoWdpost(["0", "0"]), { sysfs, gpus: TWO_GPUS });
-    expect(ds.map((d) => [d.severity, d.path])).toEqual([["warning", "processors.window_post[1].envs.CUDA_VISIBLE_DEVICES"]]);
+    expect(ds.map((d) => [d.severity, d.path])).toEqual([
+      ["warning", "processors.window_post[1].envs.CUDA_VISIBLE_DEVICES"],
+    ]);
     expect(ds[0]!.message).toContain("has GPU #1 that no processor uses");
     expect(diagnose(twoWdpost(["0", "1"]), { sysfs, gpus: TWO_GPUS })).toEqual([]);
   });
@@ -138,10 +144,14 @@ concurrent = 1
 
 describe("rule 3: ext_locks", () => {
   test("a lock used but not defined is an error with a did-you-mean", () => {
-    const ds = diagnose(`${MANAGER}[processors.ext_locks]\ngpu1 = 1\n[[processors.pc2]]\nlocks = ["gpu_1"]\n[[processors.c2]]\nlocks = ["gpu1"]\n`);
+    const ds = diagnose(
+      `${MANAGER}[processors.ext_locks]\ngpu1 = 1\n[[processors.pc2]]\nlocks = ["gpu_1"]\n[[processors.c2]]\nlocks = ["gpu1"]\n`,
+    );
     const e = errors(ds);
     expect(e.map((d) => [d.path, d.line])).toEqual([["processors.pc2[0].locks", 6]]);
-    expect(e[0]!.message).toContain('locks names "gpu_1", which [processors.ext_locks] does not define: the worker refuses to start');
+    expect(e[0]!.message).toContain(
+      'locks names "gpu_1", which [processors.ext_locks] does not define: the worker refuses to start',
+    );
     expect(e[0]!.message).toContain('did you mean "gpu1"?');
   });
 
@@ -162,6 +172,8 @@ describe("rule 3: ext_locks", () => {
     const text = `${MANAGER}[processors.ext_locks]\ngpu = 1\n[[processors.pc2]]\nlocks = ["gpu"]\n[[processors.c2]]\nbin = "/usr/local/bin/damocles-worker-c2-outsource"\nargs = ["--url", "/ip4/apis.filecoin.io/tcp/10086/https"]\nlocks = ["gpu"]\n`;
     const ds = diagnose(text, { facts: { fs: fakeFs({ "/usr/local/bin/damocles-worker-c2-outsource": "exec" }) } });
     expect(ds.map((d) => d.path)).toEqual(["processors.c2[0].locks"]);
-    expect(ds[0]!.message).toContain("sends its work to a remote machine, yet holds lock gpu: processors.pc2[0] waits for a device this processor does not use");
+    expect(ds[0]!.message).toContain(
+      "sends its work to a remote machine, yet holds lock gpu: processors.pc2[0] waits for a device this processor does not use",
+    );
   });
 });

@@ -1,11 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfigText, resolveWorkerConfig, type ConfigDiagnostic, type WorkerConfig } from "../../src/core/config/index.ts";
-import { diagnoseWorker, type DoctorFacts, type FsProbe, type PathKind } from "../../src/util/doctor/index.ts";
+import {
+  type ConfigDiagnostic,
+  parseConfigText,
+  resolveWorkerConfig,
+  type WorkerConfig,
+} from "../../src/core/config/index.ts";
+import { type DoctorFacts, diagnoseWorker, type FsProbe, type PathKind } from "../../src/util/doctor/index.ts";
 import { parseNvidiaSmiCsv } from "../../src/util/hwinfo/gpus.ts";
 import { readTopology } from "../../src/util/hwinfo/topology.ts";
-import { FIXTURES, writeSysfsFixture, type FixtureSpec } from "../fixtures/sysfs/generate.ts";
+import { FIXTURES, type FixtureSpec, writeSysfsFixture } from "../fixtures/sysfs/generate.ts";
 
 /** Fixture sysfs trees generated into one temp dir per test file (call cleanup in afterAll). */
 export function sysfsFixtures() {

@@ -11,7 +11,10 @@ export interface RunResult {
 }
 
 /** Run the CLI from source (same code as the compiled binary, without a rebuild per edit). */
-export async function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<RunResult> {
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): Promise<RunResult> {
   const proc = Bun.spawn([process.execPath, ENTRY, ...args], {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
@@ -19,6 +22,10 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: Record<
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }

@@ -7,7 +7,12 @@ import { ENTRY, runCli } from "./cli.ts";
  * Real daemons for integration tests: a devnet manager and workers as child processes over real sockets.
  * Everything waits on conditions (a file, an answer), never on fixed sleeps.
  */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000, every = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+  every = 100,
+): Promise<T> {
   const end = Date.now() + ms;
   let lastErr: unknown;
   for (;;) {
@@ -17,7 +22,10 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     } catch (err) {
       lastErr = err;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ""}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ""}`,
+      );
     await Bun.sleep(every);
   }
 }
@@ -30,7 +38,11 @@ export interface Daemon {
 
 function spawnDaemon(args: string[], logFile: string, env: Record<string, string> = {}): Daemon {
   const fd = openSync(logFile, "a");
-  const proc = Bun.spawn([process.execPath, ENTRY, ...args], { stdout: fd, stderr: fd, env: { ...process.env, NO_COLOR: "1", ...env } });
+  const proc = Bun.spawn([process.execPath, ENTRY, ...args], {
+    stdout: fd,
+    stderr: fd,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
   return {
     proc,
     log: logFile,
@@ -47,7 +59,11 @@ export interface ManagerHandle extends Daemon {
 }
 
 /** `manager init` + `manager run` on a free port; `configure` may edit sector-manager.cfg first. */
-export async function startManager(home: string, configure?: (cfg: string) => string, runArgs: string[] = []): Promise<ManagerHandle> {
+export async function startManager(
+  home: string,
+  configure?: (cfg: string) => string,
+  runArgs: string[] = [],
+): Promise<ManagerHandle> {
   if (!existsSync(join(home, "sector-manager.cfg"))) {
     const init = await runCli(["manager", "init", "--home", home, "--actor", "1000", "--sector-size", "2KiB"]);
     if (init.code !== 0) throw new Error(`manager init failed: ${init.stderr}`);
@@ -57,9 +73,20 @@ export async function startManager(home: string, configure?: (cfg: string) => st
     }
   }
   const apiFile = join(home, "api");
-  const d = spawnDaemon(["manager", "run", "--home", home, "--listen", "127.0.0.1:0", ...runArgs], join(home, "manager.log"));
-  const api = await until("the manager's api file", () => (existsSync(apiFile) ? readFileSync(apiFile, "utf8").trim() || undefined : undefined), 60_000);
-  await until("the manager's /healthcheck", async () => (await fetch(`http://${api}/healthcheck`)).ok || undefined, 30_000);
+  const d = spawnDaemon(
+    ["manager", "run", "--home", home, "--listen", "127.0.0.1:0", ...runArgs],
+    join(home, "manager.log"),
+  );
+  const api = await until(
+    "the manager's api file",
+    () => (existsSync(apiFile) ? readFileSync(apiFile, "utf8").trim() || undefined : undefined),
+    60_000,
+  );
+  await until(
+    "the manager's /healthcheck",
+    async () => (await fetch(`http://${api}/healthcheck`)).ok || undefined,
+    30_000,
+  );
   return { ...d, home, api };
 }
 

@@ -1,10 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as v from "valibot";
+import type * as v from "valibot";
 import { RpcClient } from "../../src/core/rpc/index.ts";
-import { Proving } from "../../src/core/sector/api-proving.ts";
-import { layoutPersistStore, postSectors2KiB, POST_FIXTURE_ACTOR } from "../fixtures/post-sectors.ts";
-import { startManager, type ManagerHandle } from "./cluster.ts";
+import type { Proving } from "../../src/core/sector/api-proving.ts";
+import { layoutPersistStore, POST_FIXTURE_ACTOR, postSectors2KiB } from "../fixtures/post-sectors.ts";
+import { type ManagerHandle, startManager } from "./cluster.ts";
 
 export interface PoStManagerOptions {
   /** Fixture sector numbers to pre-seal (1..6). */
@@ -31,7 +31,11 @@ export async function startPoStManager(home: string, opts: PoStManagerOptions): 
     JSON.stringify({
       Actor: POST_FIXTURE_ACTOR,
       Store: "persist-1",
-      Sectors: chosen.map((s) => ({ Number: s.sectorId, SealProof: s.sealProof, CommR: Buffer.from(s.commR).toString("hex") })),
+      Sectors: chosen.map((s) => ({
+        Number: s.sectorId,
+        SealProof: s.sealProof,
+        CommR: Buffer.from(s.commR).toString("hex"),
+      })),
     }),
   );
   return startManager(

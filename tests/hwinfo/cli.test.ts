@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCpuset } from "../../src/core/config/fields.ts";
-import { runCli } from "../helpers/cli.ts";
 import { sysfsFixtures } from "../doctor/helpers.ts";
+import { runCli } from "../helpers/cli.ts";
 
 const fx = sysfsFixtures();
 const bin = mkdtempSync(join(tmpdir(), "damocles-hwinfo-bin-"));
@@ -60,7 +60,10 @@ describe("damocles util hwinfo", () => {
 
   test("GPUs from nvidia-smi on PATH (a fake one here)", async () => {
     const script = join(bin, "nvidia-smi");
-    writeFileSync(script, "#!/bin/sh\necho '0, NVIDIA GeForce RTX 3090, 24576'\necho '1, NVIDIA GeForce RTX 3090, 24576'\n");
+    writeFileSync(
+      script,
+      "#!/bin/sh\necho '0, NVIDIA GeForce RTX 3090, 24576'\necho '1, NVIDIA GeForce RTX 3090, 24576'\n",
+    );
     chmodSync(script, 0o755);
     const r = await runCli(["util", "hwinfo"], { env: { PATH: `${bin}:${process.env.PATH}` } });
     expect(r.code).toBe(0);

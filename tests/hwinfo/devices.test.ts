@@ -29,7 +29,9 @@ describe("GPUs", () => {
       { index: 0, name: "NVIDIA GeForce RTX 3090", memoryMiB: 24576 },
       { index: 1, name: "Tesla T4", memoryMiB: 15360 },
     ]);
-    expect(parseNvidiaSmiCsv("2, Odd, Name, Inc, 8192")).toEqual([{ index: 2, name: "Odd, Name, Inc", memoryMiB: 8192 }]);
+    expect(parseNvidiaSmiCsv("2, Odd, Name, Inc, 8192")).toEqual([
+      { index: 2, name: "Odd, Name, Inc", memoryMiB: 8192 },
+    ]);
     expect(parseNvidiaSmiCsv("0, A100, [N/A]")).toEqual([{ index: 0, name: "A100, [N/A]" }]);
   });
 
@@ -95,7 +97,9 @@ describe("disks", () => {
       resolveDevice: (d) => d.replace("/dev/", ""),
     });
     const byName = Object.fromEntries(disks.map((d) => [d.name, d.mounts]));
-    expect(byName.nvme0n1).toEqual([{ mountpoint: "/mnt/nvme1", device: "/dev/nvme0n1p1", freeBytes: 10 * 2 ** 30, totalBytes: 100 * 2 ** 30 }]);
+    expect(byName.nvme0n1).toEqual([
+      { mountpoint: "/mnt/nvme1", device: "/dev/nvme0n1p1", freeBytes: 10 * 2 ** 30, totalBytes: 100 * 2 ** 30 },
+    ]);
     expect(byName.sda?.map((m) => m.mountpoint)).toEqual(["/mnt/hdd store", "/var/lib/docker/x"]);
     expect(byName.sdb).toEqual([]);
   });

@@ -1,9 +1,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildTree, describePlan, planByNode, readTopology, renderTree, type Topology } from "../../src/util/hwinfo/index.ts";
-import { SMALL_2, TWO_SOCKET_64 } from "../fixtures/sysfs/generate.ts";
+import {
+  buildTree,
+  describePlan,
+  planByNode,
+  readTopology,
+  renderTree,
+  type Topology,
+} from "../../src/util/hwinfo/index.ts";
 import { sysfsFixtures } from "../doctor/helpers.ts";
+import { SMALL_2, TWO_SOCKET_64 } from "../fixtures/sysfs/generate.ts";
 
 const fx = sysfsFixtures();
 afterAll(fx.cleanup);
@@ -65,7 +72,9 @@ describe("degraded trees", () => {
   test("no node directory: the whole machine is NUMA node 0, memory from meminfo, and a note says so", () => {
     const topo = readTopology(fx.path("small-2"));
     expect(topo.numaFromSysfs).toBe(false);
-    expect(topo.numaNodes).toEqual([{ id: 0, cpus: [0, 1], memTotalBytes: SMALL_2.meminfoKiB! * 1024, memFreeBytes: SMALL_2.meminfoKiB! * 1024 }]);
+    expect(topo.numaNodes).toEqual([
+      { id: 0, cpus: [0, 1], memTotalBytes: SMALL_2.meminfoKiB! * 1024, memFreeBytes: SMALL_2.meminfoKiB! * 1024 },
+    ]);
     expect(topo.notes.join("\n")).toContain("the whole machine is treated as NUMA node 0");
     expect(renderTree(buildTree(topo))).toEqual([
       "Machine (23.54 GiB)",
@@ -81,7 +90,9 @@ describe("degraded trees", () => {
     expect(topo.caches.l3).toEqual([]);
     expect(topo.notes.join("\n")).toContain("no L3 cache information");
     const lines = renderTree(buildTree(topo));
-    expect(lines).toContain("│       ├── PU #0 + PU #1 + PU #2 + PU #3 + PU #4 + PU #5 + PU #6 + PU #7 + PU #8 + PU #9 + PU #10 + PU #11 + PU #12 + PU #13 + PU #14 + PU #15");
+    expect(lines).toContain(
+      "│       ├── PU #0 + PU #1 + PU #2 + PU #3 + PU #4 + PU #5 + PU #6 + PU #7 + PU #8 + PU #9 + PU #10 + PU #11 + PU #12 + PU #13 + PU #14 + PU #15",
+    );
     expect(lines.join("\n")).toContain("PU #63");
     expect(describePlan(topo)[0]).toContain("L3 groups unknown");
   });

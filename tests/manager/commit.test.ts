@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { b64, newSectorState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
 import type { Chain, ChainMessage } from "../../src/manager/chain/chain.ts";
-import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import { DevnetChain } from "../../src/manager/chain/devnet.ts";
+import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import { CommitManager } from "../../src/manager/commit/manager.ts";
 import { batchDue, type CommitMiner } from "../../src/manager/commit/policy.ts";
 import { SectorStates } from "../../src/manager/sectors/states.ts";
@@ -52,7 +52,14 @@ describe("transactional outbox", () => {
         throw new Error("process killed");
       },
     });
-    const first = new CommitManager({ store, states, chain: crashing, verifier: fakeVerifier(), miners: () => [miner], now: clock.now });
+    const first = new CommitManager({
+      store,
+      states,
+      chain: crashing,
+      verifier: fakeVerifier(),
+      miners: () => [miner],
+      now: clock.now,
+    });
     const epoch = 20 - 5;
     const ticket = { Ticket: b64(await chain.ticketRandomness(1000, epoch)), Epoch: epoch };
     const commR = Array.from({ length: 32 }, (_, i) => i);
@@ -69,7 +76,14 @@ describe("transactional outbox", () => {
     expect(await chain.messageLookup(cid)).toBeUndefined();
 
     // Restart: the outbox is pushed.
-    const second = new CommitManager({ store, states, chain, verifier: fakeVerifier(), miners: () => [miner], now: clock.now });
+    const second = new CommitManager({
+      store,
+      states,
+      chain,
+      verifier: fakeVerifier(),
+      miners: () => [miner],
+      now: clock.now,
+    });
     await second.start();
     second.stop();
     expect(second.outboxSize()).toBe(0);

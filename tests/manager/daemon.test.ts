@@ -80,7 +80,8 @@ describe("manager daemon (spawned)", () => {
     let d = await runDaemon(home);
     expect(await (await fetch(`http://${d.addr}/healthcheck`)).text()).toBe("ok\n");
 
-    const raw = async (body: string) => (await fetch(`http://${d.addr}/rpc/v0`, { method: "POST", body })).json() as Promise<any>;
+    const raw = async (body: string) =>
+      (await fetch(`http://${d.addr}/rpc/v0`, { method: "POST", body })).json() as Promise<any>;
     const first = await raw(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Venus.AllocateSector", params: ALLOC }));
     expect(first.result).toEqual({ ID: { Miner: 1000, Number: 1 }, ProofType: 5 });
     expect((await raw("{nope")).error.code).toBe(-32700);
@@ -90,8 +91,16 @@ describe("manager daemon (spawned)", () => {
     expect(bad.error.code).toBe(-32602);
     expect(bad.error.message).toContain("sid.Number");
     expect(
-      (await raw(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Venus.AssignTicket", params: [{ Miner: 1000, Number: 999 }] }))).error
-        .code,
+      (
+        await raw(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: 3,
+            method: "Venus.AssignTicket",
+            params: [{ Miner: 1000, Number: 999 }],
+          }),
+        )
+      ).error.code,
     ).toBe(11001);
     const second = await raw(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "Venus.AllocateSector", params: ALLOC }));
     expect(second.result.ID.Number).toBe(2);
@@ -124,8 +133,12 @@ describe("manager daemon (spawned)", () => {
     const noConfirm = await runCli(["util", "sealer", "sectors", "abort", "1000", "2", "--api", d.addr]);
     expect(noConfirm.code).not.toBe(0);
     expect(noConfirm.stderr).toContain("--really-do-it");
-    expect((await runCli(["util", "sealer", "sectors", "abort", "1000", "2", "--really-do-it", "--api", d.addr])).code).toBe(0);
-    expect((await runCli(["util", "sealer", "sectors", "list", "--offline", "--api", d.addr])).stdout).toContain("aborted via");
+    expect(
+      (await runCli(["util", "sealer", "sectors", "abort", "1000", "2", "--really-do-it", "--api", d.addr])).code,
+    ).toBe(0);
+    expect((await runCli(["util", "sealer", "sectors", "list", "--offline", "--api", d.addr])).stdout).toContain(
+      "aborted via",
+    );
     expect((await runCli(["util", "sealer", "sectors", "restore", "1000", "2", "--api", d.addr])).code).toBe(0);
 
     await kill9(d);
@@ -139,7 +152,12 @@ describe("manager daemon (spawned)", () => {
   }, 60_000);
 
   test("kill -9 between SubmitPreCommit and landing: nothing lost, no message sent twice", async () => {
-    const home = await initHome({ BlockTime: "100ms", MessagePackDelay: 15, MessageLandDelay: 2, SealRandomnessLookback: 2 });
+    const home = await initHome({
+      BlockTime: "100ms",
+      MessagePackDelay: 15,
+      MessageLandDelay: 2,
+      SealRandomnessLookback: 2,
+    });
     let d = await runDaemon(home);
     await waitFor(async () => (await d.client.call(Damocles.ChainHead)).Epoch >= 5, "a few epochs");
     const sector = (await d.client.call(Venus.AllocateSector, ALLOC[0]))!;
@@ -172,8 +190,14 @@ describe("manager daemon (spawned)", () => {
     expect((await d.client.call(Venus.FindSector, "online", sector.ID))!.MessageInfo.PreCommitCid!["/"]).toBe(cid);
     // Resubmitting the same PreCommit after the restart is a duplicate, not a second message.
     expect(
-      (await d.client.call(Venus.SubmitPreCommit, sector, { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: null }, false))
-        .Res,
+      (
+        await d.client.call(
+          Venus.SubmitPreCommit,
+          sector,
+          { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: null },
+          false,
+        )
+      ).Res,
     ).toBe(SubmitResult.DuplicateSubmit);
     d.client.close();
     d.proc.kill("SIGTERM");

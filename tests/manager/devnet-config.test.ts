@@ -34,7 +34,7 @@ describe("[Common.Devnet]", () => {
       throw new Error("expected a ConfigError");
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).message).toContain('x.cfg:2 Common.Devnet.BlockTime: expected a duration');
+      expect((err as ConfigError).message).toContain("x.cfg:2 Common.Devnet.BlockTime: expected a duration");
     }
   });
 });

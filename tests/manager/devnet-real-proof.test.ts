@@ -3,8 +3,8 @@ import { Venus } from "../../src/core/sector/api.ts";
 import { b64, OnChainState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
 import type { ChainMessage } from "../../src/manager/chain/chain.ts";
+import { type Beacon, DevnetChain } from "../../src/manager/chain/devnet.ts";
 import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
-import { DevnetChain, type Beacon } from "../../src/manager/chain/devnet.ts";
 import { loadProofsVerifier } from "../../src/manager/chain/proofs-verifier.ts";
 import { deriveRandomness } from "../../src/manager/chain/randomness.ts";
 import { sealed2KiB } from "../fixtures/sealed-2kib.ts";
@@ -45,7 +45,12 @@ describe("devnet with real proofs", () => {
     expect(verifier.name).toContain("verify_seal");
 
     const BLOCK = 1000;
-    const settings = devnetSettings({ BlockTime: BLOCK, PreCommitChallengeDelay: 3, MessagePackDelay: 1, MessageLandDelay: 1 });
+    const settings = devnetSettings({
+      BlockTime: BLOCK,
+      PreCommitChallengeDelay: 3,
+      MessagePackDelay: 1,
+      MessageLandDelay: 1,
+    });
     const clock = new FakeClock();
     const chain = new DevnetChain({
       store: KVStore.open(":memory:"),
@@ -101,7 +106,9 @@ describe("devnet with real proofs", () => {
         sectors: [{ number: sector.sectorId, proof: b64(fx.data.proof!) }],
       });
       await advance(1);
-      expect((await chain.messageLookup(other))!.results![0]!.error).toStartWith("invalid seal proof: verify_seal rejected it");
+      expect((await chain.messageLookup(other))!.results![0]!.error).toStartWith(
+        "invalid seal proof: verify_seal rejected it",
+      );
 
       const good = await chain.pushMessage({
         from: fx.actorId,
@@ -122,7 +129,10 @@ describe("devnet with real proofs", () => {
   test("over RPC: the manager hands out the ticket and seed, rejects the tampered proof and lands the real one", async () => {
     const fx = await sealed2KiB();
     const sector = fx.cc;
-    const t = await startTestManager({ verifier: await loadProofsVerifier(), beacon: fixtureBeacon(fx.actorId, fx.ticket, fx.seed) });
+    const t = await startTestManager({
+      verifier: await loadProofsVerifier(),
+      beacon: fixtureBeacon(fx.actorId, fx.ticket, fx.seed),
+    });
     try {
       const { client, advance } = t;
       await advance(10);
@@ -134,7 +144,9 @@ describe("devnet with real proofs", () => {
       const info = { CommR: [...sector.commR], CommD: [...sector.commD], Ticket: ticket, Deals: null };
       expect((await client.call(Venus.SubmitPreCommit, allocated, info, false)).Res).toBe(SubmitResult.Accepted);
       await waitFor(
-        () => t.manager.services.commit.pendingCount(sid.Miner, "pre") === 0 && t.manager.services.commit.outboxSize() === 0,
+        () =>
+          t.manager.services.commit.pendingCount(sid.Miner, "pre") === 0 &&
+          t.manager.services.commit.outboxSize() === 0,
         "the PreCommit to be pushed",
       );
       await advance(2);
@@ -146,9 +158,13 @@ describe("devnet with real proofs", () => {
       const bad = await client.call(Venus.SubmitProof, sid, { Proof: b64(tamper(sector.proof!)) }, false);
       expect(bad.Res).toBe(SubmitResult.Rejected);
       expect(bad.Desc).toContain("verify_seal rejected it");
-      expect((await client.call(Venus.SubmitProof, sid, { Proof: b64(sector.proof!) }, false)).Res).toBe(SubmitResult.Accepted);
+      expect((await client.call(Venus.SubmitProof, sid, { Proof: b64(sector.proof!) }, false)).Res).toBe(
+        SubmitResult.Accepted,
+      );
       await waitFor(
-        () => t.manager.services.commit.pendingCount(sid.Miner, "prove") === 0 && t.manager.services.commit.outboxSize() === 0,
+        () =>
+          t.manager.services.commit.pendingCount(sid.Miner, "prove") === 0 &&
+          t.manager.services.commit.outboxSize() === 0,
         "the ProveCommit to be pushed",
       );
       await advance(2);

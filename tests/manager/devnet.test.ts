@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import { messageId, type ChainMessage } from "../../src/manager/chain/chain.ts";
-import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
+import { type ChainMessage, messageId } from "../../src/manager/chain/chain.ts";
 import { DevnetChain } from "../../src/manager/chain/devnet.ts";
+import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import { deriveRandomness } from "../../src/manager/chain/randomness.ts";
 import { BAD_PROOF_B64, FakeClock, fakeVerifier, VALID_PROOF_B64 } from "./helpers.ts";
 
@@ -22,7 +22,13 @@ const open: DevnetChain[] = [];
 
 function devnet(store = KVStore.open(":memory:"), clock = new FakeClock()) {
   const verifier = fakeVerifier();
-  const chain = new DevnetChain({ store, settings, verifier, miners: [{ actor: 1000, sectorSize: 2048 }], now: clock.now });
+  const chain = new DevnetChain({
+    store,
+    settings,
+    verifier,
+    miners: [{ actor: 1000, sectorSize: 2048 }],
+    now: clock.now,
+  });
   open.push(chain);
   const advance = async (epochs: number) => {
     clock.advance(epochs * BLOCK);
@@ -55,7 +61,12 @@ describe("devnet chain", () => {
     expect((await chain.head()).epoch).toBe(0);
     await advance(7);
     expect((await chain.head()).epoch).toBe(7);
-    expect(await chain.minerInfo(1000)).toEqual({ actor: 1000, sectorSize: 2048, sealProofType: 5, windowPoStProofType: 10 });
+    expect(await chain.minerInfo(1000)).toEqual({
+      actor: 1000,
+      sectorSize: 2048,
+      sealProofType: 5,
+      windowPoStProofType: 10,
+    });
     expect(await chain.minerInfo(1001)).toBeUndefined();
   });
 

@@ -2,10 +2,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { RpcClient } from "../../src/core/rpc/index.ts";
 import { Venus } from "../../src/core/sector/api.ts";
-import { zeroCommD, type AllocatedSector, type SectorID } from "../../src/core/sector/index.ts";
+import { type AllocatedSector, type SectorID, zeroCommD } from "../../src/core/sector/index.ts";
 import type { Beacon } from "../../src/manager/chain/devnet.ts";
 import type { SealVerifier } from "../../src/manager/chain/verifier.ts";
-import { startManager, type RunningManager } from "../../src/manager/daemon.ts";
+import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
 import { FakeClock, fakeVerifier, managerConfig, tempDir } from "./helpers.ts";
 
 export const BLOCK_MS = 1000;

@@ -22,7 +22,11 @@ describe("a sector through every state, with an RPC client acting as the worker"
     const sector = await allocate(client);
     expect(sector).toEqual({ ID: { Miner: 1000, Number: 1 }, ProofType: 5 });
     const sid = sector.ID;
-    expect(await report(client, sid, "Empty", "Allocated", "Allocate")).toEqual({ Id: sid, Finalized: false, AbortReason: null });
+    expect(await report(client, sid, "Empty", "Allocated", "Allocate")).toEqual({
+      Id: sid,
+      Finalized: false,
+      AbortReason: null,
+    });
     expect(await client.call(Venus.AcquireDeals, sid, { MaxDeals: null, MinUsedSpace: null })).toBeNull();
     await report(client, sid, "Allocated", "DealsAcquired", "AcquireDeals");
 
@@ -32,7 +36,10 @@ describe("a sector through every state, with an RPC client acting as the worker"
     await report(client, sid, "TreeDBuilt", "TicketAssigned", "AssignTicket");
 
     const info = { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: [] };
-    expect(await client.call(Venus.SubmitPreCommit, sector, info, false)).toEqual({ Res: SubmitResult.Accepted, Desc: null });
+    expect(await client.call(Venus.SubmitPreCommit, sector, info, false)).toEqual({
+      Res: SubmitResult.Accepted,
+      Desc: null,
+    });
     expect((await client.call(Venus.SubmitPreCommit, sector, info, false)).Res).toBe(SubmitResult.DuplicateSubmit);
     const other = await client.call(Venus.SubmitPreCommit, sector, { ...info, CommR: CC_COMM_D }, false);
     expect(other.Res).toBe(SubmitResult.MismatchedSubmission);
@@ -81,7 +88,8 @@ describe("a sector through every state, with an RPC client acting as the worker"
     });
     await report(client, sid, "C2Done", "ProofSubmitted", "SubmitProof");
     await waitFor(
-      () => t!.manager.services.commit.pendingCount(1000, "prove") === 0 && t!.manager.services.commit.outboxSize() === 0,
+      () =>
+        t!.manager.services.commit.pendingCount(1000, "prove") === 0 && t!.manager.services.commit.outboxSize() === 0,
       "the ProveCommit batch to be pushed",
     );
     expect((await client.call(Venus.PollProofState, sid)).State).toBe(OnChainState.Pending);
@@ -149,7 +157,14 @@ describe("a sector through every state, with an RPC client acting as the worker"
     for (const s of [a, b, c]) {
       const ticket = await t.client.call(Venus.AssignTicket, s.ID);
       expect(
-        (await t.client.call(Venus.SubmitPreCommit, s, { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: null }, false)).Res,
+        (
+          await t.client.call(
+            Venus.SubmitPreCommit,
+            s,
+            { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: null },
+            false,
+          )
+        ).Res,
       ).toBe(1);
     }
     const commit = t.manager.services.commit;
@@ -172,7 +187,9 @@ describe("a sector through every state, with an RPC client acting as the worker"
     await report(t.client, sid, "Empty", "Allocated", "Allocate");
     // `util sealer sectors abort` ends up here; the worker learns it from its next call.
     expect(await t.client.call(Venus.ReportAborted, sid, "aborted by operator")).toBeNull();
-    const err = (await report(t.client, sid, "Allocated", "DealsAcquired", "AcquireDeals").catch((e) => e)) as RpcCallError;
+    const err = (await report(t.client, sid, "Allocated", "DealsAcquired", "AcquireDeals").catch(
+      (e) => e,
+    )) as RpcCallError;
     expect(err).toBeInstanceOf(RpcCallError);
     expect(err.code).toBe(11001);
     expect(err.rpcMessage).toContain("aborted on the manager (aborted by operator)");
@@ -190,18 +207,25 @@ describe("a sector through every state, with an RPC client acting as the worker"
     });
     expect((await t.client.call(Venus.FindSector, "online", sid))?.AbortReason).toBe("");
 
-    const unknown = (await t.client.call(Venus.AssignTicket, { Miner: 1000, Number: 77 }).catch((e) => e)) as RpcCallError;
+    const unknown = (await t.client
+      .call(Venus.AssignTicket, { Miner: 1000, Number: 77 })
+      .catch((e) => e)) as RpcCallError;
     expect(unknown.code).toBe(11001);
     expect(unknown.rpcMessage).toContain("unknown to this manager (load state: key not found)");
-    const restoreUnknown = (await t.client.call(Venus.RestoreSector, { Miner: 1000, Number: 77 }, false).catch((e) => e)) as RpcCallError;
+    const restoreUnknown = (await t.client
+      .call(Venus.RestoreSector, { Miner: 1000, Number: 77 }, false)
+      .catch((e) => e)) as RpcCallError;
     expect(restoreUnknown.code).toBe(11001);
   });
 
   test("errors keep the daemon serving: -32700, -32601, -32602 naming the field, 11001", async () => {
     t = await startTestManager();
-    const post = async (body: string) => (await fetch(`${t!.manager.url}/rpc/v0`, { method: "POST", body })).json() as Promise<any>;
+    const post = async (body: string) =>
+      (await fetch(`${t!.manager.url}/rpc/v0`, { method: "POST", body })).json() as Promise<any>;
     expect((await post("{{{")).error.code).toBe(-32700);
-    expect((await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Venus.Frobnicate", params: [] }))).error.code).toBe(-32601);
+    expect(
+      (await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Venus.Frobnicate", params: [] }))).error.code,
+    ).toBe(-32601);
     const bad = await post(
       JSON.stringify({
         jsonrpc: "2.0",
@@ -212,14 +236,25 @@ describe("a sector through every state, with an RPC client acting as the worker"
     );
     expect(bad.error.code).toBe(-32602);
     expect(bad.error.message).toContain('"info.CommR"');
-    const spec = await post(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Venus.AllocateSector", params: [{ AllowedMiners: "1000" }] }));
+    const spec = await post(
+      JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Venus.AllocateSector", params: [{ AllowedMiners: "1000" }] }),
+    );
     expect(spec.error.code).toBe(-32602);
     expect(spec.error.message).toContain('"spec.AllowedMiners"');
     expect(
-      (await post(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "Venus.PollProofState", params: [{ Miner: 1, Number: 1 }] }))).error.code,
+      (
+        await post(
+          JSON.stringify({ jsonrpc: "2.0", id: 4, method: "Venus.PollProofState", params: [{ Miner: 1, Number: 1 }] }),
+        )
+      ).error.code,
     ).toBe(11001);
     const ok = await post(
-      JSON.stringify({ jsonrpc: "2.0", id: 5, method: "Venus.AllocateSector", params: [{ AllowedMiners: null, AllowedProofTypes: null }] }),
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 5,
+        method: "Venus.AllocateSector",
+        params: [{ AllowedMiners: null, AllowedProofTypes: null }],
+      }),
     );
     expect(ok.result).toEqual({ ID: { Miner: 1000, Number: 1 }, ProofType: 5 });
     expect(await (await fetch(`${t.manager.url}/healthcheck`)).text()).toBe("ok\n");
@@ -249,7 +284,9 @@ describe("sector numbers", () => {
   test("follow InitNumber/MinNumber/MaxNumber, are unique under concurrency and end with null", async () => {
     t = await startTestManager({ miner: { Sector: { InitNumber: 10, MinNumber: 15, MaxNumber: 60 } } });
     const all = await Promise.all(
-      Array.from({ length: 50 }, () => t!.client.call(Venus.AllocateSector, { AllowedMiners: null, AllowedProofTypes: null })),
+      Array.from({ length: 50 }, () =>
+        t!.client.call(Venus.AllocateSector, { AllowedMiners: null, AllowedProofTypes: null }),
+      ),
     );
     const numbers = all.map((s) => s?.ID.Number ?? null);
     const got = numbers.filter((n): n is number => n !== null).sort((a, b) => a - b);
@@ -262,6 +299,8 @@ describe("sector numbers", () => {
     t = await startTestManager();
     expect(await t.client.call(Venus.AllocateSector, { AllowedMiners: [2000], AllowedProofTypes: null })).toBeNull();
     expect(await t.client.call(Venus.AllocateSector, { AllowedMiners: null, AllowedProofTypes: [8] })).toBeNull();
-    expect((await t.client.call(Venus.AllocateSector, { AllowedMiners: [1000], AllowedProofTypes: [5] }))?.ID.Number).toBe(1);
+    expect(
+      (await t.client.call(Venus.AllocateSector, { AllowedMiners: [1000], AllowedProofTypes: [5] }))?.ID.Number,
+    ).toBe(1);
   });
 });

@@ -17,9 +17,15 @@ describe("Prometheus text exposition", () => {
     expect(text).toContain("# TYPE damocles_manager_new_sector counter\n");
     expect(text).toContain('damocles_manager_new_sector{miner="1000"} 3\n');
     expect(text).toContain('damocles_manager_thread_count{category="we\\"ird\\\\"} 3\n');
-    expect(text).toContain('damocles_manager_api_request_duration_ms_bucket{endpoint="Venus.AllocateSector",le="1"} 1\n');
-    expect(text).toContain('damocles_manager_api_request_duration_ms_bucket{endpoint="Venus.AllocateSector",le="10"} 2\n');
-    expect(text).toContain('damocles_manager_api_request_duration_ms_bucket{endpoint="Venus.AllocateSector",le="+Inf"} 3\n');
+    expect(text).toContain(
+      'damocles_manager_api_request_duration_ms_bucket{endpoint="Venus.AllocateSector",le="1"} 1\n',
+    );
+    expect(text).toContain(
+      'damocles_manager_api_request_duration_ms_bucket{endpoint="Venus.AllocateSector",le="10"} 2\n',
+    );
+    expect(text).toContain(
+      'damocles_manager_api_request_duration_ms_bucket{endpoint="Venus.AllocateSector",le="+Inf"} 3\n',
+    );
     expect(text).toContain('damocles_manager_api_request_duration_ms_count{endpoint="Venus.AllocateSector"} 3\n');
     expect(text).toContain('damocles_manager_api_request_duration_ms_sum{endpoint="Venus.AllocateSector"} 55.5\n');
     expect(() => c.inc(undefined, -1)).toThrow("cannot decrease");

@@ -14,7 +14,14 @@ function replica(dir: string): PoStReplica {
   writeFileSync(sealedPath, new Uint8Array(2048));
   writeFileSync(join(cacheDir, "p_aux"), new Uint8Array(64));
   writeFileSync(join(cacheDir, "sc-02-data-tree-r-last.dat"), new Uint8Array(32));
-  return { sectorId: 1, commR: new Uint8Array(32), upgrade: false, accesses: { sealedFile: "s", cacheDir: "s" }, sealedPath, cacheDir };
+  return {
+    sectorId: 1,
+    commR: new Uint8Array(32),
+    upgrade: false,
+    accesses: { sealedFile: "s", cacheDir: "s" },
+    sealedPath,
+    cacheDir,
+  };
 }
 
 const opts = { sectorSize: 2048, timeoutMs: 5_000, strict: false };

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Proving } from "../../src/core/sector/api-proving.ts";
-import { logTail, until, type ManagerHandle } from "../helpers/cluster.ts";
+import { logTail, type ManagerHandle, until } from "../helpers/cluster.ts";
 import { provingClient, startPoStManager } from "../helpers/post-cluster.ts";
 
 /** `manager run --poster --ext-prover`: the deadlines are proven by the window_post children of ext-prover.cfg. */
@@ -19,7 +19,10 @@ beforeAll(async () => {
     runArgs: ["--poster", "--ext-prover"],
     configure: (cfg) => {
       // After `manager init` wrote the commented default: one WindowPoSt child of this executable.
-      writeFileSync(join(home, "ext-prover.cfg"), '[[WdPost]]\nConcurrent = 1\nReadyTimeoutSecs = 60\n[WdPost.Envs]\nDAMOCLES_TEST_MARK = "ext"\n');
+      writeFileSync(
+        join(home, "ext-prover.cfg"),
+        '[[WdPost]]\nConcurrent = 1\nReadyTimeoutSecs = 60\n[WdPost.Envs]\nDAMOCLES_TEST_MARK = "ext"\n',
+      );
       return cfg;
     },
   });

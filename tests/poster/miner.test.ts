@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Proving } from "../../src/core/sector/api-proving.ts";
-import { logTail, until, type ManagerHandle } from "../helpers/cluster.ts";
+import { logTail, type ManagerHandle, until } from "../helpers/cluster.ts";
 import { provingClient, startPoStManager } from "../helpers/post-cluster.ts";
 
 /** `manager run --miner`: elections on the devnet, real WinningPoSt proofs, blocks verified and counted. */
@@ -17,7 +17,10 @@ beforeAll(async () => {
     sectors: [1, 2, 3],
     runArgs: ["--poster", "--miner"],
     blockTime: "1s",
-    configure: (cfg) => cfg.replace("#Enabled = false   # WinningPoSt", "Enabled = true   # WinningPoSt").replace("#ElectionPeriod = 30", "ElectionPeriod = 3"),
+    configure: (cfg) =>
+      cfg
+        .replace("#Enabled = false   # WinningPoSt", "Enabled = true   # WinningPoSt")
+        .replace("#ElectionPeriod = 30", "ElectionPeriod = 3"),
   });
 }, 120_000);
 

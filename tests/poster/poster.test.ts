@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Proving } from "../../src/core/sector/api-proving.ts";
 import { runCli } from "../helpers/cli.ts";
-import { logTail, until, type ManagerHandle } from "../helpers/cluster.ts";
+import { logTail, type ManagerHandle, until } from "../helpers/cluster.ts";
 import { provingClient, startPoStManager } from "../helpers/post-cluster.ts";
 
 /**
@@ -43,15 +43,19 @@ describe("poster (in-process prover)", () => {
     await until(
       "two proving periods of closed deadlines",
       async () => {
-        const recs = (await c.call(Proving.Records, ACTOR, 100)).filter((r) => r.outcome !== undefined && r.open > start);
+        const recs = (await c.call(Proving.Records, ACTOR, 100)).filter(
+          (r) => r.outcome !== undefined && r.open > start,
+        );
         return recs.length >= holding.length * 2 ? recs : undefined;
       },
-      ((period * 3 + 40) * info.blockTimeMs) + 60_000,
+      (period * 3 + 40) * info.blockTimeMs + 60_000,
       500,
     ).catch((err) => {
       throw new Error(`${(err as Error).message}\n${logTail(manager.log, 60)}`);
     });
-    const records = (await c.call(Proving.Records, ACTOR, 100)).filter((r) => r.outcome !== undefined && r.open > start);
+    const records = (await c.call(Proving.Records, ACTOR, 100)).filter(
+      (r) => r.outcome !== undefined && r.open > start,
+    );
     for (const r of records) {
       expect({ deadline: r.deadline, outcome: r.outcome }).toEqual({ deadline: r.deadline, outcome: "proven" });
       expect(r.verifiedProofs).toBeGreaterThanOrEqual(1);
@@ -63,7 +67,16 @@ describe("poster (in-process prover)", () => {
     expect(after.stats.windowPoStsVerified).toBeGreaterThanOrEqual(holding.length * 2);
     expect(await c.call(Proving.Faults, ACTOR)).toEqual([]);
 
-    const text = await runCli(["util", "sealer", "proving", "deadlines", "--home", manager.home, "--miner", String(ACTOR)]);
+    const text = await runCli([
+      "util",
+      "sealer",
+      "proving",
+      "deadlines",
+      "--home",
+      manager.home,
+      "--miner",
+      String(ACTOR),
+    ]);
     if (text.code === 0) expect(text.stdout).toContain("proven");
   }, 600_000);
 
@@ -92,7 +105,9 @@ describe("poster (in-process prover)", () => {
     const withFault = await until(
       "the deadline with the declared fault to close",
       async () =>
-        (await c.call(Proving.Records, ACTOR, 100)).find((r) => r.deadline === target.index && r.declaredFaults.includes(sector) && r.outcome),
+        (await c.call(Proving.Records, ACTOR, 100)).find(
+          (r) => r.deadline === target.index && r.declaredFaults.includes(sector) && r.outcome,
+        ),
       240_000,
       500,
     );

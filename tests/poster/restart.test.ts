@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Proving } from "../../src/core/sector/api-proving.ts";
-import { logTail, startManager, until, type ManagerHandle } from "../helpers/cluster.ts";
+import { logTail, type ManagerHandle, startManager, until } from "../helpers/cluster.ts";
 import { provingClient, startPoStManager } from "../helpers/post-cluster.ts";
 
 /**
@@ -65,7 +65,9 @@ test("a manager killed with a WindowPoSt in flight resumes it after restart: pro
   await until(
     "a full proving period after the restart",
     async () => {
-      const closed = (await c.call(Proving.Records, ACTOR, 100)).filter((r) => r.open > after && r.outcome !== undefined);
+      const closed = (await c.call(Proving.Records, ACTOR, 100)).filter(
+        (r) => r.open > after && r.outcome !== undefined,
+      );
       return closed.length >= holding ? closed : undefined;
     },
     300_000,

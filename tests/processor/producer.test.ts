@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExtLocks, ProcessorPool } from "../../src/core/processor/pool.ts";
-import { ProcessorChild, ProcessorError, type ChildSpec } from "../../src/core/processor/producer.ts";
+import { type ChildSpec, ProcessorChild, ProcessorError } from "../../src/core/processor/producer.ts";
 
 const FAKE = join(import.meta.dir, "../fixtures/processors/fake.ts");
 const tmp = mkdtempSync(join(tmpdir(), "damocles-producer-"));
@@ -44,11 +44,15 @@ describe("one child", () => {
 
   test("err_msg becomes a task error carrying the child's message", async () => {
     const c = await started();
-    await expect(c.call({ fail: "No cached parameters found for stacked-proof" })).rejects.toThrow("No cached parameters found");
+    await expect(c.call({ fail: "No cached parameters found for stacked-proof" })).rejects.toThrow(
+      "No cached parameters found",
+    );
   });
 
   test("no ready line within stable_wait is a clear start failure", async () => {
-    const c = new ProcessorChild(spec({ stableWaitMs: 300, env: { ...(process.env as Record<string, string>), FAKE_NOT_READY: "1" } }));
+    const c = new ProcessorChild(
+      spec({ stableWaitMs: 300, env: { ...(process.env as Record<string, string>), FAKE_NOT_READY: "1" } }),
+    );
     const err = await c.start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessorError);
     expect((err as Error).message).toContain('no "fake processor ready" line within 300ms');
@@ -89,10 +93,20 @@ describe("one child", () => {
 
 describe("a stage pool", () => {
   test("spreads tasks over children with free capacity", async () => {
-    const pool = new ProcessorPool("fake", [{ ...spec({ index: 0 }), concurrent: 1 }, { ...spec({ index: 1 }), concurrent: 1 }], new ExtLocks({}));
+    const pool = new ProcessorPool(
+      "fake",
+      [
+        { ...spec({ index: 0 }), concurrent: 1 },
+        { ...spec({ index: 1 }), concurrent: 1 },
+      ],
+      new ExtLocks({}),
+    );
     await pool.start();
     try {
-      const [a, b] = await Promise.all([pool.run({ pid: true, sleep_ms: 200 }), pool.run({ pid: true, sleep_ms: 200 })]);
+      const [a, b] = await Promise.all([
+        pool.run({ pid: true, sleep_ms: 200 }),
+        pool.run({ pid: true, sleep_ms: 200 }),
+      ]);
       expect((a.output as { pid: number }).pid).not.toBe((b.output as { pid: number }).pid);
     } finally {
       await pool.stop();
@@ -111,7 +125,10 @@ describe("a stage pool", () => {
         return output;
       };
       const t0 = performance.now();
-      await Promise.all([timed(pc2).then(() => spans.push([t0, performance.now()])), timed(c2).then(() => spans.push([t0, performance.now()]))]);
+      await Promise.all([
+        timed(pc2).then(() => spans.push([t0, performance.now()])),
+        timed(c2).then(() => spans.push([t0, performance.now()])),
+      ]);
       const finished = spans.map(([, end]) => end - t0).sort((x, y) => x - y);
       // Serialised: the second finishes at least one task-length after the first.
       expect(finished[1]! - finished[0]!).toBeGreaterThanOrEqual(140);
@@ -121,7 +138,14 @@ describe("a stage pool", () => {
   });
 
   test("with one child stopped and the other busy, a task waits for the busy one (without spinning)", async () => {
-    const pool = new ProcessorPool("fake", [{ ...spec({ index: 0 }), concurrent: 1 }, { ...spec({ index: 1 }), concurrent: 1 }], new ExtLocks({}));
+    const pool = new ProcessorPool(
+      "fake",
+      [
+        { ...spec({ index: 0 }), concurrent: 1 },
+        { ...spec({ index: 1 }), concurrent: 1 },
+      ],
+      new ExtLocks({}),
+    );
     await pool.start();
     try {
       await pool.children[1]!.stop();
@@ -135,7 +159,9 @@ describe("a stage pool", () => {
   });
 
   test("an undefined lock is rejected when the pool is built", () => {
-    expect(() => new ProcessorPool("fake", [{ ...spec(), locks: ["gpu9"] }], new ExtLocks({ gpu: 1 }))).toThrow('"gpu9" is not defined in [processors.ext_locks]');
+    expect(() => new ProcessorPool("fake", [{ ...spec(), locks: ["gpu9"] }], new ExtLocks({ gpu: 1 }))).toThrow(
+      '"gpu9" is not defined in [processors.ext_locks]',
+    );
   });
 });
 

@@ -28,12 +28,27 @@ describe("proofs addon behaviour", () => {
 
   test("bad arguments reject with a message naming the argument", async () => {
     const z = new Uint8Array(32).fill(1);
-    await expect(native().verifySeal(5, new Uint8Array(31), z, z, 1, z, z, new Uint8Array(192))).rejects.toThrow("comm_r must be 32 bytes, got 31");
-    await expect(native().verifySeal(42, z, z, z, 1, z, z, new Uint8Array(192))).rejects.toThrow("unknown registered seal proof 42");
-    await expect(native().verifySeal(5, z, z, z, -1, z, z, new Uint8Array(192))).rejects.toThrow("sector id must not be negative");
-    await expect(verifySeal({ registeredProof: 5, commR: new Uint8Array(3), commD: z, proverId: 1, sectorId: 1, ticket: z, seed: z, proof: z })).rejects.toThrow(
-      "commR must be 32 bytes",
+    await expect(native().verifySeal(5, new Uint8Array(31), z, z, 1, z, z, new Uint8Array(192))).rejects.toThrow(
+      "comm_r must be 32 bytes, got 31",
     );
+    await expect(native().verifySeal(42, z, z, z, 1, z, z, new Uint8Array(192))).rejects.toThrow(
+      "unknown registered seal proof 42",
+    );
+    await expect(native().verifySeal(5, z, z, z, -1, z, z, new Uint8Array(192))).rejects.toThrow(
+      "sector id must not be negative",
+    );
+    await expect(
+      verifySeal({
+        registeredProof: 5,
+        commR: new Uint8Array(3),
+        commD: z,
+        proverId: 1,
+        sectorId: 1,
+        ticket: z,
+        seed: z,
+        proof: z,
+      }),
+    ).rejects.toThrow("commR must be 32 bytes");
     // A library error carries the library's message.
     await expect(native().computeCommD(5, [{ commitment: z, size: 100 }])).rejects.toThrow(/compute_comm_d: /);
   });
@@ -41,7 +56,9 @@ describe("proofs addon behaviour", () => {
   test("settings are fixed once proofs ran in the process", () => {
     const current = ensureProofsConfigured();
     expect(configureProofs({ parameterCache: current.parameterCache }).parameterCache).toBe(current.parameterCache);
-    expect(() => configureProofs({ parameterCache: mkdtempSync(join(tmpdir(), "damocles-other-params-")) })).toThrow(/cannot/);
+    expect(() => configureProofs({ parameterCache: mkdtempSync(join(tmpdir(), "damocles-other-params-")) })).toThrow(
+      /cannot/,
+    );
   });
 
   test("prover id from an actor id is the ID address payload (LEB128), zero-padded", () => {
@@ -52,7 +69,12 @@ describe("proofs addon behaviour", () => {
   test("a proof call does not block the event loop", async () => {
     const f = await sealed2KiB();
     const postProof = windowPoStProofFor(f.registeredProof);
-    const replicas = [f.cc, f.data].map((s) => ({ sectorId: s.sectorId, commR: s.commR, cacheDir: s.cacheDir, sealedPath: s.sealedPath }));
+    const replicas = [f.cc, f.data].map((s) => ({
+      sectorId: s.sectorId,
+      commR: s.commR,
+      cacheDir: s.cacheDir,
+      sealedPath: s.sealedPath,
+    }));
     let ticks = 0;
     const timer = setInterval(() => ticks++, 10);
     const t0 = performance.now();
@@ -73,10 +95,19 @@ describe("proofs addon behaviour", () => {
         `const c = await expectedParams(2048);\nconsole.log(JSON.stringify({ version: addonInfo().version, circuits: c.length }));\n`,
     );
     const exe = join(work, "probe");
-    const build = Bun.spawnSync([process.execPath, "build", "--compile", "--outfile", exe, entry], { cwd: ROOT, stderr: "pipe", stdout: "pipe" });
+    const build = Bun.spawnSync([process.execPath, "build", "--compile", "--outfile", exe, entry], {
+      cwd: ROOT,
+      stderr: "pipe",
+      stdout: "pipe",
+    });
     expect(build.exitCode, build.stderr.toString()).toBe(0);
     const elsewhere = mkdtempSync(join(tmpdir(), "damocles-elsewhere-"));
-    const run = Bun.spawnSync([exe], { cwd: elsewhere, env: { PATH: "/usr/bin:/bin", HOME: elsewhere }, stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawnSync([exe], {
+      cwd: elsewhere,
+      env: { PATH: "/usr/bin:/bin", HOME: elsewhere },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(run.exitCode, run.stderr.toString()).toBe(0);
     expect(JSON.parse(run.stdout.toString())).toEqual({ version: "0.1.0", circuits: 4 });
     rmSync(work, { recursive: true, force: true });

@@ -2,7 +2,13 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_PARAMS_SEED, defaultParamsDir, expectedParams, generateParams, inspectParams } from "../../src/core/proofs/index.ts";
+import {
+  DEFAULT_PARAMS_SEED,
+  defaultParamsDir,
+  expectedParams,
+  generateParams,
+  inspectParams,
+} from "../../src/core/proofs/index.ts";
 
 // Real proofs: the shared fixture seals with two C2 SNARKs on first use (minutes on a 2-core machine).
 setDefaultTimeout(20 * 60_000);
@@ -24,8 +30,16 @@ async function runCli(args: string[], env: Record<string, string> = {}) {
     entry,
     `import { runCli } from "${ROOT}/src/core/cli/run.ts";\nimport { paramsCommand } from "${ROOT}/src/util/params.ts";\nawait runCli(paramsCommand);\n`,
   );
-  const proc = Bun.spawn([process.execPath, entry, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn([process.execPath, entry, ...args], {
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, exitCode };
 }
 
@@ -136,7 +150,11 @@ describe("parameter files", () => {
       const z = new Uint8Array(32).fill(1);
       try { await verifySeal({ registeredProof: 5, commR: z, commD: z, proverId: 1000, sectorId: 1, ticket: z, seed: z, proof: new Uint8Array(192) }); console.log("no error"); }
       catch (e) { console.log(e.name + ": " + e.message); }`;
-    const proc = Bun.spawn([process.execPath, "-e", code], { env: { ...process.env, FIL_PROOFS_PARAMETER_CACHE: dir }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([process.execPath, "-e", code], {
+      env: { ...process.env, FIL_PROOFS_PARAMETER_CACHE: dir },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const out = await new Response(proc.stdout).text();
     expect(await proc.exited).toBe(0);
     expect(out).toContain("ParamsNotReadyError");

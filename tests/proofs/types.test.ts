@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { damoclesParamsDir } from "../../src/core/proofs/config.ts";
 import { pledgeFill } from "../../src/core/proofs/lifecycle.ts";
+import { defaultCircuits, paramsFixCommand, parseCircuits } from "../../src/core/proofs/params.ts";
 import {
   fromWirePieceInfo,
   fromWirePreCommitOutput,
@@ -8,12 +10,10 @@ import {
   sealProofFromName,
   toWirePieceInfo,
   toWirePreCommitOutput,
-  unpaddedSize,
   UPDATE_PROOFS,
+  unpaddedSize,
   updateProofFor,
 } from "../../src/core/proofs/types.ts";
-import { paramsFixCommand, parseCircuits, defaultCircuits } from "../../src/core/proofs/params.ts";
-import { damoclesParamsDir } from "../../src/core/proofs/config.ts";
 
 describe("proofs value helpers (no addon needed)", () => {
   test("padding arithmetic and pledge fill", () => {
@@ -29,7 +29,13 @@ describe("proofs value helpers (no addon needed)", () => {
   test("proof type tables", () => {
     expect(sealProofFromName("StackedDrg2KiBV1_1")).toBe(5);
     expect(sealProofFromName("StackedDrg64GiBV1_2_Feat_NonInteractivePoRep")).toBe(19);
-    expect(UPDATE_PROOFS.map((u) => u.name)).toEqual(["StackedDrg2KiBV1", "StackedDrg8MiBV1", "StackedDrg512MiBV1", "StackedDrg32GiBV1", "StackedDrg64GiBV1"]);
+    expect(UPDATE_PROOFS.map((u) => u.name)).toEqual([
+      "StackedDrg2KiBV1",
+      "StackedDrg8MiBV1",
+      "StackedDrg512MiBV1",
+      "StackedDrg32GiBV1",
+      "StackedDrg64GiBV1",
+    ]);
     expect(updateProofFor(5)).toBe(0);
     expect(updateProofFor(8)).toBe(3);
     expect(updateProofFor(8 << 20)).toBe(1);

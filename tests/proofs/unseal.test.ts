@@ -12,7 +12,14 @@ describe("unseal (2KiB, real proofs)", () => {
     const f = await sealed2KiB();
     const out = join(mkdtempSync(join(f.dir, "unseal-")), "unsealed"); // removed with the fixture
     const s = f.data;
-    const n = await unsealRange({ ...s, cachePath: s.cacheDir, sealedPath: s.sealedPath, outputPath: out, offset: 0, numBytes: 2032 });
+    const n = await unsealRange({
+      ...s,
+      cachePath: s.cacheDir,
+      sealedPath: s.sealedPath,
+      outputPath: out,
+      offset: 0,
+      numBytes: 2032,
+    });
     expect(n).toBe(2032);
     const bytes = new Uint8Array(readFileSync(out));
     expect(bytes.length).toBe(2032);
@@ -20,7 +27,14 @@ describe("unseal (2KiB, real proofs)", () => {
     expect(bytes.subarray(1016).every((b) => b === 0)).toBe(true);
 
     // A range: the second half of the payload.
-    const n2 = await unsealRange({ ...s, cachePath: s.cacheDir, sealedPath: s.sealedPath, outputPath: out, offset: 508, numBytes: 508 });
+    const n2 = await unsealRange({
+      ...s,
+      cachePath: s.cacheDir,
+      sealedPath: s.sealedPath,
+      outputPath: out,
+      offset: 508,
+      numBytes: 508,
+    });
     expect(n2).toBe(508);
     expect(Buffer.from(readFileSync(out)).equals(Buffer.from(s.payload.subarray(508, 1016)))).toBe(true);
   });

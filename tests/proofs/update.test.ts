@@ -31,7 +31,12 @@ describe("empty-sector update / SnapDeals (2KiB, real proofs)", () => {
     const payload = writeRandomPayload(payloadPath, 2032);
     const stagedDataPath = join(dir, "staged");
     writeFileSync(stagedDataPath, new Uint8Array(0));
-    const { piece } = await addPiece({ registeredProof: f.registeredProof, source: { path: payloadPath }, stagedPath: stagedDataPath, pieceSize: 2032 });
+    const { piece } = await addPiece({
+      registeredProof: f.registeredProof,
+      source: { path: payloadPath },
+      stagedPath: stagedDataPath,
+      pieceSize: 2032,
+    });
     const pieces = [piece];
     const staged = new Uint8Array(readFileSync(stagedDataPath));
     expect(staged.length).toBe(2048);
@@ -47,11 +52,18 @@ describe("empty-sector update / SnapDeals (2KiB, real proofs)", () => {
       stagedDataPath,
       pieces,
     });
-    expect(Buffer.from(enc.commDNew).equals(Buffer.from(await computeCommD({ registeredProof: f.registeredProof, pieces })))).toBe(true);
+    expect(
+      Buffer.from(enc.commDNew).equals(Buffer.from(await computeCommD({ registeredProof: f.registeredProof, pieces }))),
+    ).toBe(true);
     expect(Buffer.from(enc.commRNew).equals(Buffer.from(cc.commR))).toBe(false);
 
     const comms = { updateProof, commROld: cc.commR, commRNew: enc.commRNew, commDNew: enc.commDNew };
-    const paths = { sectorKeyPath: cc.sealedPath, sectorKeyCachePath: cc.cacheDir, replicaPath: newReplicaPath, replicaCachePath: newCachePath };
+    const paths = {
+      sectorKeyPath: cc.sealedPath,
+      sectorKeyCachePath: cc.cacheDir,
+      replicaPath: newReplicaPath,
+      replicaCachePath: newCachePath,
+    };
     const vanilla = await generateEmptySectorUpdatePartitionProofs({ ...comms, ...paths });
     expect(vanilla.length).toBe(1);
     expect(await verifyEmptySectorUpdatePartitionProofs({ ...comms, partitionProofs: vanilla })).toBe(true);
@@ -62,7 +74,14 @@ describe("empty-sector update / SnapDeals (2KiB, real proofs)", () => {
 
     // Decode: the staged (fr32-padded) data comes back byte for byte.
     const decoded = join(dir, "decoded");
-    await emptySectorUpdateDecodeFrom({ updateProof, outDataPath: decoded, replicaPath: newReplicaPath, sectorKeyPath: cc.sealedPath, sectorKeyCachePath: cc.cacheDir, commDNew: enc.commDNew });
+    await emptySectorUpdateDecodeFrom({
+      updateProof,
+      outDataPath: decoded,
+      replicaPath: newReplicaPath,
+      sectorKeyPath: cc.sealedPath,
+      sectorKeyCachePath: cc.cacheDir,
+      commDNew: enc.commDNew,
+    });
     expect(Buffer.from(readFileSync(decoded)).equals(Buffer.from(staged))).toBe(true);
     expect(payload.length).toBe(2032);
 

@@ -6,7 +6,15 @@ import { ConfigError } from "../../src/core/config/diagnostics.ts";
 import { createExtProver, type ExtProvers } from "../../src/manager/prover/ext-prover.ts";
 import { postSectors2KiB } from "../fixtures/post-sectors.ts";
 import { ENTRY } from "../helpers/cli.ts";
-import { capturingLogger, copySectors, seedOf, verifyWindow, verifyWinning, windowTask, winningTask } from "./helpers.ts";
+import {
+  capturingLogger,
+  copySectors,
+  seedOf,
+  verifyWindow,
+  verifyWinning,
+  windowTask,
+  winningTask,
+} from "./helpers.ts";
 
 // Real processor children (this damocles from source) and real 2KiB proofs.
 setDefaultTimeout(10 * 60_000);
@@ -37,7 +45,11 @@ function childrenRunning(needle: string): number[] {
     .filter((d) => /^\d+$/.test(d))
     .flatMap((d) => {
       try {
-        const ppid = Number(readFileSync(`/proc/${d}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+        const ppid = Number(
+          readFileSync(`/proc/${d}/stat`, "utf8")
+            .replace(/^.*\) /s, "")
+            .split(" ")[1],
+        );
         const cmdline = readFileSync(`/proc/${d}/cmdline`, "utf8");
         return ppid === process.pid && cmdline.includes(needle) ? [Number(d)] : [];
       } catch {
@@ -73,7 +85,9 @@ ReadyTimeoutSecs = 120
       `ext-prover: window_post child #0 (${SELF.join(" ")}) ready`,
       `ext-prover: window_post child #1 (${SELF.join(" ")}) ready`,
     ]);
-    expect(capture.lines).toContain(`ext-prover: no [[WinPost]] entries in ${configPath}; winning_post runs in-process (local prover)`);
+    expect(capture.lines).toContain(
+      `ext-prover: no [[WinPost]] entries in ${configPath}; winning_post runs in-process (local prover)`,
+    );
     expect(provers.window.name).toBe("ext-prover (2 window_post processors)");
     expect(provers.winning.name).toBe("local");
 
@@ -81,17 +95,22 @@ ReadyTimeoutSecs = 120
     const [a, b] = [all.slice(0, 2), all.slice(2, 4)];
     const [seedA, seedB] = [seedOf("ext a"), seedOf("ext b")];
     // Concurrent = 1 each: the two tasks run in different children at the same time.
-    const [outA, outB] = await Promise.all([provers.window.generateWindowPoSt(windowTask(a, seedA)), provers.window.generateWindowPoSt(windowTask(b, seedB))]);
+    const [outA, outB] = await Promise.all([
+      provers.window.generateWindowPoSt(windowTask(a, seedA)),
+      provers.window.generateWindowPoSt(windowTask(b, seedB)),
+    ]);
     expect(outA.faults).toEqual([]);
     expect(outB.faults).toEqual([]);
     expect(outA.proofs[0]!.postProof).toBe(windowTask(a, seedA).proofType);
     expect(await verifyWindow(a, seedA, outA.proofs)).toBe(true);
     expect(await verifyWindow(b, seedB, outB.proofs)).toBe(true);
-
   });
 
   test("[[WinPost]] children prove WinningPoSt; a missing sealed file in a WindowPoSt is a fault, the rest verifies", async () => {
-    const configPath = writeConfig("both", `[[WdPost]]\nReadyTimeoutSecs = 120\n\n[[WinPost]]\nReadyTimeoutSecs = 120\n`);
+    const configPath = writeConfig(
+      "both",
+      `[[WdPost]]\nReadyTimeoutSecs = 120\n\n[[WinPost]]\nReadyTimeoutSecs = 120\n`,
+    );
     const capture = capturingLogger();
     const provers = await open(configPath, capture.log);
     expect(capture.lines).toContain(`ext-prover: winning_post child #0 (${SELF.join(" ")}) ready`);
@@ -124,13 +143,20 @@ ReadyTimeoutSecs = 120
     expect(out.faults).toEqual([sectors[1]!.sectorId]);
     expect(out.proofs.length).toBe(1);
     expect(await verifyWindow([sectors[0]!, sectors[2]!], seed, out.proofs)).toBe(true);
-    expect(capture.lines.some((l) => l.includes(`reported faulty sectors ${sectors[1]!.sectorId}; proving the other 2 again`))).toBe(true);
+    expect(
+      capture.lines.some((l) =>
+        l.includes(`reported faulty sectors ${sectors[1]!.sectorId}; proving the other 2 again`),
+      ),
+    ).toBe(true);
   });
 });
 
 describe("ext-prover start-up and protocol errors", () => {
   test("a Bin that does not exist: the error names the entry and its command", async () => {
-    const configPath = writeConfig("no-bin", `[[WdPost]]\nBin = "/nonexistent/damocles-prover"\nArgs = ["window_post"]\n`);
+    const configPath = writeConfig(
+      "no-bin",
+      `[[WdPost]]\nBin = "/nonexistent/damocles-prover"\nArgs = ["window_post"]\n`,
+    );
     const err = await createExtProver({ configPath, self: SELF, log: capturingLogger().log }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     const msg = (err as Error).message;
@@ -169,7 +195,9 @@ FAKE_NOT_READY = "1"
     const err = await createExtProver({ configPath, self: SELF, log: capturingLogger().log }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain(`${configPath}:2 WdPost[0].Concurrent`);
-    const missing = await createExtProver({ configPath: join(tmp, "nowhere.cfg"), self: SELF }).catch((e: unknown) => e);
+    const missing = await createExtProver({ configPath: join(tmp, "nowhere.cfg"), self: SELF }).catch(
+      (e: unknown) => e,
+    );
     expect((missing as Error).message).toContain("file not found");
   });
 
@@ -183,7 +211,9 @@ FAKE_NOT_READY = "1"
     expect(childrenRunning(FAKE).length).toBe(1);
     const sectors = (await postSectors2KiB()).slice(0, 1);
     const err = await provers.window.generateWindowPoSt(windowTask(sectors, seedOf("wrong"))).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/^ext-prover window_post child #0 \(.+ext-prover\.cfg:1 \[\[WdPost\]\] #0, pid \d+\) answered an output that is not a result of its stage/);
+    expect((err as Error).message).toMatch(
+      /^ext-prover window_post child #0 \(.+ext-prover\.cfg:1 \[\[WdPost\]\] #0, pid \d+\) answered an output that is not a result of its stage/,
+    );
     await provers.close();
     expect(childrenRunning(FAKE)).toEqual([]);
   });

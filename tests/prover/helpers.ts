@@ -1,8 +1,13 @@
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createConsola, type ConsolaInstance } from "consola";
-import { generateWinningPostSectorChallenge, verifyWindowPost, verifyWinningPost, type PoStProof } from "../../src/core/proofs/index.ts";
+import { type ConsolaInstance, createConsola } from "consola";
+import {
+  generateWinningPostSectorChallenge,
+  type PoStProof,
+  verifyWindowPost,
+  verifyWinningPost,
+} from "../../src/core/proofs/index.ts";
 import { sectorName } from "../../src/core/sector/index.ts";
 import { windowPoStProofFor, winningPoStProofFor } from "../../src/core/sector/proof.ts";
 import type { PoStReplica, WindowPoStTask, WinningPoStTask } from "../../src/manager/poster/prover.ts";
@@ -37,7 +42,11 @@ export function windowTask(sectors: readonly PoStFixtureSector[], seed: Uint8Arr
   };
 }
 
-export function verifyWindow(sectors: readonly PoStFixtureSector[], seed: Uint8Array, proofs: readonly PoStProof[]): Promise<boolean> {
+export function verifyWindow(
+  sectors: readonly PoStFixtureSector[],
+  seed: Uint8Array,
+  proofs: readonly PoStProof[],
+): Promise<boolean> {
   return verifyWindowPost({
     randomness: seed,
     proverId: sectors[0]!.actor,
@@ -49,8 +58,18 @@ export function verifyWindow(sectors: readonly PoStFixtureSector[], seed: Uint8A
 /** The WinningPoSt task a miner would build: the challenged sectors out of `sectors`. */
 export async function winningTask(sectors: readonly PoStFixtureSector[], seed: Uint8Array): Promise<WinningPoStTask> {
   const postProof = winningPoStProofFor(sectors[0]!.sealProof);
-  const picked = await generateWinningPostSectorChallenge({ postProof, randomness: seed, proverId: sectors[0]!.actor, sectorSetLen: sectors.length });
-  return { minerId: sectors[0]!.actor, proofType: postProof, replicas: picked.map((i) => replicaOf(sectors[i]!)), seed };
+  const picked = await generateWinningPostSectorChallenge({
+    postProof,
+    randomness: seed,
+    proverId: sectors[0]!.actor,
+    sectorSetLen: sectors.length,
+  });
+  return {
+    minerId: sectors[0]!.actor,
+    proofType: postProof,
+    replicas: picked.map((i) => replicaOf(sectors[i]!)),
+    seed,
+  };
 }
 
 export function verifyWinning(task: WinningPoStTask, proof: PoStProof): Promise<boolean> {
@@ -77,7 +96,11 @@ export function copySectors(sectors: readonly PoStFixtureSector[], dir: string):
 }
 
 /** A logger that keeps its messages (and still says nothing on the console). */
-export function capturingLogger(): { log: ConsolaInstance; lines: string[]; waitFor(pattern: RegExp): Promise<string> } {
+export function capturingLogger(): {
+  log: ConsolaInstance;
+  lines: string[];
+  waitFor(pattern: RegExp): Promise<string>;
+} {
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const log = createConsola({
@@ -97,7 +120,9 @@ export function capturingLogger(): { log: ConsolaInstance; lines: string[]; wait
   });
   const waitFor = (pattern: RegExp) => {
     const seen = lines.find((l) => pattern.test(l));
-    return seen !== undefined ? Promise.resolve(seen) : new Promise<string>((resolve) => waiters.push({ pattern, resolve }));
+    return seen !== undefined
+      ? Promise.resolve(seen)
+      : new Promise<string>((resolve) => waiters.push({ pattern, resolve }));
   };
   return { log, lines, waitFor };
 }

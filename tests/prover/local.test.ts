@@ -57,9 +57,13 @@ describe("LocalProver (real 2KiB proofs)", () => {
 
   test("an empty task and an aborted call reject with a reason", async () => {
     const sectors = await postSectors2KiB();
-    await expect(prover.generateWindowPoSt({ ...windowTask(sectors, seedOf("x")), replicas: [] })).rejects.toThrow("no sectors to prove");
+    await expect(prover.generateWindowPoSt({ ...windowTask(sectors, seedOf("x")), replicas: [] })).rejects.toThrow(
+      "no sectors to prove",
+    );
     const abort = new AbortController();
     abort.abort(new Error("deadline passed"));
-    await expect(prover.generateWindowPoSt(windowTask(sectors.slice(0, 1), seedOf("x")), abort.signal)).rejects.toThrow("deadline passed");
+    await expect(prover.generateWindowPoSt(windowTask(sectors.slice(0, 1), seedOf("x")), abort.signal)).rejects.toThrow(
+      "deadline passed",
+    );
   });
 });

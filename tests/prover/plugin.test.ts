@@ -1,13 +1,18 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import * as v from "valibot";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as v from "valibot";
 import { childLogger } from "../../src/core/log/index.ts";
-import { ProcessorChild, ProcessorError } from "../../src/core/processor/producer.ts";
 import { validateInput } from "../../src/core/plugin/api.ts";
+import { ProcessorChild, ProcessorError } from "../../src/core/processor/producer.ts";
 import { privateReplica } from "../../src/manager/prover/local.ts";
-import { proofsFromWire, toWirePoStTask, WindowPoStOutputSchema, WinningPoStOutputSchema } from "../../src/plugins/post-wire.ts";
+import {
+  proofsFromWire,
+  toWirePoStTask,
+  WindowPoStOutputSchema,
+  WinningPoStOutputSchema,
+} from "../../src/plugins/post-wire.ts";
 import windowPost from "../../src/plugins/window-post.ts";
 import { postSectors2KiB } from "../fixtures/post-sectors.ts";
 import { ENTRY } from "../helpers/cli.ts";
@@ -49,9 +54,13 @@ describe("window_post / winning_post plugins", () => {
     const output = v.parse(WindowPoStOutputSchema, await child.call(wire));
     expect(output.faults).toEqual([sectors[2]!.sectorId]);
     expect(output.proofs.length).toBe(1);
-    expect(await verifyWindow(sectors.slice(0, 2), task.seed, proofsFromWire(output.proofs, task.proofType))).toBe(true);
+    expect(await verifyWindow(sectors.slice(0, 2), task.seed, proofsFromWire(output.proofs, task.proofType))).toBe(
+      true,
+    );
     // A bad task is an err_msg naming the field, and the child keeps serving.
-    await expect(child.call({ ...wire, proof_type: "StackedDrgWinning2KiBV1" })).rejects.toThrow("invalid window_post task: proof_type");
+    await expect(child.call({ ...wire, proof_type: "StackedDrgWinning2KiBV1" })).rejects.toThrow(
+      "invalid window_post task: proof_type",
+    );
     expect(child.isReady).toBe(true);
   });
 
@@ -62,7 +71,10 @@ describe("window_post / winning_post plugins", () => {
     const output = v.parse(WinningPoStOutputSchema, await child.call(wire));
     expect(output.proofs.length).toBe(1);
     expect(await verifyWinning(task, proofsFromWire(output.proofs, task.proofType)[0]!)).toBe(true);
-    const missing = { ...wire, replicas: wire.replicas.map((r) => ({ ...r, sealed_file: join(tmp, "no-such-sealed-file") })) };
+    const missing = {
+      ...wire,
+      replicas: wire.replicas.map((r) => ({ ...r, sealed_file: join(tmp, "no-such-sealed-file") })),
+    };
     const err = await child.call(missing).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessorError);
     expect((err as ProcessorError).kind).toBe("task");
@@ -71,9 +83,15 @@ describe("window_post / winning_post plugins", () => {
   test("in-process (a worker without [[processors.window_post]]): the plugin answers the same wire shape", async () => {
     const sectors = (await postSectors2KiB()).slice(0, 2);
     const task = windowTask(sectors, seedOf("plugin in-process"));
-    const input = await validateInput(windowPost, toWirePoStTask({ ...task, replicas: task.replicas.map(privateReplica) }));
+    const input = await validateInput(
+      windowPost,
+      toWirePoStTask({ ...task, replicas: task.replicas.map(privateReplica) }),
+    );
     if (!input.ok) throw new Error(input.error);
-    const output = await windowPost.run(input.value, { log: childLogger("test"), signal: new AbortController().signal });
+    const output = await windowPost.run(input.value, {
+      log: childLogger("test"),
+      signal: new AbortController().signal,
+    });
     expect(v.parse(WindowPoStOutputSchema, output)).toEqual(output);
     expect(output.faults).toEqual([]);
     expect(await verifyWindow(sectors, task.seed, proofsFromWire(output.proofs, task.proofType))).toBe(true);

@@ -44,7 +44,12 @@ describe("PoSt wire forms", () => {
     const wire = toWirePoStTask(parts);
     expect(wire).toEqual(task());
     expect(JSON.parse(JSON.stringify(wire))).toEqual(wire);
-    expect(fromWirePoStTask(wire)).toEqual({ postProof: 10, proverId: 1000, randomness: parts.seed, replicas: parts.replicas });
+    expect(fromWirePoStTask(wire)).toEqual({
+      postProof: 10,
+      proverId: 1000,
+      randomness: parts.seed,
+      replicas: parts.replicas,
+    });
   });
 
   test("proofs travel as standard base64 and take the task's proof type", () => {
@@ -63,10 +68,15 @@ describe("PoSt wire forms", () => {
   test("inputs name the bad field: wrong kind of proof type, short comm_r, no replicas", async () => {
     const wrongKind = await validateInput(windowPost, task({ proof_type: "StackedDrgWinning2KiBV1" }));
     expect(wrongKind).toMatchObject({ ok: false });
-    expect(!wrongKind.ok && wrongKind.error).toContain("proof_type: expected a window RegisteredPoStProof variant name like StackedDrgWindow2KiBV1_2");
+    expect(!wrongKind.ok && wrongKind.error).toContain(
+      "proof_type: expected a window RegisteredPoStProof variant name like StackedDrgWindow2KiBV1_2",
+    );
     const goName = await validateInput(windowPost, task({ proof_type: "StackedDrgWindow2KiBV1_1" }));
     expect(goName.ok).toBe(false);
-    const short = await validateInput(windowPost, task({ replicas: [{ sector_id: 1, comm_r: [1, 2], cache_dir: "/c", sealed_file: "/s" }] }));
+    const short = await validateInput(
+      windowPost,
+      task({ replicas: [{ sector_id: 1, comm_r: [1, 2], cache_dir: "/c", sealed_file: "/s" }] }),
+    );
     expect(!short.ok && short.error).toContain("replicas.0.comm_r: expected exactly 32 bytes");
     const none = await validateInput(winningPost, task({ proof_type: "StackedDrgWinning2KiBV1", replicas: [] }));
     expect(!none.ok && none.error).toContain("replicas: expected at least one replica");

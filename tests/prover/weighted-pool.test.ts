@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ChildTaskError, pickWeighted, WeightedPool, type PoolChild } from "../../src/manager/prover/weighted-pool.ts";
+import { ChildTaskError, type PoolChild, pickWeighted, WeightedPool } from "../../src/manager/prover/weighted-pool.ts";
 
 /** An in-memory child: every call waits until the test answers it. */
 class FakeChild implements PoolChild {
@@ -50,7 +50,10 @@ describe("pickWeighted", () => {
   test("over many picks the shares follow the weights", () => {
     const counts = [0, 0, 0];
     let seed = 42;
-    const lcg = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const lcg = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let i = 0; i < 6000; i++) counts[pickWeighted([1, 2, 3], lcg)]!++;
     expect(counts[0]! / 6000).toBeCloseTo(1 / 6, 1);
     expect(counts[1]! / 6000).toBeCloseTo(2 / 6, 1);
@@ -63,7 +66,14 @@ describe("WeightedPool", () => {
     const a = new FakeChild("a");
     const b = new FakeChild("b");
     // Weights 1:3 and a "random" that always lands on b's share: b until it is full, then a.
-    const pool = new WeightedPool("window_post", [{ child: a, concurrent: 2, weight: 1 }, { child: b, concurrent: 1, weight: 3 }], sequence(0.9));
+    const pool = new WeightedPool(
+      "window_post",
+      [
+        { child: a, concurrent: 2, weight: 1 },
+        { child: b, concurrent: 1, weight: 3 },
+      ],
+      sequence(0.9),
+    );
     const first = pool.run("t1");
     await b.received(1);
     const second = pool.run("t2");
@@ -79,7 +89,14 @@ describe("WeightedPool", () => {
   test("Concurrent bounds each child; with every child full a task waits for the first slot that frees", async () => {
     const a = new FakeChild("a");
     const b = new FakeChild("b");
-    const pool = new WeightedPool("window_post", [{ child: a, concurrent: 1, weight: 1 }, { child: b, concurrent: 1, weight: 1 }], sequence(0.1));
+    const pool = new WeightedPool(
+      "window_post",
+      [
+        { child: a, concurrent: 1, weight: 1 },
+        { child: b, concurrent: 1, weight: 1 },
+      ],
+      sequence(0.1),
+    );
     const t1 = pool.run("t1");
     await a.received(1);
     const t2 = pool.run("t2");
@@ -100,7 +117,14 @@ describe("WeightedPool", () => {
     const a = new FakeChild("a");
     const b = new FakeChild("b");
     a.isReady = false;
-    const pool = new WeightedPool("winning_post", [{ child: a, concurrent: 1, weight: 100 }, { child: b, concurrent: 1, weight: 1 }], sequence(0));
+    const pool = new WeightedPool(
+      "winning_post",
+      [
+        { child: a, concurrent: 1, weight: 100 },
+        { child: b, concurrent: 1, weight: 1 },
+      ],
+      sequence(0),
+    );
     const t1 = pool.run("t1");
     await b.received(1);
     const t2 = pool.run("t2");

@@ -7,7 +7,7 @@ import { RpcCallError, RpcClient, RpcErrorCode } from "../../src/core/rpc/index.
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import { Proving } from "../../src/core/sector/api-proving.ts";
 import { ENTRY, runCli } from "../helpers/cli.ts";
-import { logTail, until, type ManagerHandle } from "../helpers/cluster.ts";
+import { logTail, type ManagerHandle, until } from "../helpers/cluster.ts";
 import { provingClient, startPoStManager } from "../helpers/post-cluster.ts";
 
 /**
@@ -34,8 +34,24 @@ async function startPoster(name: string, extra: string[] = []): Promise<PosterHa
   const home = join(tmp, name);
   const log = join(tmp, `${name}.log`);
   const fd = openSync(log, "a");
-  const args = ["poster", "run", "--home", home, "--conf-dir", source.home, "--proxy", source.api, "--listen", "127.0.0.1:0", ...extra];
-  const proc = Bun.spawn([process.execPath, ENTRY, ...args], { stdout: fd, stderr: fd, env: { ...process.env, NO_COLOR: "1" } });
+  const args = [
+    "poster",
+    "run",
+    "--home",
+    home,
+    "--conf-dir",
+    source.home,
+    "--proxy",
+    source.api,
+    "--listen",
+    "127.0.0.1:0",
+    ...extra,
+  ];
+  const proc = Bun.spawn([process.execPath, ENTRY, ...args], {
+    stdout: fd,
+    stderr: fd,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   const apiFile = join(home, "api");
   const api = await until(
     `the ${name} api file`,
@@ -48,7 +64,11 @@ async function startPoster(name: string, extra: string[] = []): Promise<PosterHa
     proc.kill();
     throw err;
   });
-  await until(`the ${name} /healthcheck`, async () => (await fetch(`http://${api}/healthcheck`)).ok || undefined, 30_000);
+  await until(
+    `the ${name} /healthcheck`,
+    async () => (await fetch(`http://${api}/healthcheck`)).ok || undefined,
+    30_000,
+  );
   return {
     proc,
     home,
@@ -84,7 +104,16 @@ describe("poster run: flags", () => {
     const port = probe.port;
     probe.stop(true);
     const started = performance.now();
-    const r = await runCli(["poster", "run", "--home", join(tmp, "unreachable"), "--conf-dir", source.home, "--proxy", `127.0.0.1:${port}`]);
+    const r = await runCli([
+      "poster",
+      "run",
+      "--home",
+      join(tmp, "unreachable"),
+      "--conf-dir",
+      source.home,
+      "--proxy",
+      `127.0.0.1:${port}`,
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`127.0.0.1:${port}`);
     expect(r.stderr).toContain("a damocles manager hosting the devnet?");
@@ -92,9 +121,18 @@ describe("poster run: flags", () => {
   });
 
   test("a malformed --proxy is a usage error", async () => {
-    const r = await runCli(["poster", "run", "--home", join(tmp, "bad"), "--conf-dir", source.home, "--proxy", "not-an-address"]);
+    const r = await runCli([
+      "poster",
+      "run",
+      "--home",
+      join(tmp, "bad"),
+      "--conf-dir",
+      source.home,
+      "--proxy",
+      "not-an-address",
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--proxy: expected the source manager as ip:port');
+    expect(r.stderr).toContain("--proxy: expected the source manager as ip:port");
   });
 });
 
@@ -129,13 +167,17 @@ describe("proxy node proving for a source manager without --poster", () => {
       const records = await until(
         "one proving period of closed deadlines on the source",
         async () => {
-          const recs = (await src.call(Proving.Records, ACTOR, 100)).filter((r) => r.outcome !== undefined && r.open > start);
+          const recs = (await src.call(Proving.Records, ACTOR, 100)).filter(
+            (r) => r.outcome !== undefined && r.open > start,
+          );
           return new Set(recs.map((r) => r.deadline)).size >= holding.length ? recs : undefined;
         },
         (period + 2 * info.challengeWindow) * info.blockTimeMs + 30_000,
         500,
       ).catch((err) => {
-        throw new Error(`${(err as Error).message}\n--- proxy ---\n${logTail(poster.log, 40)}\n--- source ---\n${logTail(source.log, 20)}`);
+        throw new Error(
+          `${(err as Error).message}\n--- proxy ---\n${logTail(poster.log, 40)}\n--- source ---\n${logTail(source.log, 20)}`,
+        );
       });
       for (const r of records) {
         expect({ deadline: r.deadline, outcome: r.outcome }).toEqual({ deadline: r.deadline, outcome: "proven" });
@@ -158,7 +200,9 @@ describe("proxy node proving for a source manager without --poster", () => {
     const poster = await startPoster("poster-own-index", ["--proxy-sector-indexer-off"]);
     try {
       const px = provingClient(poster.api);
-      expect(await px.call(Venus.SectorIndexerFind, "normal", { Miner: ACTOR, Number: 1 })).toMatchObject({ Found: false });
+      expect(await px.call(Venus.SectorIndexerFind, "normal", { Miner: ACTOR, Number: 1 })).toMatchObject({
+        Found: false,
+      });
       const row = (await px.call(Proving.Deadlines, ACTOR)).find((d) => d.sectors > 0)!;
       const checked = await px.call(Proving.Check, ACTOR, row.index, false);
       expect(checked.length).toBe(row.sectors);

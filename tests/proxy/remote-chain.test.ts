@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { mountRpc, RpcCallError, RpcClient, RpcErrorCode, RpcRegistry, serve, type RunningServer } from "../../src/core/rpc/index.ts";
+import {
+  mountRpc,
+  RpcCallError,
+  RpcClient,
+  RpcErrorCode,
+  RpcRegistry,
+  type RunningServer,
+  serve,
+} from "../../src/core/rpc/index.ts";
 import { PoStChainApi } from "../../src/core/sector/api-chain.ts";
 import type { ChainPolicy, PoStChain, PoStMessage, PoStRecord } from "../../src/manager/chain/chain.ts";
 import { parseProxyAddr } from "../../src/manager/proxy/addr.ts";
@@ -50,9 +58,19 @@ let randomness = new Uint8Array(32).fill(7);
 const fakeChain: PoStChain = {
   head: async () => ({ epoch: headEpoch, timestamp: 1_700_000_000_000 + headEpoch * POLICY.blockTimeMs }),
   policy: () => POLICY,
-  minerInfo: async (actor) => (actor === 1000 ? { actor, sectorSize: 2048, sealProofType: 5, windowPoStProofType: 10 } : undefined),
-  provingDeadline: async () => ({ currentEpoch: headEpoch, periodStart: 0, index: 2, open: 60, close: 90, challenge: 50 }),
-  provingPartitions: async () => [{ index: 0, sectors: [{ number: 1, sealProof: 5, commR }], faults: [], proven: false }],
+  minerInfo: async (actor) =>
+    actor === 1000 ? { actor, sectorSize: 2048, sealProofType: 5, windowPoStProofType: 10 } : undefined,
+  provingDeadline: async () => ({
+    currentEpoch: headEpoch,
+    periodStart: 0,
+    index: 2,
+    open: 60,
+    close: 90,
+    challenge: 50,
+  }),
+  provingPartitions: async () => [
+    { index: 0, sectors: [{ number: 1, sealProof: 5, commR }], faults: [], proven: false },
+  ],
   windowPoStRandomness: async (_actor, epoch) => {
     if (epoch > headEpoch) throw new Error(`randomness for epoch ${epoch} is not available yet (head is ${headEpoch})`);
     return randomness;
@@ -62,7 +80,9 @@ const fakeChain: PoStChain = {
     return "bafy-pushed";
   },
   messageLookup: async (cid) =>
-    cid === "bafy-pushed" ? { cid, message: pushed[0]!, status: "landed", pushedEpoch: 95, packedEpoch: 96, landedEpoch: 98 } : undefined,
+    cid === "bafy-pushed"
+      ? { cid, message: pushed[0]!, status: "landed", pushedEpoch: 95, packedEpoch: 96, landedEpoch: 98 }
+      : undefined,
   isElected: async (_actor, epoch) => epoch % 2 === 0,
   winningPoStRandomness: async () => new Uint8Array(32).fill(9),
   winningSectorSet: async () => [{ number: 1, sealProof: 5, commR }],
@@ -102,14 +122,24 @@ const message: PoStMessage = {
   from: 1000,
   nonce: 7,
   method: "SubmitWindowedPoSt",
-  post: { deadline: 2, open: 60, partitions: [{ index: 0, skipped: [3], recovered: [] }], proofs: [{ postProof: 10, proof: "AAEC" }] },
+  post: {
+    deadline: 2,
+    open: 60,
+    partitions: [{ index: 0, skipped: [3], recovered: [] }],
+    proofs: [{ postProof: 10, proof: "AAEC" }],
+  },
 };
 
 describe("Damocles.PoStChain* between the devnet side and RemotePoStChain", () => {
   test("every PoStChain method round-trips with the chain's own types", async () => {
     expect(remote.policy()).toEqual(POLICY);
     expect(await remote.head()).toEqual(await fakeChain.head());
-    expect(await remote.minerInfo(1000)).toEqual({ actor: 1000, sectorSize: 2048, sealProofType: 5, windowPoStProofType: 10 });
+    expect(await remote.minerInfo(1000)).toEqual({
+      actor: 1000,
+      sectorSize: 2048,
+      sealProofType: 5,
+      windowPoStProofType: 10,
+    });
     expect(await remote.minerInfo(1001)).toBeUndefined();
     expect((await remote.provingDeadline(1000)).open).toBe(60);
     expect(await remote.provingPartitions(1000, 60)).toEqual(await fakeChain.provingPartitions(1000, 60));
@@ -124,7 +154,12 @@ describe("Damocles.PoStChain* between the devnet side and RemotePoStChain", () =
     expect(await remote.isElected(1000, 4)).toBe(true);
     expect(await remote.isElected(1000, 5)).toBe(false);
     expect(await remote.winningSectorSet(1000, 4)).toEqual([{ number: 1, sealProof: 5, commR }]);
-    expect(await remote.submitBlock(1000, 4, [{ postProof: 3, proof: "AAEC" }])).toEqual({ actor: 1000, epoch: 4, ok: true, sectors: 1 });
+    expect(await remote.submitBlock(1000, 4, [{ postProof: 3, proof: "AAEC" }])).toEqual({
+      actor: 1000,
+      epoch: 4,
+      ok: true,
+      sectors: 1,
+    });
     expect(await remote.faults(1000)).toEqual(await fakeChain.faults(1000));
     expect(await remote.postRecords(1000, 5)).toEqual([record]);
     expect((await remote.provingStats(1000)).blocksMined).toBe(2);
@@ -147,7 +182,11 @@ describe("Damocles.PoStChain* between the devnet side and RemotePoStChain", () =
     expect(await bad(PoStChainApi.ProvingDeadline.name, ["f01000"])).toMatch(/"actor".*"f01000"/);
     expect(await bad(PoStChainApi.ProvingPartitions.name, [1000, 1.5])).toMatch(/"open".*1\.5/);
     // Only WindowPoSt submissions go through a proxy; a PreCommit is not a PoSt message.
-    expect(await bad(PoStChainApi.PushMessage.name, [{ from: 1000, nonce: 1, method: "PreCommitSectorBatch2", sectors: [] }])).toContain("message.method");
+    expect(
+      await bad(PoStChainApi.PushMessage.name, [
+        { from: 1000, nonce: 1, method: "PreCommitSectorBatch2", sectors: [] },
+      ]),
+    ).toContain("message.method");
     const proofless = { ...message, post: { ...message.post, proofs: [{ postProof: 10, proof: "not base64!" }] } };
     expect(await bad(PoStChainApi.PushMessage.name, [proofless])).toContain("message.post.proofs.0.proof");
     raw.close();

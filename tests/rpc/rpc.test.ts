@@ -9,9 +9,9 @@ import {
   RpcError,
   RpcErrorCode,
   RpcRegistry,
+  type RunningServer,
   resolveEndpoint,
   serve,
-  type RunningServer,
 } from "../../src/core/rpc/index.ts";
 import { SectorIDSchema } from "../../src/core/sector/index.ts";
 
@@ -52,7 +52,11 @@ afterAll(async () => {
 });
 
 async function post(body: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${running.url}/rpc/v0`, { method: "POST", body, headers: { "content-type": "application/json" } });
+  const res = await fetch(`${running.url}/rpc/v0`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json" },
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -84,25 +88,33 @@ describe("JSON-RPC server over HTTP", () => {
   });
 
   test("bad params are -32602 and name the field", async () => {
-    const { json } = await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Test.Echo", params: [{ Miner: "x", Number: 1 }] }));
+    const { json } = await post(
+      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Test.Echo", params: [{ Miner: "x", Number: 1 }] }),
+    );
     expect(json.error.code).toBe(-32602);
     expect(json.error.message).toContain('"sid.Miner"');
     expect(json.error.message).toContain('"x"');
     const missing = await post(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "Test.Echo", params: [] }));
     expect(missing.json.error.code).toBe(-32602);
     expect(missing.json.error.message).toContain('"sid"');
-    const extra = await post(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Test.Echo", params: [{ Miner: 1, Number: 1 }, true, 3] }));
+    const extra = await post(
+      JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Test.Echo", params: [{ Miner: 1, Number: 1 }, true, 3] }),
+    );
     expect(extra.json.error.code).toBe(-32602);
     const named = await post(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "Test.Echo", params: { sid: 1 } }));
     expect(named.json.error.code).toBe(-32602);
   });
 
   test("application errors keep their code, others become -32603, server keeps serving", async () => {
-    expect((await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Test.Fail", params: ["app"] }))).json.error.code).toBe(11001);
+    expect(
+      (await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Test.Fail", params: ["app"] }))).json.error.code,
+    ).toBe(11001);
     const internal = await post(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "Test.Fail", params: ["other"] }));
     expect(internal.json.error.code).toBe(-32603);
     expect(internal.json.error.message).toContain("boom");
-    const after = await post(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Test.Echo", params: [{ Miner: 1, Number: 2 }] }));
+    const after = await post(
+      JSON.stringify({ jsonrpc: "2.0", id: 3, method: "Test.Echo", params: [{ Miner: 1, Number: 2 }] }),
+    );
     expect(after.json.result).toEqual({ Miner: 1, Number: 2 });
   });
 

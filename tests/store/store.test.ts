@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KVStore, KeyNotFoundError } from "../../src/core/store/index.ts";
+import { KeyNotFoundError, KVStore } from "../../src/core/store/index.ts";
 
 const dirs: string[] = [];
 async function waitUntil(ok: () => boolean, ms = 2_000): Promise<void> {
@@ -88,7 +88,14 @@ describe("KVStore", () => {
   test("durable waits for a flush; concurrent callers share flushes", async () => {
     const s = KVStore.open(tempDb());
     const c = s.collection("meta");
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.durable(() => (c.put(`k${i}`, "v"), i))));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        s.durable(() => {
+          c.put(`k${i}`, "v");
+          return i;
+        }),
+      ),
+    );
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i));
     await s.sync();
     expect(c.count("k")).toBe(50);

@@ -4,15 +4,22 @@
  * (remove → re-create, final failure, abort), durability across kill -9, and the RPC surface over a
  * real socket. Time is a fake clock; nothing sleeps.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { MetricsRegistry } from "../../src/core/metrics/index.ts";
-import { mountRpc, RpcCallError, RpcClient, RpcRegistry, serve, type RunningServer } from "../../src/core/rpc/index.ts";
+import {
+  mountRpc,
+  type RpcCallError,
+  RpcClient,
+  RpcRegistry,
+  type RunningServer,
+  serve,
+} from "../../src/core/rpc/index.ts";
 import { postProofFromWireName, postProofWireName, WdPoSt } from "../../src/core/sector/api-wdpost.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import { base58, canonicalInputJson, wdpostJobId } from "../../src/manager/wdpost/job-id.ts";
 import { createWorkerProverModule, jobInput, type WorkerProverModule } from "../../src/manager/wdpost/index.ts";
+import { base58, canonicalInputJson, wdpostJobId } from "../../src/manager/wdpost/job-id.ts";
 import { FakeClock, tempDir } from "../manager/helpers.ts";
 import { bytes32, fakeTask, WINDOW_2KIB } from "./helpers.ts";
 
@@ -57,7 +64,12 @@ describe("job ids", () => {
     const id = wdpostJobId(input);
     expect(id).toMatch(/^[1-9A-HJ-NP-Za-km-z]{1,11}$/);
     // Same content built in another key order, and the replicas given unsorted: same id.
-    const reordered = { Seed: input.Seed, ProofType: input.ProofType, MinerId: input.MinerId, Sectors: [...input.Sectors!].reverse() };
+    const reordered = {
+      Seed: input.Seed,
+      ProofType: input.ProofType,
+      MinerId: input.MinerId,
+      Sectors: [...input.Sectors!].reverse(),
+    };
     expect(wdpostJobId(jobInput(fakeTask({ replicas: [...fakeTask().replicas].reverse() })))).toBe(id);
     expect(canonicalInputJson({ ...reordered, Sectors: input.Sectors })).toBe(canonicalInputJson(input));
     expect(canonicalInputJson(input).startsWith('{"Sectors":[{"SectorId":1,"CommR":[')).toBe(true);
@@ -93,8 +105,14 @@ describe("allocation", () => {
     const j1000 = await createJob(mod);
     const j1001 = await createJob(mod, { minerId: 1001 });
     expect(await jobs.allocate({ AllowedMiners: [2000], AllowedProofTypes: null }, 5, "w")).toEqual([]);
-    expect(await jobs.allocate({ AllowedMiners: null, AllowedProofTypes: ["StackedDrgWindow32GiBV1_2"] }, 5, "w")).toEqual([]);
-    const byMiner = await jobs.allocate({ AllowedMiners: [1001], AllowedProofTypes: ["StackedDrgWindow2KiBV1_1"] }, 5, "w1");
+    expect(
+      await jobs.allocate({ AllowedMiners: null, AllowedProofTypes: ["StackedDrgWindow32GiBV1_2"] }, 5, "w"),
+    ).toEqual([]);
+    const byMiner = await jobs.allocate(
+      { AllowedMiners: [1001], AllowedProofTypes: ["StackedDrgWindow2KiBV1_1"] },
+      5,
+      "w1",
+    );
     expect(byMiner.map((j) => j.Id)).toEqual([j1001.Id]);
     const rest = await jobs.allocate({ AllowedMiners: [], AllowedProofTypes: [] }, 5, "w2");
     expect(rest.map((j) => j.Id)).toEqual([j1000.Id]);
@@ -122,7 +140,11 @@ describe("allocation", () => {
     const server: RunningServer = serve({ app, registry, hostname: "127.0.0.1", port: 0 });
     const clients = Array.from({ length: 8 }, () => new RpcClient(server.url));
     try {
-      const answers = await Promise.all(clients.map((c, i) => c.call(WdPoSt.AllocateJobs, { AllowedMiners: null, AllowedProofTypes: null }, 2, `worker-${i}`)));
+      const answers = await Promise.all(
+        clients.map((c, i) =>
+          c.call(WdPoSt.AllocateJobs, { AllowedMiners: null, AllowedProofTypes: null }, 2, `worker-${i}`),
+        ),
+      );
       const handed = answers.flatMap((a) => a ?? []).map((j) => j.Id);
       expect(handed.length).toBe(5);
       expect(new Set(handed)).toEqual(ids);
@@ -150,7 +172,12 @@ describe("heartbeats, retries, JobMaxTry, reset", () => {
     jobs.heartbeat([job.Id], "someone-else");
     clock.advance(7_000);
     expect(jobs.sweep().timedOut).toEqual([job.Id]);
-    expect(jobs.get(job.Id)).toMatchObject({ State: "ready2run", TryNum: 1, ErrorReason: "heartbeat timeout", WorkerName: "w1" });
+    expect(jobs.get(job.Id)).toMatchObject({
+      State: "ready2run",
+      TryNum: 1,
+      ErrorReason: "heartbeat timeout",
+      WorkerName: "w1",
+    });
 
     await jobs.allocate({}, 1, "w2");
     expect(jobs.get(job.Id)).toMatchObject({ State: "running", TryNum: 2, ErrorReason: "" });
@@ -164,7 +191,13 @@ describe("heartbeats, retries, JobMaxTry, reset", () => {
     expect(mod.jobs.counts().failed).toBe(1);
 
     await jobs.reset(job.Id);
-    expect(jobs.get(job.Id)).toMatchObject({ State: "ready2run", TryNum: 0, ErrorReason: "", WorkerName: "", StartedAt: 0 });
+    expect(jobs.get(job.Id)).toMatchObject({
+      State: "ready2run",
+      TryNum: 0,
+      ErrorReason: "",
+      WorkerName: "",
+      StartedAt: 0,
+    });
     expect((await jobs.allocate({}, 1, "w3")).map((j) => j.Id)).toEqual([job.Id]);
   });
 
@@ -176,7 +209,11 @@ describe("heartbeats, retries, JobMaxTry, reset", () => {
     expect(jobs.get(job.Id)).toMatchObject({ State: "ready2run", TryNum: 1, ErrorReason: "disk on fire" });
     await jobs.allocate({}, 1, "w2");
     await jobs.finish(job.Id, { proofs: ["AAEC"], faults: [2] }, "");
-    expect(jobs.get(job.Id)).toMatchObject({ State: "finished", ErrorReason: "", Output: { proofs: ["AAEC"], faults: [2] } });
+    expect(jobs.get(job.Id)).toMatchObject({
+      State: "finished",
+      ErrorReason: "",
+      Output: { proofs: ["AAEC"], faults: [2] },
+    });
     await jobs.finish(job.Id, null, "a stale worker's late error");
     expect(jobs.get(job.Id)).toMatchObject({ State: "finished", ErrorReason: "" });
   });
@@ -198,7 +235,12 @@ describe("heartbeats, retries, JobMaxTry, reset", () => {
     await mod.jobs.allocate({}, 1, "w");
     await mod.jobs.finish(job.Id, null, "boom");
     expect(mod.jobs.get(job.Id)?.State).toBe("finished");
-    const again = createWorkerProverModule({ store, config: { ...CONFIG, JobMaxTry: 3 }, registry: new RpcRegistry(), now: clock.now });
+    const again = createWorkerProverModule({
+      store,
+      config: { ...CONFIG, JobMaxTry: 3 },
+      registry: new RpcRegistry(),
+      now: clock.now,
+    });
     expect(again.jobs.sweep().requeued).toEqual([job.Id]);
     expect(again.jobs.get(job.Id)).toMatchObject({ State: "ready2run", TryNum: 1 });
   });
@@ -267,7 +309,9 @@ describe("WorkerProver", () => {
     await waitAllocate(jobs);
     await jobs.finish(a!.Id, null, "store persist-1 is not attached");
     const err = (await result) as Error;
-    expect(err.message).toContain(`WindowPoSt job ${a!.Id} (miner 1000, deadline 1) failed after 2 tries: store persist-1 is not attached`);
+    expect(err.message).toContain(
+      `WindowPoSt job ${a!.Id} (miner 1000, deadline 1) failed after 2 tries: store persist-1 is not attached`,
+    );
     expect(err.message).toContain(`damocles util worker wdpost reset ${a!.Id}`);
   });
 
@@ -281,7 +325,9 @@ describe("WorkerProver", () => {
     expect(jobs.all()).toHaveLength(1);
     const pre = new AbortController();
     pre.abort(new Error("already late"));
-    await expect(mod.prover.generateWindowPoSt(fakeTask({ seed: bytes32("x") }), pre.signal)).rejects.toThrow("already late");
+    await expect(mod.prover.generateWindowPoSt(fakeTask({ seed: bytes32("x") }), pre.signal)).rejects.toThrow(
+      "already late",
+    );
   });
 });
 
@@ -296,15 +342,30 @@ describe("API and metrics", () => {
     try {
       const all = await c.call(WdPoSt.AllJobs);
       expect(all.MaxTry).toBe(2);
-      expect(all.Jobs).toEqual([expect.objectContaining({ Id: job.Id, State: "ready2run", DeadlineIdx: 1, Partitions: [0], Sectors: 2, Faults: 0 })]);
+      expect(all.Jobs).toEqual([
+        expect.objectContaining({
+          Id: job.Id,
+          State: "ready2run",
+          DeadlineIdx: 1,
+          Partitions: [0],
+          Sectors: 2,
+          Faults: 0,
+        }),
+      ]);
       expect(all.Jobs![0]!.Input.Sectors).toBeNull();
       await expect(c.call(WdPoSt.ResetJob, "nope")).rejects.toThrow('jobID: WindowPoSt job "nope" does not exist');
       await expect(c.call(WdPoSt.RemoveJob, "nope")).rejects.toThrow('"nope" does not exist');
-      await expect(c.call(WdPoSt.FinishJob, job.Id, null, "")).rejects.toThrow("give either an output or an errorReason");
-      const bad = (await c.callRaw("Venus.WdPoStAllocateJobs", [{ AllowedMiners: ["x"] }, 1, "w"]).catch((e: RpcCallError) => e)) as RpcCallError;
+      await expect(c.call(WdPoSt.FinishJob, job.Id, null, "")).rejects.toThrow(
+        "give either an output or an errorReason",
+      );
+      const bad = (await c
+        .callRaw("Venus.WdPoStAllocateJobs", [{ AllowedMiners: ["x"] }, 1, "w"])
+        .catch((e: RpcCallError) => e)) as RpcCallError;
       expect(bad.code).toBe(-32602);
       expect(bad.rpcMessage).toContain('"spec.AllowedMiners.0"');
-      const noName = (await c.callRaw("Venus.WdPoStHeartbeatJobs", [[job.Id], ""]).catch((e: RpcCallError) => e)) as RpcCallError;
+      const noName = (await c
+        .callRaw("Venus.WdPoStHeartbeatJobs", [[job.Id], ""])
+        .catch((e: RpcCallError) => e)) as RpcCallError;
       expect(noName.rpcMessage).toContain("workerName must not be empty");
       expect(await c.call(WdPoSt.HeartbeatJobs, null, "w")).toBeNull();
       await c.call(WdPoSt.RemoveJob, job.Id);
@@ -363,7 +424,14 @@ describe("durability", () => {
       store.close();
     });
     const mod = createWorkerProverModule({ store, config: CONFIG, registry: new RpcRegistry() });
-    expect(mod.jobs.all()).toEqual([expect.objectContaining({ Id: wdpostJobId(jobInput(fakeTask())), State: "running", WorkerName: "w-before-crash", TryNum: 1 })]);
+    expect(mod.jobs.all()).toEqual([
+      expect.objectContaining({
+        Id: wdpostJobId(jobInput(fakeTask())),
+        State: "running",
+        WorkerName: "w-before-crash",
+        TryNum: 1,
+      }),
+    ]);
   });
 });
 

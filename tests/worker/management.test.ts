@@ -11,7 +11,14 @@ import { RpcClient } from "../../src/core/rpc/client.ts";
 import { Venus } from "../../src/core/sector/api.ts";
 import { VenusWorker } from "../../src/worker/rpc/api.ts";
 import { runCli } from "../helpers/cli.ts";
-import { logTail, startManager, startWorker, until, type ManagerHandle, type WorkerHandle } from "../helpers/cluster.ts";
+import {
+  logTail,
+  type ManagerHandle,
+  startManager,
+  startWorker,
+  until,
+  type WorkerHandle,
+} from "../helpers/cluster.ts";
 
 const FAKE = join(import.meta.dir, "../fixtures/processors/fake.ts");
 const tmp = mkdtempSync(join(tmpdir(), "damocles-wmgmt-"));
@@ -24,7 +31,9 @@ beforeAll(async () => {
   const store = join(tmp, "store0");
   const idle = join(tmp, "store1");
   await runCli(["worker", "store", "sealing-init", "-l", store, "-l", idle]);
-  worker = startWorker(join(tmp, "worker"), `
+  worker = startWorker(
+    join(tmp, "worker"),
+    `
 [worker]
 name = "mgmt-worker"
 rpc_server.host = "127.0.0.1"
@@ -47,9 +56,14 @@ location = "${join(manager.home, "persist-1")}"
 bin = "${process.execPath}"
 args = ["${FAKE}", "add_pieces"]
 envs = { FAKE_GARBAGE = "Error: libcuda.so not found, falling back to CPU" }
-`);
+`,
+  );
   const rpc = new RpcClient(manager.api);
-  workerApi = await until("the worker's ping", async () => (await rpc.call(Venus.WorkerGetPingInfo, "mgmt-worker"))?.Info.Dest, 60_000).catch((err) => {
+  workerApi = await until(
+    "the worker's ping",
+    async () => (await rpc.call(Venus.WorkerGetPingInfo, "mgmt-worker"))?.Info.Dest,
+    60_000,
+  ).catch((err) => {
     throw new Error(`${err.message}\nworker log:\n${logTail(worker.log)}`);
   });
   rpc.close();
@@ -63,10 +77,14 @@ afterAll(async () => {
 
 test("a processor printing garbage pauses the thread with a readable last_error", async () => {
   const client = new RpcClient(workerApi);
-  const t0 = await until("thread #0 to pause", async () => {
-    const list = await client.call(VenusWorker.WorkerList);
-    return list[0]?.thread_state.state === "Paused" ? list[0] : undefined;
-  }, 60_000);
+  const t0 = await until(
+    "thread #0 to pause",
+    async () => {
+      const list = await client.call(VenusWorker.WorkerList);
+      return list[0]?.thread_state.state === "Paused" ? list[0] : undefined;
+    },
+    60_000,
+  );
   client.close();
   expect(t0.job_state).toBe("DealsAcquired");
   expect(t0.last_error).toContain("permanent");
@@ -96,18 +114,26 @@ test("resume --state Aborted drops the sector: the manager records the abort, th
   const r = await runCli(["worker", "resume", "-H", workerApi, "--index", "0", "--state", "Aborted"]);
   expect(r.code).toBe(0);
   const rpc = new RpcClient(manager.api);
-  const aborted = await until("the manager to record the abort", async () => {
-    const offline = (await rpc.call(Venus.ListSectors, "offline", 0)) ?? [];
-    return offline.find((s) => s.AbortReason !== "");
-  }, 30_000);
+  const aborted = await until(
+    "the manager to record the abort",
+    async () => {
+      const offline = (await rpc.call(Venus.ListSectors, "offline", 0)) ?? [];
+      return offline.find((s) => s.AbortReason !== "");
+    },
+    30_000,
+  );
   rpc.close();
   expect(aborted.ID).toEqual({ Miner: 1000, Number: 1 });
   // The thread takes the next sector and meets the same broken processor again.
   const client = new RpcClient(workerApi);
-  const next = await until("the next sector", async () => {
-    const t = (await client.call(VenusWorker.WorkerList))[0];
-    return t?.job_id && t.job_id !== "s-t01000-1" ? t : undefined;
-  }, 30_000);
+  const next = await until(
+    "the next sector",
+    async () => {
+      const t = (await client.call(VenusWorker.WorkerList))[0];
+      return t?.job_id && t.job_id !== "s-t01000-1" ? t : undefined;
+    },
+    30_000,
+  );
   client.close();
   expect(next.job_id).toBe("s-t01000-2");
 }, 90_000);

@@ -16,7 +16,14 @@ import { RpcClient } from "../../src/core/rpc/client.ts";
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import type { SectorState } from "../../src/core/sector/wire.ts";
 import { REPO, runCli } from "../helpers/cli.ts";
-import { logTail, startManager, startWorker, until, type ManagerHandle, type WorkerHandle } from "../helpers/cluster.ts";
+import {
+  logTail,
+  type ManagerHandle,
+  startManager,
+  startWorker,
+  until,
+  type WorkerHandle,
+} from "../helpers/cluster.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "damocles-e2e-"));
 const marks = join(tmp, "marks");
@@ -76,13 +83,20 @@ async function listAll(): Promise<SectorState[]> {
 }
 
 async function reached(state: string, what: string, ms: number): Promise<SectorState> {
-  return until(what, async () => (await listAll()).find((s) => s.LatestState?.StateChange.Next === state), ms, 50).catch((err) => {
+  return until(
+    what,
+    async () => (await listAll()).find((s) => s.LatestState?.StateChange.Next === state),
+    ms,
+    50,
+  ).catch((err) => {
     throw new Error(`${err.message}\n--- worker log:\n${logTail(worker.log, 60)}`);
   });
 }
 
 function childPid(stage: string): number {
-  const lines = readFileSync(worker.log, "utf8").split("\n").filter((l) => l.includes(`processor:${stage}#0`) && l.includes("ready (pid"));
+  const lines = readFileSync(worker.log, "utf8")
+    .split("\n")
+    .filter((l) => l.includes(`processor:${stage}#0`) && l.includes("ready (pid"));
   const m = /ready \(pid (\d+)/.exec(lines.at(-1) ?? "");
   if (!m) throw new Error(`no ${stage} child in the worker log`);
   return Number(m[1]);
@@ -148,17 +162,24 @@ test("kill -9 of the worker during pc2 does not corrupt the sealed file", async 
   worker.proc.kill("SIGKILL");
   await worker.proc.exited;
   worker = startWorker(workerDir, workerToml);
-  const done = await until("both sectors to be sealed, proven and finalized", async () => {
-    const all = await listAll();
-    const failed = all.find((s) => s.AbortReason !== "");
-    if (failed) throw new Error(`sector ${failed.ID.Number} aborted: ${failed.AbortReason}`);
-    const d = sectorsDone(all);
-    return d.length === 2 ? d : undefined;
-  }, 900_000, 1000).catch((err) => {
+  const done = await until(
+    "both sectors to be sealed, proven and finalized",
+    async () => {
+      const all = await listAll();
+      const failed = all.find((s) => s.AbortReason !== "");
+      if (failed) throw new Error(`sector ${failed.ID.Number} aborted: ${failed.AbortReason}`);
+      const d = sectorsDone(all);
+      return d.length === 2 ? d : undefined;
+    },
+    900_000,
+    1000,
+  ).catch((err) => {
     throw new Error(`${err.message}\n--- worker log:\n${logTail(worker.log, 60)}`);
   });
   expect(done.map((s) => s.ID.Number).sort()).toEqual([1, 2]);
-  expect(readFileSync(worker.log, "utf8")).toContain("PC2 was interrupted; restoring the sealed file from the staged copy");
+  expect(readFileSync(worker.log, "utf8")).toContain(
+    "PC2 was interrupted; restoring the sealed file from the staged copy",
+  );
   // The devnet activated both sectors only after verifying their ProveCommits with verify_seal.
   const head = await rpc.call(Damocles.ChainHead);
   expect(head.Miners.find((m) => m.Actor === 1000)?.ActiveSectors).toBe(2);

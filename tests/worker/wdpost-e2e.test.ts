@@ -12,11 +12,17 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyWindowPost } from "../../src/core/proofs/index.ts";
+import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
 import type { WindowPoStTask } from "../../src/manager/poster/prover.ts";
-import { startManager, type RunningManager } from "../../src/manager/daemon.ts";
-import { createWorkerProverModule, jobInput, wdpostJobId, type WorkerProverConfig, type WorkerProverModule } from "../../src/manager/wdpost/index.ts";
+import {
+  createWorkerProverModule,
+  jobInput,
+  type WorkerProverConfig,
+  type WorkerProverModule,
+  wdpostJobId,
+} from "../../src/manager/wdpost/index.ts";
 import { builtinPlugins } from "../../src/plugins/index.ts";
-import { layoutPersistStore, postSectors2KiB, type PoStFixtureSector } from "../fixtures/post-sectors.ts";
+import { layoutPersistStore, type PoStFixtureSector, postSectors2KiB } from "../fixtures/post-sectors.ts";
 import { REPO, runCli } from "../helpers/cli.ts";
 import { logTail, startWorker, until, type WorkerHandle } from "../helpers/cluster.ts";
 import { fakeVerifier, managerConfig, tempDir } from "../manager/helpers.ts";
@@ -117,7 +123,12 @@ function task(numbers: number[], seedLabel: string, deadline: number): WindowPoS
 }
 
 async function verify(t: WindowPoStTask, proofs: { postProof: number; proof: Uint8Array }[]): Promise<boolean> {
-  return verifyWindowPost({ randomness: t.seed, proverId: t.minerId, proofs, replicas: t.replicas.map((r) => ({ sectorId: r.sectorId, commR: r.commR })) });
+  return verifyWindowPost({
+    randomness: t.seed,
+    proverId: t.minerId,
+    proofs,
+    replicas: t.replicas.map((r) => ({ sectorId: r.sectorId, commR: r.commR })),
+  });
 }
 
 function prover() {
@@ -137,7 +148,10 @@ beforeAll(async () => {
   mkdirSync(marks, { recursive: true });
   sectors = await postSectors2KiB();
   // Sectors 1-4 are on the store; 5 and 6 are missing until the reset test puts them there.
-  layoutPersistStore(store, sectors.filter((s) => s.sectorId <= 4));
+  layoutPersistStore(
+    store,
+    sectors.filter((s) => s.sectorId <= 4),
+  );
   const config = managerConfig({
     Common: {
       PersistStores: [{ Name: "persist-1", Path: store }],
@@ -148,7 +162,13 @@ beforeAll(async () => {
   });
   proverConfig = config.Common.Proving.WorkerProver;
   expect(proverConfig.HeartbeatTimeout).toBe(HEARTBEAT_TIMEOUT_S * 1000);
-  manager = await startManager({ home: join(dir.path, "manager"), config, hostname: "127.0.0.1", port: 0, verifier: fakeVerifier() });
+  manager = await startManager({
+    home: join(dir.path, "manager"),
+    config,
+    hostname: "127.0.0.1",
+    port: 0,
+    verifier: fakeVerifier(),
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -174,7 +194,10 @@ test("a manager without the worker-prover module: the worker says what to enable
     await until("three allocation rounds", () => rounds >= 3 || undefined, 60_000, 20).catch((err) => {
       throw new Error(`${err.message}\n${logs()}`);
     });
-    const hints = readFileSync(w.log, "utf8").match(/the manager does not serve WdPoSt jobs: enable its worker-prover module \(manager run --poster --worker-prover\)/g) ?? [];
+    const hints =
+      readFileSync(w.log, "utf8").match(
+        /the manager does not serve WdPoSt jobs: enable its worker-prover module \(manager run --poster --worker-prover\)/g,
+      ) ?? [];
     expect(hints.length).toBe(1);
     await w.stop("SIGTERM");
   } finally {
@@ -212,7 +235,12 @@ test("kill -9 of the worker holding a job: after HeartbeatTimeout a second worke
   const t = task([2, 4], "e2e seed 2", 1);
   const id = wdpostJobId(jobInput(t));
   const result = prover().generateWindowPoSt(t, AbortSignal.timeout(240_000));
-  await until("the doomed worker to be inside window_post", () => existsSync(join(marks, "hanging")) || undefined, 120_000, 50).catch((err) => {
+  await until(
+    "the doomed worker to be inside window_post",
+    () => existsSync(join(marks, "hanging")) || undefined,
+    120_000,
+    50,
+  ).catch((err) => {
     throw new Error(`${err.message}\n${logs()}`);
   });
   expect(module!.jobs.get(id)).toMatchObject({ State: "running", WorkerName: "w-doomed", TryNum: 1 });
@@ -235,18 +263,38 @@ test("missing sector files fail the job up to JobMaxTry; reset revives it once t
   const w = spawnWorker("w-main");
   const t = task([5, 6], "e2e seed 3", 2);
   const id = wdpostJobId(jobInput(t));
-  const err = (await prover().generateWindowPoSt(t, AbortSignal.timeout(120_000)).catch((e: Error) => e)) as Error;
+  const err = (await prover()
+    .generateWindowPoSt(t, AbortSignal.timeout(120_000))
+    .catch((e: Error) => e)) as Error;
   expect(err).toBeInstanceOf(Error);
-  expect(err.message).toContain(`failed after 2 tries: none of the 2 sector(s) is readable on worker w-main: ${join(store, "sealed", "s-t01000-5")} does not exist`);
+  expect(err.message).toContain(
+    `failed after 2 tries: none of the 2 sector(s) is readable on worker w-main: ${join(store, "sealed", "s-t01000-5")} does not exist`,
+  );
   const failed = module!.jobs.get(id)!;
   expect(failed).toMatchObject({ State: "finished", TryNum: 2 });
 
   const list = await cli("list");
   expect(list.code).toBe(0);
   const lines = list.stdout.trim().split("\n");
-  expect(lines[0]!.split(/\s{2,}/)).toEqual(["JobID", "MinerID", "DDL", "Partitions", "Worker", "State", "Try", "CreateAt", "Elapsed", "Heartbeat", "Error"]);
+  expect(lines[0]!.split(/\s{2,}/)).toEqual([
+    "JobID",
+    "MinerID",
+    "DDL",
+    "Partitions",
+    "Worker",
+    "State",
+    "Try",
+    "CreateAt",
+    "Elapsed",
+    "Heartbeat",
+    "Error",
+  ]);
   const row = lines.find((l) => l.startsWith(id))!;
-  expect(row).toMatch(new RegExp(`^${id}\\s+1000\\s+2\\s+0\\s+w-main\\s+Failed\\s+2\\(Max\\)\\s+\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+\\S+\\(done\\)\\s+-\\s+none of the 2 sector`));
+  expect(row).toMatch(
+    new RegExp(
+      `^${id}\\s+1000\\s+2\\s+0\\s+w-main\\s+Failed\\s+2\\(Max\\)\\s+\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+\\S+\\(done\\)\\s+-\\s+none of the 2 sector`,
+    ),
+  );
   // The succeeded jobs of the earlier tests show with --all only.
   expect(list.stdout).toContain("succeeded job(s) not shown; --all shows them");
   const all = await cli("list", "--all", "--detail");
@@ -260,14 +308,19 @@ test("missing sector files fail the job up to JobMaxTry; reset revives it once t
   expect(refuse.code).toBe(2);
   expect(refuse.stderr).toContain("pass --really-do-it");
 
-  layoutPersistStore(store, sectors.filter((s) => s.sectorId >= 5));
+  layoutPersistStore(
+    store,
+    sectors.filter((s) => s.sectorId >= 5),
+  );
   // Until an operator resets it, asking again for the same proof gets the same final failure.
   await expect(prover().generateWindowPoSt(t)).rejects.toThrow("failed after 2 tries");
   const reset = await cli("reset", id);
   expect(reset.stdout).toContain(`wdpost job ${id} reset`);
-  const out = await prover().generateWindowPoSt(t, AbortSignal.timeout(120_000)).catch((e: Error) => {
-    throw new Error(`${e.message}\n${logs()}`);
-  });
+  const out = await prover()
+    .generateWindowPoSt(t, AbortSignal.timeout(120_000))
+    .catch((e: Error) => {
+      throw new Error(`${e.message}\n${logs()}`);
+    });
   expect(out.faults).toEqual([]);
   expect(await verify(t, out.proofs)).toBe(true);
   expect(module!.jobs.get(id)).toMatchObject({ State: "finished", ErrorReason: "", TryNum: 1 });

@@ -8,23 +8,23 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createConsola, type ConsolaInstance } from "consola";
+import { type ConsolaInstance, createConsola } from "consola";
 import { Hono } from "hono";
 import { SEALING_DEFAULTS } from "../../src/core/config/index.ts";
 import type { AnyStagePlugin } from "../../src/core/plugin/api.ts";
-import { mountRpc, RpcClient, RpcRegistry, serve, type RunningServer } from "../../src/core/rpc/index.ts";
+import { mountRpc, RpcClient, RpcRegistry, type RunningServer, serve } from "../../src/core/rpc/index.ts";
 import { WdPoSt, type WdPoStAllocatedJob } from "../../src/core/sector/api-wdpost.ts";
 import { KVStore } from "../../src/core/store/index.ts";
 import { createWorkerProverModule, jobInput, type WorkerProverModule } from "../../src/manager/wdpost/index.ts";
 import { nextState, PlanError } from "../../src/worker/planners/plan.ts";
+import { wdpostPlan } from "../../src/worker/planners/wdpost.ts";
 import { WdPoStLink } from "../../src/worker/planners/wdpost-link.ts";
 import { MemoryJobStore } from "../../src/worker/planners/wdpost-memory-store.ts";
-import { buildWindowPoStTask, wdpostSteps, type AttachedStore } from "../../src/worker/planners/wdpost-steps.ts";
-import { wdpostPlan } from "../../src/worker/planners/wdpost.ts";
+import { type AttachedStore, buildWindowPoStTask, wdpostSteps } from "../../src/worker/planners/wdpost-steps.ts";
 import { StageRunner } from "../../src/worker/stages.ts";
-import { SealingThread, type PlanImpl } from "../../src/worker/thread.ts";
-import { tempDir } from "../manager/helpers.ts";
+import { type PlanImpl, SealingThread } from "../../src/worker/thread.ts";
 import { until } from "../helpers/cluster.ts";
+import { tempDir } from "../manager/helpers.ts";
 import { bytes32, fakeTask } from "../wdpost/helpers.ts";
 
 const dir = tempDir("damocles-wdpost-plan-");
@@ -37,12 +37,21 @@ afterEach(async () => {
 /** A logger whose lines the test can read. */
 function capturingLog(): { log: ConsolaInstance; lines: string[] } {
   const lines: string[] = [];
-  const log = createConsola({ level: 4, reporters: [{ log: (o) => lines.push(`${o.type}: ${o.args.map(String).join(" ")}`) }] });
+  const log = createConsola({
+    level: 4,
+    reporters: [{ log: (o) => lines.push(`${o.type}: ${o.args.map(String).join(" ")}`) }],
+  });
   return { log, lines };
 }
 
 function plugin(run: (task: unknown) => Promise<unknown>): AnyStagePlugin & { source: string } {
-  return { name: "test-window-post", stage: "window_post", source: "test", input: { "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ({ value }) } }, run };
+  return {
+    name: "test-window-post",
+    stage: "window_post",
+    source: "test",
+    input: { "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ({ value }) } },
+    run,
+  };
 }
 
 interface Harness {
@@ -56,7 +65,11 @@ interface Harness {
 async function manager(api = true): Promise<Harness> {
   const store = KVStore.open(":memory:");
   const registry = new RpcRegistry();
-  const mod = createWorkerProverModule({ store, config: { JobMaxTry: 2, HeartbeatTimeout: 15_000, JobLifetime: 3_600_000 }, registry: api ? registry : new RpcRegistry() });
+  const mod = createWorkerProverModule({
+    store,
+    config: { JobMaxTry: 2, HeartbeatTimeout: 15_000, JobLifetime: 3_600_000 },
+    registry: api ? registry : new RpcRegistry(),
+  });
   const calls: string[] = [];
   registry.observe((m) => calls.push(m));
   const app = new Hono();
@@ -69,7 +82,12 @@ async function manager(api = true): Promise<Harness> {
   return { registry, mod, url: server.url, calls };
 }
 
-function worker(url: string, run: (task: unknown) => Promise<unknown>, attached: AttachedStore[] = [], opts: { maxRetries?: number; heartbeatMs?: number } = {}) {
+function worker(
+  url: string,
+  run: (task: unknown) => Promise<unknown>,
+  attached: AttachedStore[] = [],
+  opts: { maxRetries?: number; heartbeatMs?: number } = {},
+) {
   const { log, lines } = capturingLog();
   const rpc = new RpcClient(url, { timeoutMs: 2_000 });
   const link = new WdPoStLink(rpc, "w-test", log, opts.heartbeatMs ?? 3_000);
@@ -123,20 +141,41 @@ describe("the wdpost table", () => {
 });
 
 describe("building the window_post task", () => {
-  const job = (over: Partial<ReturnType<typeof jobInput>> = {}): WdPoStAllocatedJob => ({ Id: "J", Input: { ...jobInput(fakeTask()), ...over } });
+  const job = (over: Partial<ReturnType<typeof jobInput>> = {}): WdPoStAllocatedJob => ({
+    Id: "J",
+    Input: { ...jobInput(fakeTask()), ...over },
+  });
 
   test("store names resolve to [[attached]] locations; upgraded sectors use update/ and update-cache/", () => {
     const a = storeWith("store-a", [1, 2]);
-    const input = jobInput(fakeTask({ replicas: fakeTask().replicas.map((r) => ({ ...r, accesses: { sealedFile: "store-a", cacheDir: "store-a" } })) }));
-    input.Sectors![1] = { ...input.Sectors![1]!, Upgrade: true, Accesses: { SealedFile: "store-b", CacheDir: "store-a" } };
+    const input = jobInput(
+      fakeTask({
+        replicas: fakeTask().replicas.map((r) => ({ ...r, accesses: { sealedFile: "store-a", cacheDir: "store-a" } })),
+      }),
+    );
+    input.Sectors![1] = {
+      ...input.Sectors![1]!,
+      Upgrade: true,
+      Accesses: { SealedFile: "store-b", CacheDir: "store-a" },
+    };
     const b: AttachedStore = { name: "store-b", location: "/mnt/b", readonly: true };
     const t = buildWindowPoStTask({ Id: "J", Input: input }, [a, b], "w");
     expect(t.proof_type).toBe("StackedDrgWindow2KiBV1_2");
     expect(t.miner_id).toBe(1000);
     expect(t.seed).toEqual(input.Seed);
     expect(t.replicas).toEqual([
-      { sector_id: 1, comm_r: [...bytes32("commR 1")], sealed_file: join(a.location, "sealed/s-t01000-1"), cache_dir: join(a.location, "cache/s-t01000-1") },
-      { sector_id: 2, comm_r: [...bytes32("commR 2")], sealed_file: "/mnt/b/update/s-t01000-2", cache_dir: join(a.location, "update-cache/s-t01000-2") },
+      {
+        sector_id: 1,
+        comm_r: [...bytes32("commR 1")],
+        sealed_file: join(a.location, "sealed/s-t01000-1"),
+        cache_dir: join(a.location, "cache/s-t01000-1"),
+      },
+      {
+        sector_id: 2,
+        comm_r: [...bytes32("commR 2")],
+        sealed_file: "/mnt/b/update/s-t01000-2",
+        cache_dir: join(a.location, "update-cache/s-t01000-2"),
+      },
     ]);
   });
 
@@ -145,7 +184,9 @@ describe("building the window_post task", () => {
       'the sealed file of sector 1 is in store "persist-1", which is not among the [[attached]] stores of worker w1 (it has: other)',
     );
     const empty = { name: "persist-1", location: join(dir.path, "empty"), readonly: false };
-    expect(() => buildWindowPoStTask(job(), [empty], "w1")).toThrow(`none of the 2 sector(s) is readable on worker w1: ${join(empty.location, "sealed/s-t01000-1")} does not exist`);
+    expect(() => buildWindowPoStTask(job(), [empty], "w1")).toThrow(
+      `none of the 2 sector(s) is readable on worker w1: ${join(empty.location, "sealed/s-t01000-1")} does not exist`,
+    );
     // One sector present is enough: the proof reports the other as a fault.
     const half = storeWith("persist-1", [2]);
     expect(buildWindowPoStTask(job(), [half], "w1").replicas).toHaveLength(2);
@@ -159,14 +200,28 @@ describe("a wdpost thread", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const seen: unknown[] = [];
-    const { thread } = worker(m.url, async (task) => {
-      seen.push(task);
-      await gate;
-      return { proofs: ["cHJvb2Y="], faults: [] };
-    }, [store], { heartbeatMs: 30 });
+    const { thread } = worker(
+      m.url,
+      async (task) => {
+        seen.push(task);
+        await gate;
+        return { proofs: ["cHJvb2Y="], faults: [] };
+      },
+      [store],
+      { heartbeatMs: 30 },
+    );
     const result = m.mod.prover.generateWindowPoSt(fakeTask());
-    await until("two heartbeats while proving", () => m.calls.filter((c) => c === "Venus.WdPoStHeartbeatJobs").length >= 2 || undefined, 10_000, 10);
-    expect(thread.status()).toMatchObject({ plan: "wdpost", stage: "Generate", activity: { kind: "running", proc: "window_post" } });
+    await until(
+      "two heartbeats while proving",
+      () => m.calls.filter((c) => c === "Venus.WdPoStHeartbeatJobs").length >= 2 || undefined,
+      10_000,
+      10,
+    );
+    expect(thread.status()).toMatchObject({
+      plan: "wdpost",
+      stage: "Generate",
+      activity: { kind: "running", proc: "window_post" },
+    });
     release();
     const out = await result;
     expect(Buffer.from(out.proofs[0]!.proof).toString()).toBe("proof");
@@ -201,7 +256,11 @@ describe("a wdpost thread", () => {
     };
     const { lines, thread } = worker(m.url, async () => ({ proofs: [], faults: [] }));
     await until("five allocation rounds", () => rounds >= 5 || undefined, 5_000, 10);
-    const hints = lines.filter((l) => l.includes("the manager does not serve WdPoSt jobs: enable its worker-prover module (manager run --poster --worker-prover)"));
+    const hints = lines.filter((l) =>
+      l.includes(
+        "the manager does not serve WdPoSt jobs: enable its worker-prover module (manager run --poster --worker-prover)",
+      ),
+    );
     expect(hints).toHaveLength(1);
     expect(thread.status().paused).toBe(false);
     expect(thread.status().job?.state).toBe("Empty");
@@ -213,7 +272,10 @@ describe("a wdpost thread", () => {
     const flaky = new RpcRegistry();
     let finishCalls = 0;
     flaky.implement(WdPoSt.AllocateJobs, (spec, num, name) => m.mod.jobs.allocate(spec, num, name));
-    flaky.implement(WdPoSt.HeartbeatJobs, (ids, name) => (m.mod.jobs.heartbeat(ids ?? [], name), null));
+    flaky.implement(WdPoSt.HeartbeatJobs, (ids, name) => {
+      m.mod.jobs.heartbeat(ids ?? [], name);
+      return null;
+    });
     flaky.implement(WdPoSt.FinishJob, async (id, output, reason) => {
       finishCalls++;
       if (finishCalls <= 3) throw new Error("database is locked");
@@ -224,7 +286,12 @@ describe("a wdpost thread", () => {
     mountRpc(app, flaky);
     const server = serve({ app, registry: flaky, hostname: "127.0.0.1", port: 0 });
     closers.push(() => server.stop());
-    const { thread, lines } = worker(server.url, async () => ({ proofs: ["cHJvb2Y="], faults: [] }), [storeWith("persist-1", [1, 2])], { maxRetries: 2 });
+    const { thread, lines } = worker(
+      server.url,
+      async () => ({ proofs: ["cHJvb2Y="], faults: [] }),
+      [storeWith("persist-1", [1, 2])],
+      { maxRetries: 2 },
+    );
     const failures: string[] = [];
     m.mod.jobs.subscribe((ev) => {
       if (ev.type === "attempt" && !ev.ok) failures.push(ev.job.ErrorReason);
@@ -233,7 +300,9 @@ describe("a wdpost thread", () => {
     const firstId = (await m.mod.jobs.create(1, [0], jobInput(first))).job.Id;
     // Try 1 + 2 retries fail; then the abort reports the job failed (the 4th call), which re-queues it at once.
     await until("the abort to reach the manager", () => failures.length > 0 || undefined, 10_000, 10);
-    expect(failures[0]).toStartWith("worker w-test aborted the job: Venus.WdPoStFinishJob: internal error in Venus.WdPoStFinishJob: database is locked");
+    expect(failures[0]).toStartWith(
+      "worker w-test aborted the job: Venus.WdPoStFinishJob: internal error in Venus.WdPoStFinishJob: database is locked",
+    );
     expect(failures[0]).toEndWith("(gave up after 2 retries)");
     expect(finishCalls).toBeGreaterThanOrEqual(4);
     expect(thread.status().paused).toBe(false);

@@ -1,10 +1,14 @@
-import { defineCommand, renderUsage, type ArgsDef, type CommandDef } from "citty";
+import { type ArgsDef, type CommandDef, defineCommand, renderUsage } from "citty";
 
 /**
  * citty has no notion of usage examples, but operators learn a tool from them first.
  * Commands declare `examples`; the usage renderer appends them under the generated help.
  */
-const examplesByCommand = new WeakMap<CommandDef<any>, readonly string[]>();
+/** citty's CommandDef is invariant in its args, so a command of any args needs the wildcard. */
+// biome-ignore lint/suspicious/noExplicitAny: see above; confined to this one alias.
+export type AnyCommand = CommandDef<any>;
+
+const examplesByCommand = new WeakMap<AnyCommand, readonly string[]>();
 
 export type CommandWithExamples<T extends ArgsDef> = CommandDef<T> & { examples?: readonly string[] };
 
@@ -15,14 +19,14 @@ export function command<const T extends ArgsDef = ArgsDef>(def: CommandWithExamp
   return cmd;
 }
 
-export async function renderUsageWithExamples(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<string> {
+export async function renderUsageWithExamples(cmd: AnyCommand, parent?: AnyCommand): Promise<string> {
   const usage = await renderUsage(cmd, parent);
   const examples = examplesByCommand.get(cmd);
   if (!examples) return usage;
   return `${usage}\n\nEXAMPLES\n\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`;
 }
 
-export async function showUsageWithExamples(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
+export async function showUsageWithExamples(cmd: AnyCommand, parent?: AnyCommand): Promise<void> {
   process.stdout.write(`${await renderUsageWithExamples(cmd, parent)}\n`);
 }
 

@@ -1,11 +1,11 @@
-import { runCommand, type CommandDef } from "citty";
+import { runCommand } from "citty";
 import { logger } from "../log/index.ts";
-import { CliError, showUsageWithExamples } from "./command.ts";
 import { VERSION_STRING } from "../version.ts";
+import { type AnyCommand, CliError, showUsageWithExamples } from "./command.ts";
 
-async function resolveSubCommand(cmd: CommandDef<any>, rawArgs: string[]): Promise<[CommandDef<any>, CommandDef<any>?]> {
+async function resolveSubCommand(cmd: AnyCommand, rawArgs: string[]): Promise<[AnyCommand, AnyCommand?]> {
   let current = cmd;
-  let parent: CommandDef<any> | undefined;
+  let parent: AnyCommand | undefined;
   for (const arg of rawArgs) {
     if (arg.startsWith("-")) break;
     const subs = typeof current.subCommands === "function" ? await current.subCommands() : await current.subCommands;
@@ -21,7 +21,7 @@ async function resolveSubCommand(cmd: CommandDef<any>, rawArgs: string[]): Promi
  * Our own main loop instead of citty's runMain: operator errors (CliError) print one clear line with their
  * exit status, usage errors show the relevant help, and only real bugs print a stack.
  */
-export async function runCli(cmd: CommandDef<any>, rawArgs = process.argv.slice(2)): Promise<void> {
+export async function runCli(cmd: AnyCommand, rawArgs = process.argv.slice(2)): Promise<void> {
   try {
     if (rawArgs.some((a) => a === "--help" || a === "-h") || rawArgs.length === 0) {
       await showUsageWithExamples(...(await resolveSubCommand(cmd, rawArgs)));

@@ -73,7 +73,13 @@ export function issuesToDiagnostics(
     const message = missing
       ? "required key is missing"
       : `${issue.message.replace(/^Invalid \w+: /, "")}, got ${describeValue(issue.input)}`;
-    const diag: ConfigDiagnostic = { severity: "error", file, line: lineFor(lines, keys), path: displayPath(keys), message };
+    const diag: ConfigDiagnostic = {
+      severity: "error",
+      file,
+      line: lineFor(lines, keys),
+      path: displayPath(keys),
+      message,
+    };
     const id = `${diag.path}|${diag.message}`;
     if (seen.has(id)) continue;
     seen.add(id);

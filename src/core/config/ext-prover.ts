@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { nonEmptyStr, positiveInt, nonNegativeInt, stringList, stringMap } from "./fields.ts";
+import { nonEmptyStr, nonNegativeInt, positiveInt, stringList, stringMap } from "./fields.ts";
 
 /** `ext-prover.cfg` (seed 002, reference §6.3): external PoSt processors started by the manager. */
 const ExtProverEntry = v.object({

@@ -63,6 +63,7 @@ export const byteSize = () =>
 
 /** The sector sizes the proofs library has parameters for (one table, in core/sector). */
 export { SECTOR_SIZES, type SectorSizeName } from "../sector/proof.ts";
+
 const SECTOR_SIZE_LIST = Object.keys(SECTOR_SIZES).join(", ");
 
 export function sectorSizeName(bytes: number): SectorSizeName | undefined {

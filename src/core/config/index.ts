@@ -1,8 +1,15 @@
 export * from "./diagnostics.ts";
+export type { ExtProverConfig, ExtProverEntryConfig } from "./ext-prover.ts";
 export * from "./fields.ts";
 export * from "./load.ts";
+export type { DevnetConfig, ManagerConfig, MinerConfig, PersistStoreConfig } from "./manager.ts";
 export * from "./units.ts";
-export type { WorkerConfig, ResolvedThread, ProcessorConfig, Plan, SealingSettings, ThreadHotConfig } from "./worker.ts";
-export { BUILTIN_STAGES, PLANS, SEALING_DEFAULTS, applyHotConfig, mergeSealing } from "./worker.ts";
-export type { ManagerConfig, MinerConfig, PersistStoreConfig, DevnetConfig } from "./manager.ts";
-export type { ExtProverConfig, ExtProverEntryConfig } from "./ext-prover.ts";
+export type {
+  Plan,
+  ProcessorConfig,
+  ResolvedThread,
+  SealingSettings,
+  ThreadHotConfig,
+  WorkerConfig,
+} from "./worker.ts";
+export { applyHotConfig, BUILTIN_STAGES, mergeSealing, PLANS, SEALING_DEFAULTS } from "./worker.ts";

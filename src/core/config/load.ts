@@ -1,19 +1,19 @@
 import { basename, join, resolve } from "node:path";
 import * as v from "valibot";
-import { ConfigError, issuesToDiagnostics, lineFor, displayPath, type ConfigDiagnostic } from "./diagnostics.ts";
-import { ExtProverFileSchema, type ExtProverConfig } from "./ext-prover.ts";
+import { type ConfigDiagnostic, ConfigError, displayPath, issuesToDiagnostics, lineFor } from "./diagnostics.ts";
+import { type ExtProverConfig, ExtProverFileSchema } from "./ext-prover.ts";
 import { parseRpcAddr } from "./fields.ts";
-import { ManagerFileSchema, managerCrossChecks, type ManagerConfig } from "./manager.ts";
+import { type ManagerConfig, ManagerFileSchema, managerCrossChecks } from "./manager.ts";
 import { keyLines, parseToml, TomlSyntaxError } from "./toml.ts";
 import { closest, findUnknownKeys, type UnknownKeyOptions } from "./unknown-keys.ts";
 import {
   BUILTIN_STAGES,
   mergeSealing,
-  ThreadHotConfigSchema,
-  WorkerFileSchema,
   type ThreadHotConfig,
+  ThreadHotConfigSchema,
   type WorkerConfig,
   type WorkerFile,
+  WorkerFileSchema,
 } from "./worker.ts";
 
 export const CONFIG_KINDS = ["worker", "manager", "ext-prover", "thread"] as const;
@@ -50,7 +50,10 @@ const SPECS = {
   },
   manager: { schema: ManagerFileSchema },
   "ext-prover": { schema: ExtProverFileSchema },
-  thread: { schema: ThreadHotConfigSchema, hints: { location: "a thread's hot config.toml cannot change its location" } },
+  thread: {
+    schema: ThreadHotConfigSchema,
+    hints: { location: "a thread's hot config.toml cannot change its location" },
+  },
 } satisfies Record<ConfigKind, KindSpec<v.GenericSchema>>;
 
 type Output<K extends ConfigKind> = v.InferOutput<(typeof SPECS)[K]["schema"]>;
@@ -65,7 +68,9 @@ export function parseConfigText<K extends ConfigKind>(kind: K, text: string, fil
     raw = parseToml(text, file);
   } catch (err) {
     if (err instanceof TomlSyntaxError) {
-      throw new ConfigError([{ severity: "error", file, line: err.line, path: "", message: `invalid TOML: ${err.reason}` }]);
+      throw new ConfigError([
+        { severity: "error", file, line: err.line, path: "", message: `invalid TOML: ${err.reason}` },
+      ]);
     }
     throw err;
   }
@@ -83,14 +88,21 @@ export function parseConfigText<K extends ConfigKind>(kind: K, text: string, fil
       file,
       line: lines.get("remote_store"),
       path: "remote_store",
-      message: "legacy single persist store: read as one more attached store; write it as [[attached]] (name, location, readonly)",
+      message:
+        "legacy single persist store: read as one more attached store; write it as [[attached]] (name, location, readonly)",
     });
   }
   if (kind === "manager") {
     const problems = managerCrossChecks(value as ManagerConfig);
     if (problems.length > 0) {
       throw new ConfigError(
-        problems.map(([keys, message]) => ({ severity: "error", file, line: lineFor(lines, keys), path: displayPath(keys), message })),
+        problems.map(([keys, message]) => ({
+          severity: "error",
+          file,
+          line: lineFor(lines, keys),
+          path: displayPath(keys),
+          message,
+        })),
       );
     }
   }
@@ -112,7 +124,8 @@ export function detectKind(path: string, text: string): ConfigKind | undefined {
   if (name === "ext-prover.cfg") return "ext-prover";
   if (/^\s*\[\[?(Common|Miners)\b/m.test(text)) return "manager";
   if (/^\s*\[\[(WdPost|WinPost)\]\]/m.test(text)) return "ext-prover";
-  if (/^\s*\[(sector_manager|worker|sealing|processors)\b|^\s*\[\[(sealing_thread|attached|processors\.)/m.test(text)) return "worker";
+  if (/^\s*\[(sector_manager|worker|sealing|processors)\b|^\s*\[\[(sealing_thread|attached|processors\.)/m.test(text))
+    return "worker";
   if (name === "config.toml" && /^\s*(plan|sealing\.)/m.test(text)) return "thread";
   if (name.endsWith(".toml")) return "worker";
   return undefined;
@@ -127,7 +140,10 @@ export function resolveWorkerConfig(file: WorkerFile): WorkerConfig {
   return {
     worker: {
       ...file.worker,
-      local_pieces_dirs: [...(file.worker.local_pieces_dirs ?? []), ...(file.worker.local_pieces_dir ? [file.worker.local_pieces_dir] : [])],
+      local_pieces_dirs: [
+        ...(file.worker.local_pieces_dirs ?? []),
+        ...(file.worker.local_pieces_dir ? [file.worker.local_pieces_dir] : []),
+      ],
     },
     metrics: file.metrics,
     sector_manager: { ...file.sector_manager, rpcUrl },
@@ -138,7 +154,11 @@ export function resolveWorkerConfig(file: WorkerFile): WorkerConfig {
       plan: t.plan ?? "sealer",
       sealing: mergeSealing(file.sealing, t.sealing),
     })),
-    attached: attachedEntries.map((a) => ({ name: a.name ?? resolve(a.location), location: resolve(a.location), readonly: a.readonly })),
+    attached: attachedEntries.map((a) => ({
+      name: a.name ?? resolve(a.location),
+      location: resolve(a.location),
+      readonly: a.readonly,
+    })),
     processors: {
       // The legacy `processors.limit` table still counts, under the newer limitation.concurrent.
       limitation: { concurrent: { ...limit, ...limitation.concurrent }, staggered: limitation.staggered },

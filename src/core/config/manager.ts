@@ -42,8 +42,7 @@ const batch = (threshold: number) =>
     {},
   );
 
-const commitment = (threshold: number) =>
-  v.optional(v.object({ ...MessagePolicy, Batch: batch(threshold) }), {});
+const commitment = (threshold: number) => v.optional(v.object({ ...MessagePolicy, Batch: batch(threshold) }), {});
 
 const StoreEntry = {
   Name: v.optional(nonEmptyStr()),
@@ -121,7 +120,10 @@ export const ManagerFileSchema = v.object({
       ScanPersistStores: v.optional(stringList("a list of glob patterns"), []),
       DB: v.optional(
         v.object({
-          Driver: v.optional(v.picklist(["sqlite", "badger", "mongo", "plugin"], 'expected "sqlite" (or the original\'s "badger")'), "sqlite"),
+          Driver: v.optional(
+            v.picklist(["sqlite", "badger", "mongo", "plugin"], 'expected "sqlite" (or the original\'s "badger")'),
+            "sqlite",
+          ),
           Badger: v.optional(v.object({ BaseDir: v.optional(str()) })),
           Mongo: v.optional(v.object({ DSN: v.optional(str()), DatabaseName: v.optional(str()) })),
           Plugin: v.optional(v.object({ PluginName: v.optional(str()), Meta: v.optional(stringMap()) })),
@@ -238,17 +240,25 @@ export function managerCrossChecks(cfg: ManagerConfig): [(string | number)[], st
   const actors = new Map<number, number>();
   cfg.Miners.forEach((m, i) => {
     const first = actors.get(m.Actor);
-    if (first !== undefined) problems.push([["Miners", i, "Actor"], `actor ${m.Actor} is already configured in Miners[${first}]`]);
+    if (first !== undefined)
+      problems.push([["Miners", i, "Actor"], `actor ${m.Actor} is already configured in Miners[${first}]`]);
     else actors.set(m.Actor, i);
     const { InitNumber, MinNumber, MaxNumber } = m.Sector;
     if (MaxNumber !== undefined && MaxNumber <= Math.max(InitNumber, MinNumber ?? 0))
-      problems.push([["Miners", i, "Sector", "MaxNumber"], `MaxNumber ${MaxNumber} leaves no sector number to allocate above InitNumber/MinNumber`]);
+      problems.push([
+        ["Miners", i, "Sector", "MaxNumber"],
+        `MaxNumber ${MaxNumber} leaves no sector number to allocate above InitNumber/MinNumber`,
+      ]);
   });
   const names = new Map<string, number>();
   cfg.Common.PersistStores.forEach((s, i) => {
     const name = s.Name ?? s.Path;
     const first = names.get(name);
-    if (first !== undefined) problems.push([["Common", "PersistStores", i, "Name"], `store name "${name}" is already used by PersistStores[${first}]; names must be unique`]);
+    if (first !== undefined)
+      problems.push([
+        ["Common", "PersistStores", i, "Name"],
+        `store name "${name}" is already used by PersistStores[${first}]; names must be unique`,
+      ]);
     else names.set(name, i);
   });
   return problems;

@@ -80,7 +80,9 @@ export function keyLines(text: string): Map<string, number> {
       record(current, lineNo);
       return;
     }
-    const kv = /^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$/.exec(line);
+    const kv = /^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$/.exec(
+      line,
+    );
     if (!kv) return;
     const path = [...current, ...splitKey(kv[1]!)];
     record(path, lineNo);
@@ -111,8 +113,7 @@ function resolveHeader(path: string[], arrayCounts: Map<string, number>): string
 function splitKey(key: string): string[] {
   const parts: string[] = [];
   const re = /\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*(?:\.|$)/gy;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(key)) && m[0] !== "") parts.push(m[1] ?? m[2] ?? m[3] ?? "");
+  for (let m = re.exec(key); m && m[0] !== ""; m = re.exec(key)) parts.push(m[1] ?? m[2] ?? m[3] ?? "");
   return parts;
 }
 

@@ -15,7 +15,9 @@ describe("durations", () => {
     ["180s", 180_000],
   ])("%s", (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  test.each(["", "abc", "5 parsecs", "-1s", "1x", "s"])("rejects %p", (text) => expect(parseDuration(text)).toBeUndefined());
+  test.each(["", "abc", "5 parsecs", "-1s", "1x", "s"])("rejects %p", (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 
   test("formats in the Go form", () => {
     expect(formatDuration(60_000)).toBe("1m0s");

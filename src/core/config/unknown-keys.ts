@@ -46,7 +46,13 @@ function unwrap(schema: SchemaLike, value: unknown): SchemaLike {
   }
 }
 
-function walk(schemaIn: SchemaLike, value: unknown, path: (string | number)[], opts: UnknownKeyOptions, out: ConfigDiagnostic[]) {
+function walk(
+  schemaIn: SchemaLike,
+  value: unknown,
+  path: (string | number)[],
+  opts: UnknownKeyOptions,
+  out: ConfigDiagnostic[],
+) {
   const schema = unwrap(schemaIn, value);
   if (schema.type === "union" && schema.options) {
     // Follow the first object-shaped option; unions in our schemas separate scalars from tables.
@@ -55,7 +61,7 @@ function walk(schemaIn: SchemaLike, value: unknown, path: (string | number)[], o
     return;
   }
   if (Array.isArray(value) && schema.item) {
-    value.forEach((item, i) => walk(schema.item!, item, [...path, i], opts, out));
+    for (const [i, item] of value.entries()) walk(schema.item, item, [...path, i], opts, out);
     return;
   }
   if (!isTable(value)) return;

@@ -143,7 +143,10 @@ const ProcessorsSchema = v.objectWithRest(
 function sectorSizeKey() {
   return v.pipe(
     v.string(),
-    v.check((k) => /^(2KiB|8MiB|512MiB|32GiB|64GiB)$/.test(k), "expected a sector size key (2KiB, 8MiB, 512MiB, 32GiB, 64GiB)"),
+    v.check(
+      (k) => /^(2KiB|8MiB|512MiB|32GiB|64GiB)$/.test(k),
+      "expected a sector size key (2KiB, 8MiB, 512MiB, 32GiB, 64GiB)",
+    ),
   );
 }
 
@@ -185,7 +188,11 @@ export const WorkerFileSchema = v.object({
   attached: v.optional(v.array(AttachedSchema, "expected [[attached]] blocks"), []),
   /** Legacy single persist store from venus-worker days; read as one more `[[attached]]`. */
   remote_store: v.optional(
-    v.object({ name: v.optional(nonEmptyStr()), location: nonEmptyStr("a directory path"), readonly: v.optional(bool(), false) }),
+    v.object({
+      name: v.optional(nonEmptyStr()),
+      location: nonEmptyStr("a directory path"),
+      readonly: v.optional(bool(), false),
+    }),
   ),
   processors: v.optional(ProcessorsSchema, {}),
 });
@@ -229,7 +236,12 @@ export function mergeSealing(...layers: (SealingOverrides | undefined)[]): Seali
 }
 
 /** Thread settings with a hot `<location>/config.toml` applied on top (it cannot change location). */
-export function applyHotConfig(thread: ResolvedThread, hot: ThreadHotConfig | undefined, common: SealingOverrides, file: SealingThreadConfig): ResolvedThread {
+export function applyHotConfig(
+  thread: ResolvedThread,
+  hot: ThreadHotConfig | undefined,
+  common: SealingOverrides,
+  file: SealingThreadConfig,
+): ResolvedThread {
   if (!hot) return thread;
   return {
     ...thread,

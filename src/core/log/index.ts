@@ -1,4 +1,4 @@
-import { createConsola, type ConsolaInstance } from "consola";
+import { type ConsolaInstance, createConsola } from "consola";
 
 /**
  * One logger for every role. Daemons and processor children log to stderr so that stdout stays

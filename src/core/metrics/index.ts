@@ -129,7 +129,9 @@ export class Histogram implements Metric {
     const lines: string[] = [];
     for (const s of this.series.values()) {
       const sep = s.labels ? "," : "";
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${s.labels}${sep}le="${formatValue(b)}"} ${s.counts[i]}`));
+      for (const [i, b] of this.buckets.entries()) {
+        lines.push(`${this.name}_bucket{${s.labels}${sep}le="${formatValue(b)}"} ${s.counts[i]}`);
+      }
       lines.push(`${this.name}_bucket{${s.labels}${sep}le="+Inf"} ${s.count}`);
       lines.push(`${this.name}_sum${s.labels ? `{${s.labels}}` : ""} ${formatValue(s.sum)}`);
       lines.push(`${this.name}_count${s.labels ? `{${s.labels}}` : ""} ${s.count}`);
@@ -139,7 +141,9 @@ export class Histogram implements Metric {
 }
 
 /** Milliseconds, 0.5 ms to 60 s: RPC latencies from a local cache hit to a proof verification. */
-export const LATENCY_MS_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000] as const;
+export const LATENCY_MS_BUCKETS = [
+  0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
+] as const;
 
 export class MetricsRegistry {
   private readonly metrics = new Map<string, Metric>();

@@ -2,8 +2,8 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadPlugins } from "./loader.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
+import { loadPlugins } from "./loader.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "damocles-plugins-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -33,7 +33,9 @@ test("a file that is not a plugin stops the load, naming what is missing", async
   const dir = join(tmp, "bad");
   mkdirSync(dir);
   writeFileSync(join(dir, "broken.js"), "export default { name: 'x', stage: 'Bad Stage' };");
-  await expect(loadPlugins(builtinPlugins, dir)).rejects.toThrow(/broken\.js: not a stage plugin; missing or invalid: stage .*input .*run/);
+  await expect(loadPlugins(builtinPlugins, dir)).rejects.toThrow(
+    /broken\.js: not a stage plugin; missing or invalid: stage .*input .*run/,
+  );
 });
 
 test("no directory means built-ins only", async () => {

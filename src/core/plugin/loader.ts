@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { childLogger } from "../log/index.ts";
-import { asStagePlugin, type AnyStagePlugin } from "./api.ts";
+import { type AnyStagePlugin, asStagePlugin } from "./api.ts";
 
 const log = childLogger("plugins");
 const PLUGIN_FILE = /^[^.].*\.(ts|js|mjs)$/;
@@ -21,7 +21,9 @@ export async function loadPlugins(builtins: readonly AnyStagePlugin[], dir?: str
   const root = resolve(dir);
   if (!existsSync(root)) return registry;
   if (!statSync(root).isDirectory()) throw new Error(`plugins directory ${root} is not a directory`);
-  const files = readdirSync(root).filter((f) => PLUGIN_FILE.test(f) && !/\.(test|spec|d)\.[a-z]+$/.test(f)).sort();
+  const files = readdirSync(root)
+    .filter((f) => PLUGIN_FILE.test(f) && !/\.(test|spec|d)\.[a-z]+$/.test(f))
+    .sort();
   for (const file of files) {
     const path = join(root, file);
     let mod: { default?: unknown };
@@ -33,7 +35,9 @@ export async function loadPlugins(builtins: readonly AnyStagePlugin[], dir?: str
     const plugin = asStagePlugin(mod.default, path);
     const replaced = registry.get(plugin.stage);
     registry.set(plugin.stage, { ...plugin, source: path });
-    log.info(`${plugin.name} from ${path} ${replaced ? `replaces the ${replaced.source} ${plugin.stage} stage` : `adds stage ${plugin.stage}`}`);
+    log.info(
+      `${plugin.name} from ${path} ${replaced ? `replaces the ${replaced.source} ${plugin.stage} stage` : `adds stage ${plugin.stage}`}`,
+    );
   }
   return registry;
 }

@@ -1,7 +1,8 @@
-import { CliError, command } from "../cli/command.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
+import { CliError, command } from "../cli/command.ts";
 import { loadPlugins } from "../plugin/loader.ts";
-import { linesOf, runConsumer } from "./consumer.ts";
+import { runConsumer } from "./consumer.ts";
+import { linesOf } from "./lines.ts";
 
 export const processorCommand = command({
   meta: {
@@ -10,9 +11,15 @@ export const processorCommand = command({
   },
   args: {
     stage: { type: "positional", description: "stage to serve", required: true },
-    "plugins-dir": { type: "string", description: "also load stage plugins from this directory (env DAMOCLES_PLUGINS_DIR)" },
+    "plugins-dir": {
+      type: "string",
+      description: "also load stage plugins from this directory (env DAMOCLES_PLUGINS_DIR)",
+    },
   },
-  examples: ['echo \'{"id":1,"task":{"routes":[]}}\' | damocles processor transfer', "damocles processor my_stage --plugins-dir /etc/damocles/plugins"],
+  examples: [
+    'echo \'{"id":1,"task":{"routes":[]}}\' | damocles processor transfer',
+    "damocles processor my_stage --plugins-dir /etc/damocles/plugins",
+  ],
   async run({ args }) {
     const registry = await loadPlugins(builtinPlugins, args["plugins-dir"] ?? process.env.DAMOCLES_PLUGINS_DIR);
     const plugin = registry.get(args.stage);

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { validateInput, type AnyStagePlugin } from "../plugin/api.ts";
 import { childLogger } from "../log/index.ts";
+import { type AnyStagePlugin, validateInput } from "../plugin/api.ts";
 
 /**
  * The child side of the vc-processors protocol: announce `<stage> processor ready` on stdout, then answer
@@ -8,7 +8,11 @@ import { childLogger } from "../log/index.ts";
  * protocol lines only; every log goes to stderr.
  */
 const Request = v.object({
-  id: v.pipe(v.number("id must be a number"), v.integer("id must be an integer"), v.minValue(0, "id must not be negative")),
+  id: v.pipe(
+    v.number("id must be a number"),
+    v.integer("id must be an integer"),
+    v.minValue(0, "id must not be negative"),
+  ),
   task: v.unknown(),
 });
 
@@ -65,20 +69,4 @@ export async function runConsumer(plugin: AnyStagePlugin, io: ConsumerIO): Promi
   // and a task left running could race the restarted worker on the same sector files: stop now.
   if (inflight.size > 0) log.warn(`parent closed stdin with ${inflight.size} task(s) in flight; exiting`);
   abort.abort();
-}
-
-/** Lines of a byte stream (stdin), without the newline. */
-export async function* linesOf(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      yield buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-    }
-  }
-  buffered += decoder.decode();
-  if (buffered !== "") yield buffered;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync, accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -46,7 +46,8 @@ const moveSelf = (procsFile: string) => ["sh", "-c", `echo $$ > "${procsFile}" &
 
 function cgroupV2(root: string, req: PlacementRequest, cpuset: string, leaf: string): Placement | undefined {
   const controllers = join(root, "cgroup.controllers");
-  if (!existsSync(controllers) || !readFileSync(controllers, "utf8").split(/\s+/).includes("cpuset") || !writable(root)) return undefined;
+  if (!existsSync(controllers) || !readFileSync(controllers, "utf8").split(/\s+/).includes("cpuset") || !writable(root))
+    return undefined;
   try {
     const group = join(root, req.groupName);
     mkdirSync(group, { recursive: true });
@@ -115,7 +116,8 @@ export function placeProcessor(req: PlacementRequest): Placement {
     if (numactl) {
       numaPrefix.push(numactl, `--preferred=${req.numaPreferred}`);
       notes.push(`memory prefers NUMA node ${req.numaPreferred} via numactl`);
-    } else notes.push(`NUMA node ${req.numaPreferred} passed as VENUS_WORKER_NUMA_PREFERRED only (numactl not installed)`);
+    } else
+      notes.push(`NUMA node ${req.numaPreferred} passed as VENUS_WORKER_NUMA_PREFERRED only (numactl not installed)`);
   }
   const none = (desc: string): Placement => ({
     prefix: numaPrefix,
@@ -129,7 +131,12 @@ export function placeProcessor(req: PlacementRequest): Placement {
   const root = req.cgroupRoot ?? "/sys/fs/cgroup";
   const viaCgroup = cgroupV2(root, req, req.cpuset, leaf) ?? cgroupV1(root, req, req.cpuset, leaf);
   if (viaCgroup) {
-    return { ...viaCgroup, prefix: [...viaCgroup.prefix, ...numaPrefix], env, description: [viaCgroup.description, ...notes].join("; ") };
+    return {
+      ...viaCgroup,
+      prefix: [...viaCgroup.prefix, ...numaPrefix],
+      env,
+      description: [viaCgroup.description, ...notes].join("; "),
+    };
   }
   const taskset = which("taskset");
   if (taskset) {
@@ -137,7 +144,10 @@ export function placeProcessor(req: PlacementRequest): Placement {
       prefix: [taskset, "-c", req.cpuset, ...numaPrefix],
       env,
       binding: "affinity",
-      description: [`cpuset ${req.cpuset} via CPU affinity (taskset; no writable cgroup cpuset controller)`, ...notes].join("; "),
+      description: [
+        `cpuset ${req.cpuset} via CPU affinity (taskset; no writable cgroup cpuset controller)`,
+        ...notes,
+      ].join("; "),
       cleanup: () => {},
     };
   }

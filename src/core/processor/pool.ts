@@ -1,5 +1,5 @@
 import { Semaphore } from "../sync/semaphore.ts";
-import { ProcessorChild, ProcessorError, type ChildSpec } from "./producer.ts";
+import { type ChildSpec, ProcessorChild, ProcessorError } from "./producer.ts";
 import { ChildSlots } from "./slots.ts";
 
 /**
@@ -51,7 +51,8 @@ export interface PoolMemberSpec extends ChildSpec {
 }
 
 /** The ready child with the most free capacity. */
-const mostFree = (open: readonly Member[]): Member => open.reduce((best, m) => (m.slots.free > best.slots.free ? m : best));
+const mostFree = (open: readonly Member[]): Member =>
+  open.reduce((best, m) => (m.slots.free > best.slots.free ? m : best));
 
 /**
  * All external processors of one stage. A task goes to the ready child with the most free capacity;
@@ -67,14 +68,23 @@ export class ProcessorPool {
   ) {
     for (const s of specs) {
       for (const l of s.locks ?? []) {
-        if (!extLocks.has(l)) throw new Error(`processors.${stage}[${s.index}].locks: "${l}" is not defined in [processors.ext_locks]`);
+        if (!extLocks.has(l))
+          throw new Error(`processors.${stage}[${s.index}].locks: "${l}" is not defined in [processors.ext_locks]`);
       }
     }
-    const members = specs.map((s) => ({ child: new ProcessorChild(s), slots: new Semaphore(s.concurrent ?? UNBOUNDED), locks: s.locks ?? [] }));
+    const members = specs.map((s) => ({
+      child: new ProcessorChild(s),
+      slots: new Semaphore(s.concurrent ?? UNBOUNDED),
+      locks: s.locks ?? [],
+    }));
     this.slots = new ChildSlots(
       members,
       mostFree,
-      () => new ProcessorError(`every ${stage} processor has stopped (exited with auto_restart = false, or the worker is shutting down)`, "exited"),
+      () =>
+        new ProcessorError(
+          `every ${stage} processor has stopped (exited with auto_restart = false, or the worker is shutting down)`,
+          "exited",
+        ),
     );
   }
 

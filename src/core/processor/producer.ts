@@ -5,8 +5,9 @@ import type { ConsolaInstance } from "consola";
 import * as v from "valibot";
 import { childLogger } from "../log/index.ts";
 import { sleep } from "../sync/semaphore.ts";
-import { placeProcessor, type Placement } from "./isolation.ts";
 import { readyLine } from "./consumer.ts";
+import { type Placement, placeProcessor } from "./isolation.ts";
+import { linesOf } from "./lines.ts";
 
 /**
  * The parent side of the vc-processors protocol: one child process per `[[processors.<stage>]]` entry.
@@ -113,7 +114,7 @@ export class ProcessorChild {
     });
     this.proc = proc;
     this.exitedPromise = proc.exited.then((code) => this.onExit(proc, code));
-    const lines = this.readLines(proc);
+    const lines = linesOf(proc.stdout);
     const first = await Promise.race([
       lines.next().then((r) => (r.done ? { kind: "closed" as const } : { kind: "line" as const, line: r.value })),
       sleep(s.stableWaitMs).then(() => ({ kind: "timeout" as const })),
@@ -128,7 +129,10 @@ export class ProcessorChild {
             : `its first line was ${JSON.stringify(first.line.slice(0, 100))} instead of "${expected}"`;
       proc.kill("SIGKILL");
       await proc.exited;
-      throw new ProcessorError(`processor ${s.stage}#${s.index} (${cmd.join(" ")}) did not become ready: ${why}`, "not-ready");
+      throw new ProcessorError(
+        `processor ${s.stage}#${s.index} (${cmd.join(" ")}) did not become ready: ${why}`,
+        "not-ready",
+      );
     }
     this.state = "ready";
     this.log.info(`ready (pid ${proc.pid}; ${this.placement.description})`);
@@ -140,7 +144,8 @@ export class ProcessorChild {
   async call(task: unknown): Promise<unknown> {
     if (this.state !== "ready") await this.whenReady();
     const proc = this.proc;
-    if (!proc || this.state !== "ready") throw new ProcessorError(`processor ${this.spec.stage}#${this.spec.index} is not running`, "exited");
+    if (!proc || this.state !== "ready")
+      throw new ProcessorError(`processor ${this.spec.stage}#${this.spec.index} is not running`, "exited");
     const id = this.nextId++;
     const result = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     proc.stdin.write(`${JSON.stringify({ id, task })}\n`);
@@ -150,7 +155,8 @@ export class ProcessorChild {
 
   whenReady(): Promise<void> {
     if (this.state === "ready") return Promise.resolve();
-    if (this.state === "stopped") return Promise.reject(new ProcessorError(`processor ${this.spec.stage}#${this.spec.index} is stopped`, "exited"));
+    if (this.state === "stopped")
+      return Promise.reject(new ProcessorError(`processor ${this.spec.stage}#${this.spec.index} is stopped`, "exited"));
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
@@ -160,20 +166,6 @@ export class ProcessorChild {
     this.proc?.stdin.end();
     this.proc?.kill("SIGTERM");
     await this.exitedPromise;
-  }
-
-  private async *readLines(proc: Subprocess<"pipe", "pipe", "inherit">): AsyncGenerator<string> {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of proc.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        yield buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-      }
-    }
-    if (buffered.trim() !== "") yield buffered;
   }
 
   private async pump(proc: Subprocess<"pipe", "pipe", "inherit">, lines: AsyncGenerator<string>): Promise<void> {

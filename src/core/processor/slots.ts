@@ -1,5 +1,5 @@
-import { Semaphore } from "../sync/semaphore.ts";
 import { abortable, abortReason } from "../sync/abortable.ts";
+import type { Semaphore } from "../sync/semaphore.ts";
 
 /** What a slot pool needs of a child (ProcessorChild in production, an in-memory stand-in in tests). */
 export interface SlotChild {
@@ -53,7 +53,8 @@ export class ChildSlots<M extends Slotted<SlotChild>> {
       }
       if (this.members.every((m) => m.child.isStopped)) throw this.allStopped();
       const waits: Promise<unknown>[] = [this.changed];
-      for (const m of this.members) if (!m.child.isReady && !m.child.isStopped) waits.push(m.child.whenReady().catch(() => {}));
+      for (const m of this.members)
+        if (!m.child.isReady && !m.child.isStopped) waits.push(m.child.whenReady().catch(() => {}));
       await abortable(Promise.race(waits), signal);
     }
   }

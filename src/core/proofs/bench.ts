@@ -1,15 +1,26 @@
-import { cpus } from "node:os";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseSectorSize, sealProofFor, sectorSizeName, windowPoStProofFor, winningPoStProofFor } from "../sector/proof.ts";
+import {
+  parseSectorSize,
+  sealProofFor,
+  sectorSizeName,
+  windowPoStProofFor,
+  winningPoStProofFor,
+} from "../sector/proof.ts";
 import { addonInfo, ensureProofsConfigured } from "./config.ts";
-import { sealSector, StageClock, writeRandomPayload, peakRssBytes } from "./lifecycle.ts";
+import { peakRssBytes, StageClock, sealSector, writeRandomPayload } from "./lifecycle.ts";
 import { inspectParams } from "./params.ts";
-import { generateWindowPost, generateWinningPost, generateWinningPostSectorChallenge, verifyWindowPost, verifyWinningPost } from "./post.ts";
+import {
+  generateWindowPost,
+  generateWinningPost,
+  generateWinningPostSectorChallenge,
+  verifyWindowPost,
+  verifyWinningPost,
+} from "./post.ts";
 import { addPiece, unsealRange, verifySeal } from "./seal.ts";
-import { unpaddedSize, updateProofFor, type PrivateReplica } from "./types.ts";
+import { type PrivateReplica, unpaddedSize, updateProofFor } from "./types.ts";
 import {
   emptySectorUpdateDecodeFrom,
   emptySectorUpdateEncodeInto,
@@ -43,7 +54,11 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
-export async function runProofsBenchmark(sectorSize: number, workDir: string, log: (line: string) => void = () => {}): Promise<BenchResult> {
+export async function runProofsBenchmark(
+  sectorSize: number,
+  workDir: string,
+  log: (line: string) => void = () => {},
+): Promise<BenchResult> {
   const t0 = performance.now();
   const registeredProof = sealProofFor(sectorSize, "V1_1");
   const clock = new StageClock();
@@ -80,28 +95,63 @@ export async function runProofsBenchmark(sectorSize: number, workDir: string, lo
 
   // 2. A CC sector (the snap target), sealed without C2.
   stage("seal: CC sector (pc1, pc2)");
-  const cc = await sealSector({ registeredProof, dir: join(workDir, "cc"), sectorId: 2, proverId, ticket, seed, commit: false, clock, stagePrefix: "cc_" });
+  const cc = await sealSector({
+    registeredProof,
+    dir: join(workDir, "cc"),
+    sectorId: 2,
+    proverId,
+    ticket,
+    seed,
+    commit: false,
+    clock,
+    stagePrefix: "cc_",
+  });
 
-  const replica = (s: typeof cc): PrivateReplica => ({ sectorId: s.sectorId, commR: s.commR, cacheDir: s.cacheDir, sealedPath: s.sealedPath });
+  const replica = (s: typeof cc): PrivateReplica => ({
+    sectorId: s.sectorId,
+    commR: s.commR,
+    cacheDir: s.cacheDir,
+    sealedPath: s.sealedPath,
+  });
   const randomness = new Uint8Array(32).fill(3);
 
   stage("WinningPoSt");
   const winningProof = winningPoStProofFor(registeredProof);
   const sectors = [data, cc];
-  const idx = await generateWinningPostSectorChallenge({ postProof: winningProof, randomness, proverId, sectorSetLen: sectors.length });
+  const idx = await generateWinningPostSectorChallenge({
+    postProof: winningProof,
+    randomness,
+    proverId,
+    sectorSetLen: sectors.length,
+  });
   const chosen = sectors[idx[0]!]!;
-  const wp = await clock.time("winning_post", () => generateWinningPost({ postProof: winningProof, randomness, proverId, replicas: [replica(chosen)] }));
+  const wp = await clock.time("winning_post", () =>
+    generateWinningPost({ postProof: winningProof, randomness, proverId, replicas: [replica(chosen)] }),
+  );
   const winningVerified = await clock.time("winning_post_verify", () =>
-    verifyWinningPost({ postProof: winningProof, randomness, proverId, proof: wp[0]!.proof, replicas: [{ sectorId: chosen.sectorId, commR: chosen.commR }] }),
+    verifyWinningPost({
+      postProof: winningProof,
+      randomness,
+      proverId,
+      proof: wp[0]!.proof,
+      replicas: [{ sectorId: chosen.sectorId, commR: chosen.commR }],
+    }),
   );
 
   stage("WindowPoSt");
   const windowProof = windowPoStProofFor(registeredProof);
-  const win = await clock.time("window_post", () => generateWindowPost({ postProof: windowProof, randomness, proverId, replicas: sectors.map(replica) }));
+  const win = await clock.time("window_post", () =>
+    generateWindowPost({ postProof: windowProof, randomness, proverId, replicas: sectors.map(replica) }),
+  );
   const windowVerified =
     win.faults.length === 0 &&
     (await clock.time("window_post_verify", () =>
-      verifyWindowPost({ randomness, proverId, proofs: win.proofs, replicas: sectors.map((s) => ({ sectorId: s.sectorId, commR: s.commR })) }),
+      verifyWindowPost({
+        randomness,
+        proverId,
+        proofs: win.proofs,
+        replicas: sectors.map((s) => ({ sectorId: s.sectorId, commR: s.commR })),
+      }),
     ));
 
   stage("snap: encode, vanilla proofs, SNARK, verify, decode");
@@ -112,7 +162,9 @@ export async function runProofsBenchmark(sectorSize: number, workDir: string, lo
   writeRandomPayload(snapPayload, unpadded);
   const staged = join(snapDir, "staged");
   writeFileSync(staged, new Uint8Array(0));
-  const { piece } = await clock.time("snap_add_piece", () => addPiece({ registeredProof, source: { path: snapPayload }, stagedPath: staged, pieceSize: unpadded }));
+  const { piece } = await clock.time("snap_add_piece", () =>
+    addPiece({ registeredProof, source: { path: snapPayload }, stagedPath: staged, pieceSize: unpadded }),
+  );
   const newReplicaPath = join(snapDir, "update");
   const newCachePath = join(snapDir, "update-cache");
   const enc = await clock.time("snap_encode", () =>
@@ -127,14 +179,30 @@ export async function runProofsBenchmark(sectorSize: number, workDir: string, lo
     }),
   );
   const comms = { updateProof, commROld: cc.commR, commRNew: enc.commRNew, commDNew: enc.commDNew };
-  const paths = { sectorKeyPath: cc.sealedPath, sectorKeyCachePath: cc.cacheDir, replicaPath: newReplicaPath, replicaCachePath: newCachePath };
-  const vanilla = await clock.time("snap_vanilla", () => generateEmptySectorUpdatePartitionProofs({ ...comms, ...paths }));
+  const paths = {
+    sectorKeyPath: cc.sealedPath,
+    sectorKeyCachePath: cc.cacheDir,
+    replicaPath: newReplicaPath,
+    replicaCachePath: newCachePath,
+  };
+  const vanilla = await clock.time("snap_vanilla", () =>
+    generateEmptySectorUpdatePartitionProofs({ ...comms, ...paths }),
+  );
   const vanillaOk = await verifyEmptySectorUpdatePartitionProofs({ ...comms, partitionProofs: vanilla });
-  const snapProof = await clock.time("snap_prove", () => generateEmptySectorUpdateProofWithVanilla({ ...comms, vanillaProofs: vanilla }));
+  const snapProof = await clock.time("snap_prove", () =>
+    generateEmptySectorUpdateProofWithVanilla({ ...comms, vanillaProofs: vanilla }),
+  );
   const snapOk = await clock.time("snap_verify", () => verifyEmptySectorUpdateProof({ ...comms, proof: snapProof }));
   const decoded = join(snapDir, "decoded");
   await clock.time("snap_decode", () =>
-    emptySectorUpdateDecodeFrom({ updateProof, outDataPath: decoded, replicaPath: newReplicaPath, sectorKeyPath: cc.sealedPath, sectorKeyCachePath: cc.cacheDir, commDNew: enc.commDNew }),
+    emptySectorUpdateDecodeFrom({
+      updateProof,
+      outDataPath: decoded,
+      replicaPath: newReplicaPath,
+      sectorKeyPath: cc.sealedPath,
+      sectorKeyCachePath: cc.cacheDir,
+      commDNew: enc.commDNew,
+    }),
   );
   const decodeOk = same(new Uint8Array(readFileSync(decoded)), new Uint8Array(readFileSync(staged)));
   const snapVerified = vanillaOk && snapOk && decodeOk;
@@ -142,7 +210,14 @@ export async function runProofsBenchmark(sectorSize: number, workDir: string, lo
   stage("unseal");
   const unsealed = join(workDir, "unsealed");
   const n = await clock.time("unseal", () =>
-    unsealRange({ ...data, cachePath: data.cacheDir, sealedPath: data.sealedPath, outputPath: unsealed, offset: 0, numBytes: half }),
+    unsealRange({
+      ...data,
+      cachePath: data.cacheDir,
+      sealedPath: data.sealedPath,
+      outputPath: unsealed,
+      offset: 0,
+      numBytes: half,
+    }),
   );
   const unsealMatches = n === half && same(new Uint8Array(readFileSync(unsealed)), payload);
 
@@ -158,11 +233,23 @@ export async function runProofsBenchmark(sectorSize: number, workDir: string, lo
     stages_s: Object.fromEntries(Object.entries(clock.seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
     peak_rss_bytes: { ...clock.peakRssBytes, process: peakRssBytes() ?? 0 },
     total_s: Math.round((performance.now() - t0) / 10) / 100,
-    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "unknown", addon_features: info.features, bun: Bun.version },
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? "unknown",
+      addon_features: info.features,
+      bun: Bun.version,
+    },
   };
 }
 
-const BOOLEANS = ["seal_verified", "winning_post_verified", "window_post_verified", "snap_verified", "unseal_matches", "tampered_proof_rejected"] as const;
+const BOOLEANS = [
+  "seal_verified",
+  "winning_post_verified",
+  "window_post_verified",
+  "snap_verified",
+  "unseal_matches",
+  "tampered_proof_rejected",
+] as const;
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -187,12 +274,19 @@ async function main(argv: string[]): Promise<number> {
   const size = parseSectorSize(values["sector-size"] ?? "2KiB");
   if (size > 512 << 20) throw new Error("bench-proofs supports 2KiB, 8MiB and 512MiB");
   const settings = ensureProofsConfigured();
-  const params = await inspectParams(size, { dir: settings.parameterCache, circuits: ["porep", "winning-post", "window-post", "empty-sector-update"] });
+  const params = await inspectParams(size, {
+    dir: settings.parameterCache,
+    circuits: ["porep", "winning-post", "window-post", "empty-sector-update"],
+  });
   if (!params.usable) {
-    process.stderr.write(`parameters for ${sectorSizeName(size)} are not usable in ${params.dir}. Fix: ${params.fix}\n`);
+    process.stderr.write(
+      `parameters for ${sectorSizeName(size)} are not usable in ${params.dir}. Fix: ${params.fix}\n`,
+    );
     return 2;
   }
-  const workDir = values.dir ? resolve(values.dir) : mkdtempSync(join(tmpdir(), `damocles-bench-${sectorSizeName(size)}-`));
+  const workDir = values.dir
+    ? resolve(values.dir)
+    : mkdtempSync(join(tmpdir(), `damocles-bench-${sectorSizeName(size)}-`));
   mkdirSync(workDir, { recursive: true });
   process.stderr.write(`bench-proofs ${sectorSizeName(size)} in ${workDir} (params: ${settings.parameterCache})\n`);
   let result: BenchResult;
@@ -203,12 +297,18 @@ async function main(argv: string[]): Promise<number> {
   }
   const mib = (b: number | undefined) => (b === undefined ? "-" : `${(b / 2 ** 20).toFixed(0)} MiB`);
   const width = Math.max(...Object.keys(result.stages_s).map((k) => k.length));
-  process.stdout.write(`\n${result.sector_size} lifecycle (${result.machine.cpus} CPUs, ${result.machine.cpu_model})\n`);
+  process.stdout.write(
+    `\n${result.sector_size} lifecycle (${result.machine.cpus} CPUs, ${result.machine.cpu_model})\n`,
+  );
   process.stdout.write(`${"stage".padEnd(width)}  seconds  peak RSS\n`);
   for (const [k, v] of Object.entries(result.stages_s)) {
-    process.stdout.write(`${k.padEnd(width)}  ${v.toFixed(3).padStart(7)}  ${mib(result.peak_rss_bytes[k]).padStart(8)}\n`);
+    process.stdout.write(
+      `${k.padEnd(width)}  ${v.toFixed(3).padStart(7)}  ${mib(result.peak_rss_bytes[k]).padStart(8)}\n`,
+    );
   }
-  process.stdout.write(`${"total".padEnd(width)}  ${result.total_s.toFixed(2).padStart(7)}  ${mib(result.peak_rss_bytes.process).padStart(8)}\n\n`);
+  process.stdout.write(
+    `${"total".padEnd(width)}  ${result.total_s.toFixed(2).padStart(7)}  ${mib(result.peak_rss_bytes.process).padStart(8)}\n\n`,
+  );
   for (const k of BOOLEANS) process.stdout.write(`${k}: ${result[k]}\n`);
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   return BOOLEANS.every((k) => result[k]) ? 0 : 1;

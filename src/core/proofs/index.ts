@@ -9,12 +9,13 @@
  * - Conventions: 32-byte values are Uint8Array; sector numbers and sizes are numbers; proof types are
  *   wire integers (src/core/sector/proof.ts, UPDATE_PROOFS); PC1/C1 outputs are the protocol's JSON.
  */
-export { AddonNotBuiltError, addonAvailable } from "./native.ts";
+
 export * from "./config.ts";
-export * from "./types.ts";
+export * from "./lifecycle.ts";
+export { AddonNotBuiltError, addonAvailable } from "./native.ts";
 export * from "./params.ts";
+export * from "./post.ts";
 export * from "./registry.ts";
 export * from "./seal.ts";
-export * from "./post.ts";
+export * from "./types.ts";
 export * from "./update.ts";
-export * from "./lifecycle.ts";

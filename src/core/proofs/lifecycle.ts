@@ -2,8 +2,26 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sealProofInfo } from "../sector/proof.ts";
-import { addPiece, clearCache, generateTreeD, sealCommitPhase1, sealCommitPhase2, sealPreCommitPhase1, sealPreCommitPhase2, verifySeal } from "./seal.ts";
-import { checkBytes32, paddedSize, proverIdBytes, unpaddedSize, type Bytes32, type C1Output, type PieceInfo, type ProverIdInput } from "./types.ts";
+import {
+  addPiece,
+  clearCache,
+  generateTreeD,
+  sealCommitPhase1,
+  sealCommitPhase2,
+  sealPreCommitPhase1,
+  sealPreCommitPhase2,
+  verifySeal,
+} from "./seal.ts";
+import {
+  type Bytes32,
+  type C1Output,
+  checkBytes32,
+  type PieceInfo,
+  type ProverIdInput,
+  paddedSize,
+  proverIdBytes,
+  unpaddedSize,
+} from "./types.ts";
 
 /**
  * A reference sealing run through the typed API: stage files, seal, prove, verify. Shared by the
@@ -125,7 +143,13 @@ export async function sealSector(opts: SealSectorOptions): Promise<SealedSector>
     const sizes: number[] = [];
     let writtenPadded = 0;
     const add = async (source: { path: string } | "pledge", pieceSize: number) => {
-      const r = await addPiece({ registeredProof: opts.registeredProof, source, stagedPath, pieceSize, existingPieceSizes: sizes });
+      const r = await addPiece({
+        registeredProof: opts.registeredProof,
+        source,
+        stagedPath,
+        pieceSize,
+        existingPieceSizes: sizes,
+      });
       sizes.push(pieceSize);
       pieces.push(r.piece);
       writtenPadded += paddedSize(r.written);
@@ -135,13 +159,17 @@ export async function sealSector(opts: SealSectorOptions): Promise<SealedSector>
   });
 
   if (opts.treeD) {
-    await clock.time(`${p}tree_d`, () => generateTreeD({ registeredProof: opts.registeredProof, stagedPath, cacheDir }));
+    await clock.time(`${p}tree_d`, () =>
+      generateTreeD({ registeredProof: opts.registeredProof, stagedPath, cacheDir }),
+    );
   }
   const base = { registeredProof: opts.registeredProof, proverId, sectorId: opts.sectorId, ticket };
   const pc1 = await clock.time(`${p}pc1`, () =>
     sealPreCommitPhase1({ ...base, cachePath: cacheDir, inPath: stagedPath, outPath: sealedPath, pieces }),
   );
-  const pc2 = await clock.time(`${p}pc2`, () => sealPreCommitPhase2({ pc1Output: pc1, cachePath: cacheDir, outPath: sealedPath }));
+  const pc2 = await clock.time(`${p}pc2`, () =>
+    sealPreCommitPhase2({ pc1Output: pc1, cachePath: cacheDir, outPath: sealedPath }),
+  );
   const sector: SealedSector = {
     registeredProof: opts.registeredProof,
     sectorSize,
@@ -158,10 +186,20 @@ export async function sealSector(opts: SealSectorOptions): Promise<SealedSector>
   };
   if (opts.commit ?? true) {
     const c1 = await clock.time(`${p}c1`, () =>
-      sealCommitPhase1({ ...base, seed, cachePath: cacheDir, replicaPath: sealedPath, commR: pc2.commR, commD: pc2.commD, pieces }),
+      sealCommitPhase1({
+        ...base,
+        seed,
+        cachePath: cacheDir,
+        replicaPath: sealedPath,
+        commR: pc2.commR,
+        commD: pc2.commD,
+        pieces,
+      }),
     );
     sector.c1Output = c1;
-    sector.proof = await clock.time(`${p}c2`, () => sealCommitPhase2({ c1Output: c1, proverId, sectorId: opts.sectorId }));
+    sector.proof = await clock.time(`${p}c2`, () =>
+      sealCommitPhase2({ c1Output: c1, proverId, sectorId: opts.sectorId }),
+    );
     sector.verified = await clock.time(`${p}verify_seal`, () =>
       verifySeal({ ...base, seed, commR: pc2.commR, commD: pc2.commD, proof: sector.proof! }),
     );

@@ -109,7 +109,12 @@ export interface NativeAddon {
   // params
   paramsExpected(sectorSize: number, kinds: string[]): Promise<RawParamCircuit[]>;
   paramsGenerate(dir: string, sectorSize: number, circuit: string, seed: string): Promise<RawGenerateResult>;
-  paramsInspect(dir: string, sectorSize: number, kinds: string[], verifyHashes: boolean): Promise<RawParamCircuitStatus[]>;
+  paramsInspect(
+    dir: string,
+    sectorSize: number,
+    kinds: string[],
+    verifyHashes: boolean,
+  ): Promise<RawParamCircuitStatus[]>;
 
   // pieces and sealing
   addPiece(

@@ -77,7 +77,7 @@ export function paramsFixCommand(sectorSize: number, dir: string, circuits?: rea
   let cmd = `damocles util params generate --sector-size ${sectorSizeName(sectorSize)}`;
   if (resolve(dir) !== resolve(damoclesParamsDir())) cmd += ` --dir ${dir}`;
   const defaults = defaultCircuits(sectorSize);
-  if (circuits && circuits.some((c) => !defaults.includes(c))) cmd += ` --circuits ${circuits.join(",")}`;
+  if (circuits?.some((c) => !defaults.includes(c))) cmd += ` --circuits ${circuits.join(",")}`;
   return cmd;
 }
 
@@ -88,7 +88,10 @@ export interface ExpectedCircuit {
 }
 
 /** File names (standard v28 names) each circuit of a sector size needs. */
-export async function expectedParams(sectorSize: number, circuits: readonly Circuit[] = CIRCUITS): Promise<ExpectedCircuit[]> {
+export async function expectedParams(
+  sectorSize: number,
+  circuits: readonly Circuit[] = CIRCUITS,
+): Promise<ExpectedCircuit[]> {
   ensureProofsConfigured();
   const raw = await native().paramsExpected(sectorSize, [...circuits]);
   return raw.map((c) => ({
@@ -147,11 +150,16 @@ export async function inspectParams(sectorSize: number, opts: InspectOptions = {
 export class ParamsNotReadyError extends Error {
   constructor(readonly report: ParamsReport) {
     const bad = report.circuits.flatMap((c) =>
-      c.files.filter((f) => f.required && f.status !== "present").map((f) => `${f.name} is ${f.status}${f.detail ? ` (${f.detail})` : ""}`),
+      c.files
+        .filter((f) => f.required && f.status !== "present")
+        .map((f) => `${f.name} is ${f.status}${f.detail ? ` (${f.detail})` : ""}`),
     );
     super(
       `proof parameters for ${sectorSizeName(report.sectorSize)} ` +
-        `(${report.circuits.filter((c) => !c.usable).map((c) => c.circuit).join(", ")}) are not usable in ${report.dir}: ` +
+        `(${report.circuits
+          .filter((c) => !c.usable)
+          .map((c) => c.circuit)
+          .join(", ")}) are not usable in ${report.dir}: ` +
         `${bad.join("; ")}. Fix: ${report.fix}`,
     );
     this.name = "ParamsNotReadyError";

@@ -3,15 +3,15 @@ import { ensureProofsConfigured } from "./config.ts";
 import { native, type RawPrivateReplica, type RawPublicReplica } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
 import {
+  type Bytes32,
   checkBytes32,
   checkU64,
-  postRandomness,
-  proverIdBytes,
-  type Bytes32,
   type PoStProof,
   type PrivateReplica,
   type ProverIdInput,
   type PublicReplica,
+  postRandomness,
+  proverIdBytes,
 } from "./types.ts";
 
 /**
@@ -26,7 +26,10 @@ function lib() {
 
 function postProofInfo(id: number, kind?: "winning" | "window") {
   const p = POST_PROOFS[id];
-  if (!p) throw new RangeError(`unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`);
+  if (!p)
+    throw new RangeError(
+      `unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`,
+    );
   if (kind && p.kind !== kind) throw new RangeError(`PoSt proof type ${id} (${p.name}) is not a ${kind} PoSt proof`);
   return p;
 }
@@ -46,7 +49,10 @@ function rawPrivate(r: PrivateReplica, i = 0): RawPrivateReplica {
 }
 
 function rawPublic(r: PublicReplica, i = 0): RawPublicReplica {
-  return { sectorNumber: checkU64(`replicas[${i}].sectorId`, r.sectorId), commR: checkBytes32(`replicas[${i}].commR`, r.commR) };
+  return {
+    sectorNumber: checkU64(`replicas[${i}].sectorId`, r.sectorId),
+    commR: checkBytes32(`replicas[${i}].commR`, r.commR),
+  };
 }
 
 interface PoStBase {
@@ -56,7 +62,9 @@ interface PoStBase {
 }
 
 /** Indices into the miner's sector list (of length `sectorSetLen`) that WinningPoSt must prove. */
-export async function generateWinningPostSectorChallenge(input: PoStBase & { sectorSetLen: number }): Promise<number[]> {
+export async function generateWinningPostSectorChallenge(
+  input: PoStBase & { sectorSetLen: number },
+): Promise<number[]> {
   postProofInfo(input.postProof, "winning");
   return lib().generateWinningPostSectorChallenge(
     input.postProof,
@@ -66,17 +74,33 @@ export async function generateWinningPostSectorChallenge(input: PoStBase & { sec
   );
 }
 
-export async function generateWinningPost(input: PoStBase & { replicas: readonly PrivateReplica[] }): Promise<PoStProof[]> {
+export async function generateWinningPost(
+  input: PoStBase & { replicas: readonly PrivateReplica[] },
+): Promise<PoStProof[]> {
   await guard(input.postProof, "winning");
-  return lib().generateWinningPost(input.postProof, postRandomness(input.randomness), proverIdBytes(input.proverId), input.replicas.map(rawPrivate));
+  return lib().generateWinningPost(
+    input.postProof,
+    postRandomness(input.randomness),
+    proverIdBytes(input.proverId),
+    input.replicas.map(rawPrivate),
+  );
 }
 
-export async function generateWinningPostWithVanilla(input: PoStBase & { vanillaProofs: readonly Uint8Array[] }): Promise<PoStProof[]> {
+export async function generateWinningPostWithVanilla(
+  input: PoStBase & { vanillaProofs: readonly Uint8Array[] },
+): Promise<PoStProof[]> {
   await guard(input.postProof, "winning");
-  return lib().generateWinningPostWithVanilla(input.postProof, postRandomness(input.randomness), proverIdBytes(input.proverId), [...input.vanillaProofs]);
+  return lib().generateWinningPostWithVanilla(
+    input.postProof,
+    postRandomness(input.randomness),
+    proverIdBytes(input.proverId),
+    [...input.vanillaProofs],
+  );
 }
 
-export async function verifyWinningPost(input: PoStBase & { proof: Uint8Array; replicas: readonly PublicReplica[] }): Promise<boolean> {
+export async function verifyWinningPost(
+  input: PoStBase & { proof: Uint8Array; replicas: readonly PublicReplica[] },
+): Promise<boolean> {
   await guard(input.postProof, "winning");
   return lib().verifyWinningPost(
     input.postProof,
@@ -88,7 +112,9 @@ export async function verifyWinningPost(input: PoStBase & { proof: Uint8Array; r
 }
 
 /** Challenge indices per sector (fallback PoSt), for the vanilla-proof flow. */
-export async function generateFallbackSectorChallenges(input: PoStBase & { sectorIds: readonly number[] }): Promise<Map<number, number[]>> {
+export async function generateFallbackSectorChallenges(
+  input: PoStBase & { sectorIds: readonly number[] },
+): Promise<Map<number, number[]>> {
   postProofInfo(input.postProof);
   const raw = await lib().generateFallbackSectorChallenges(
     input.postProof,
@@ -124,14 +150,28 @@ export interface WindowPoStResult {
  * WindowPoSt over `replicas`. Unreadable sectors are reported in `faults` and left out; the proofs
  * cover the remaining sectors, so verify them against the replicas minus the faults.
  */
-export async function generateWindowPost(input: PoStBase & { replicas: readonly PrivateReplica[] }): Promise<WindowPoStResult> {
+export async function generateWindowPost(
+  input: PoStBase & { replicas: readonly PrivateReplica[] },
+): Promise<WindowPoStResult> {
   await guard(input.postProof, "window");
-  return lib().generateWindowPost(input.postProof, postRandomness(input.randomness), proverIdBytes(input.proverId), input.replicas.map(rawPrivate));
+  return lib().generateWindowPost(
+    input.postProof,
+    postRandomness(input.randomness),
+    proverIdBytes(input.proverId),
+    input.replicas.map(rawPrivate),
+  );
 }
 
-export async function generateWindowPostWithVanilla(input: PoStBase & { vanillaProofs: readonly Uint8Array[] }): Promise<PoStProof[]> {
+export async function generateWindowPostWithVanilla(
+  input: PoStBase & { vanillaProofs: readonly Uint8Array[] },
+): Promise<PoStProof[]> {
   await guard(input.postProof, "window");
-  return lib().generateWindowPostWithVanilla(input.postProof, postRandomness(input.randomness), proverIdBytes(input.proverId), [...input.vanillaProofs]);
+  return lib().generateWindowPostWithVanilla(
+    input.postProof,
+    postRandomness(input.randomness),
+    proverIdBytes(input.proverId),
+    [...input.vanillaProofs],
+  );
 }
 
 /** The SNARK of one partition from its sectors' vanilla proofs (in sector order). */
@@ -149,12 +189,18 @@ export async function generateSingleWindowPostWithVanilla(
 }
 
 /** Joins per-partition SNARKs (in partition order) into one WindowPoSt proof. */
-export async function mergeWindowPostPartitionProofs(input: { postProof: number; partitionProofs: readonly Uint8Array[] }): Promise<PoStProof> {
+export async function mergeWindowPostPartitionProofs(input: {
+  postProof: number;
+  partitionProofs: readonly Uint8Array[];
+}): Promise<PoStProof> {
   postProofInfo(input.postProof, "window");
   return lib().mergeWindowPostPartitionProofs(input.postProof, [...input.partitionProofs]);
 }
 
-export async function getNumPartitionForFallbackPost(input: { postProof: number; numSectors: number }): Promise<number> {
+export async function getNumPartitionForFallbackPost(input: {
+  postProof: number;
+  numSectors: number;
+}): Promise<number> {
   postProofInfo(input.postProof);
   return lib().getNumPartitionForFallbackPost(input.postProof, checkU64("numSectors", input.numSectors));
 }
@@ -168,5 +214,10 @@ export async function verifyWindowPost(input: {
   const first = input.proofs[0];
   if (!first) throw new RangeError("verifyWindowPost: no proofs supplied");
   await guard(first.postProof, "window");
-  return lib().verifyWindowPost(postRandomness(input.randomness), proverIdBytes(input.proverId), [...input.proofs], input.replicas.map(rawPublic));
+  return lib().verifyWindowPost(
+    postRandomness(input.randomness),
+    proverIdBytes(input.proverId),
+    [...input.proofs],
+    input.replicas.map(rawPublic),
+  );
 }

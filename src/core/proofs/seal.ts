@@ -3,16 +3,16 @@ import { ensureProofsConfigured } from "./config.ts";
 import { native, type RawPieceInfo } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
 import {
-  checkBytes32,
-  checkU64,
-  proverIdBytes,
-  sealProofFromName,
   type Bytes32,
   type C1Output,
+  checkBytes32,
+  checkU64,
   type Pc1Output,
   type PieceInfo,
   type PreCommitOutput,
   type ProverIdInput,
+  proverIdBytes,
+  sealProofFromName,
 } from "./types.ts";
 
 /**
@@ -61,8 +61,16 @@ export async function addPiece(input: AddPieceInput): Promise<{ piece: PieceInfo
 }
 
 /** CommP of `pieceSize` unpadded bytes of `path` (zero-filled past its end). */
-export async function generatePieceCommitment(input: { registeredProof: number; path: string; pieceSize: number }): Promise<PieceInfo> {
-  return lib().generatePieceCommitment(sealProof(input.registeredProof), input.path, checkU64("pieceSize", input.pieceSize));
+export async function generatePieceCommitment(input: {
+  registeredProof: number;
+  path: string;
+  pieceSize: number;
+}): Promise<PieceInfo> {
+  return lib().generatePieceCommitment(
+    sealProof(input.registeredProof),
+    input.path,
+    checkU64("pieceSize", input.pieceSize),
+  );
 }
 
 /** CommD of a sector holding `pieces` (the remaining space counts as zero pieces). */
@@ -71,7 +79,11 @@ export async function computeCommD(input: { registeredProof: number; pieces: rea
 }
 
 /** Builds tree-d over the staged file into `cacheDir` (sc-02-data-tree-d.dat) and returns CommD. */
-export async function generateTreeD(input: { registeredProof: number; stagedPath: string; cacheDir: string }): Promise<Bytes32> {
+export async function generateTreeD(input: {
+  registeredProof: number;
+  stagedPath: string;
+  cacheDir: string;
+}): Promise<Bytes32> {
   return lib().generateTreeD(sealProof(input.registeredProof), input.stagedPath, input.cacheDir);
 }
 
@@ -103,7 +115,11 @@ export async function sealPreCommitPhase1(input: SealPreCommitPhase1Input): Prom
   return JSON.parse(json) as Pc1Output;
 }
 
-export async function sealPreCommitPhase2(input: { pc1Output: Pc1Output; cachePath: string; outPath: string }): Promise<PreCommitOutput> {
+export async function sealPreCommitPhase2(input: {
+  pc1Output: Pc1Output;
+  cachePath: string;
+  outPath: string;
+}): Promise<PreCommitOutput> {
   return lib().sealPreCommitPhase2(JSON.stringify(input.pc1Output), input.cachePath, input.outPath);
 }
 
@@ -137,10 +153,18 @@ export async function sealCommitPhase1(input: SealCommitPhase1Input): Promise<C1
 }
 
 /** C2: the PoRep SNARK (192 bytes per partition). Checks the PoRep parameters first. */
-export async function sealCommitPhase2(input: { c1Output: C1Output; proverId: ProverIdInput; sectorId: number }): Promise<Uint8Array> {
+export async function sealCommitPhase2(input: {
+  c1Output: C1Output;
+  proverId: ProverIdInput;
+  sectorId: number;
+}): Promise<Uint8Array> {
   const proof = sealProofFromName(input.c1Output.registered_proof);
   await assertParamsReady(sealProofInfo(proof).sectorSize, "porep");
-  return lib().sealCommitPhase2(JSON.stringify(input.c1Output), proverIdBytes(input.proverId), checkU64("sectorId", input.sectorId));
+  return lib().sealCommitPhase2(
+    JSON.stringify(input.c1Output),
+    proverIdBytes(input.proverId),
+    checkU64("sectorId", input.sectorId),
+  );
 }
 
 export interface VerifySealInput {

@@ -1,4 +1,4 @@
-import { SEAL_PROOFS, SECTOR_SIZES, sealProofInfo, type SectorSizeName } from "../sector/proof.ts";
+import { SEAL_PROOFS, SECTOR_SIZES, type SectorSizeName, sealProofInfo } from "../sector/proof.ts";
 
 /**
  * Value types of the typed proofs API and the conversions to the processor protocol's JSON forms
@@ -103,7 +103,8 @@ export function paddedSize(unpadded: number): number {
 }
 
 export function checkU64(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`);
   return value;
 }
 
@@ -168,11 +169,23 @@ export function fromWirePieceInfo(p: { commitment: readonly number[]; size: numb
 }
 
 /** SealPreCommitPhase2Output in serde form ({registered_proof, comm_r, comm_d}). */
-export function toWirePreCommitOutput(o: PreCommitOutput): { registered_proof: string; comm_r: number[]; comm_d: number[] } {
-  return { registered_proof: sealProofName(o.registeredProof), comm_r: toWireBytes(o.commR), comm_d: toWireBytes(o.commD) };
+export function toWirePreCommitOutput(o: PreCommitOutput): {
+  registered_proof: string;
+  comm_r: number[];
+  comm_d: number[];
+} {
+  return {
+    registered_proof: sealProofName(o.registeredProof),
+    comm_r: toWireBytes(o.commR),
+    comm_d: toWireBytes(o.commD),
+  };
 }
 
-export function fromWirePreCommitOutput(o: { registered_proof: string; comm_r: readonly number[]; comm_d: readonly number[] }): PreCommitOutput {
+export function fromWirePreCommitOutput(o: {
+  registered_proof: string;
+  comm_r: readonly number[];
+  comm_d: readonly number[];
+}): PreCommitOutput {
   return {
     registeredProof: sealProofFromName(o.registered_proof),
     commR: checkBytes32("comm_r", o.comm_r),

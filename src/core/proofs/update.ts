@@ -1,7 +1,7 @@
 import { ensureProofsConfigured } from "./config.ts";
 import { native } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
-import { checkBytes32, checkU64, updateProofInfo, type Bytes32, type PieceInfo } from "./types.ts";
+import { type Bytes32, checkBytes32, checkU64, type PieceInfo, updateProofInfo } from "./types.ts";
 
 /**
  * Empty-sector update (SnapDeals): encode deal data into a sealed CC sector (the "sector key"),
@@ -46,7 +46,10 @@ export async function emptySectorUpdateEncodeInto(input: EncodeIntoInput): Promi
     input.sectorKeyPath,
     input.sectorKeyCachePath,
     input.stagedDataPath,
-    input.pieces.map((p, i) => ({ commitment: checkBytes32(`pieces[${i}].commitment`, p.commitment), size: checkU64(`pieces[${i}].size`, p.size) })),
+    input.pieces.map((p, i) => ({
+      commitment: checkBytes32(`pieces[${i}].commitment`, p.commitment),
+      size: checkU64(`pieces[${i}].size`, p.size),
+    })),
   );
 }
 
@@ -112,11 +115,18 @@ export interface UpdatePaths {
 }
 
 function comms(c: UpdateCommitments): [number, Bytes32, Bytes32, Bytes32] {
-  return [updateProof(c.updateProof), checkBytes32("commROld", c.commROld), checkBytes32("commRNew", c.commRNew), checkBytes32("commDNew", c.commDNew)];
+  return [
+    updateProof(c.updateProof),
+    checkBytes32("commROld", c.commROld),
+    checkBytes32("commRNew", c.commRNew),
+    checkBytes32("commDNew", c.commDNew),
+  ];
 }
 
 /** Vanilla partition proofs (no parameters needed); the input of the update SNARK. */
-export async function generateEmptySectorUpdatePartitionProofs(input: UpdateCommitments & UpdatePaths): Promise<Uint8Array[]> {
+export async function generateEmptySectorUpdatePartitionProofs(
+  input: UpdateCommitments & UpdatePaths,
+): Promise<Uint8Array[]> {
   return lib().generateEmptySectorUpdatePartitionProofs(
     ...comms(input),
     input.sectorKeyPath,
@@ -126,13 +136,17 @@ export async function generateEmptySectorUpdatePartitionProofs(input: UpdateComm
   );
 }
 
-export async function verifyEmptySectorUpdatePartitionProofs(input: UpdateCommitments & { partitionProofs: readonly Uint8Array[] }): Promise<boolean> {
+export async function verifyEmptySectorUpdatePartitionProofs(
+  input: UpdateCommitments & { partitionProofs: readonly Uint8Array[] },
+): Promise<boolean> {
   const [p, rOld, rNew, dNew] = comms(input);
   return lib().verifyEmptySectorUpdatePartitionProofs(p, [...input.partitionProofs], rOld, rNew, dNew);
 }
 
 /** The update SNARK from vanilla partition proofs ("snap_prove"). Checks the parameters first. */
-export async function generateEmptySectorUpdateProofWithVanilla(input: UpdateCommitments & { vanillaProofs: readonly Uint8Array[] }): Promise<Uint8Array> {
+export async function generateEmptySectorUpdateProofWithVanilla(
+  input: UpdateCommitments & { vanillaProofs: readonly Uint8Array[] },
+): Promise<Uint8Array> {
   await assertParamsReady(updateProofInfo(input.updateProof).sectorSize, "empty-sector-update");
   const [p, rOld, rNew, dNew] = comms(input);
   return lib().generateEmptySectorUpdateProofWithVanilla(p, [...input.vanillaProofs], rOld, rNew, dNew);
@@ -141,7 +155,13 @@ export async function generateEmptySectorUpdateProofWithVanilla(input: UpdateCom
 /** The update SNARK straight from the replicas. */
 export async function generateEmptySectorUpdateProof(input: UpdateCommitments & UpdatePaths): Promise<Uint8Array> {
   await assertParamsReady(updateProofInfo(input.updateProof).sectorSize, "empty-sector-update");
-  return lib().generateEmptySectorUpdateProof(...comms(input), input.sectorKeyPath, input.sectorKeyCachePath, input.replicaPath, input.replicaCachePath);
+  return lib().generateEmptySectorUpdateProof(
+    ...comms(input),
+    input.sectorKeyPath,
+    input.sectorKeyCachePath,
+    input.replicaPath,
+    input.replicaCachePath,
+  );
 }
 
 export async function verifyEmptySectorUpdateProof(input: UpdateCommitments & { proof: Uint8Array }): Promise<boolean> {

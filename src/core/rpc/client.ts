@@ -18,7 +18,13 @@ export function resolveEndpoint(addr: string): Endpoint {
   let base: URL;
   if (s.startsWith("/")) {
     const [proto, host, tcp, port, scheme] = s.split("/").slice(1);
-    if (!host || tcp !== "tcp" || !port || !/^\d+$/.test(port) || !["ip4", "ip6", "dns", "dns4", "dns6"].includes(proto ?? "")) {
+    if (
+      !host ||
+      tcp !== "tcp" ||
+      !port ||
+      !/^\d+$/.test(port) ||
+      !["ip4", "ip6", "dns", "dns4", "dns6"].includes(proto ?? "")
+    ) {
       throw new RpcTransportError(`cannot read RPC address ${JSON.stringify(addr)}: expected /ip4/<host>/tcp/<port>`);
     }
     const h = proto === "ip6" ? `[${host}]` : host;
@@ -28,7 +34,10 @@ export function resolveEndpoint(addr: string): Endpoint {
     if (base.pathname === "/" || base.pathname === "") base.pathname = RPC_PATH;
   } else {
     const m = /^(.*):(\d+)$/.exec(s);
-    if (!m) throw new RpcTransportError(`cannot read RPC address ${JSON.stringify(addr)}: expected host:port, a URL or a multiaddr`);
+    if (!m)
+      throw new RpcTransportError(
+        `cannot read RPC address ${JSON.stringify(addr)}: expected host:port, a URL or a multiaddr`,
+      );
     const host = m[1] === "" || m[1] === "0.0.0.0" ? "127.0.0.1" : m[1]!;
     base = new URL(`http://${host}:${m[2]}${RPC_PATH}`);
   }
@@ -162,7 +171,8 @@ export class RpcClient {
 
   constructor(addr: string, opts: ClientOptions = {}) {
     this.endpoint = resolveEndpoint(addr);
-    this.transport = opts.transport === "ws" ? new WsTransport(this.endpoint.ws) : new HttpTransport(this.endpoint.http);
+    this.transport =
+      opts.transport === "ws" ? new WsTransport(this.endpoint.ws) : new HttpTransport(this.endpoint.http);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
@@ -175,7 +185,10 @@ export class RpcClient {
   }
 
   /** Typed call of a described method; the result is validated against the method's result schema. */
-  async call<P extends ParamList, R extends v.GenericSchema>(def: MethodDef<P, R>, ...args: CallArgs<P>): Promise<v.InferOutput<R>> {
+  async call<P extends ParamList, R extends v.GenericSchema>(
+    def: MethodDef<P, R>,
+    ...args: CallArgs<P>
+  ): Promise<v.InferOutput<R>> {
     // Trailing optional arguments left undefined are not sent (JSON would turn them into null).
     const params = [...(args as unknown[])];
     while (params.length > 0 && params[params.length - 1] === undefined) params.pop();
@@ -183,7 +196,9 @@ export class RpcClient {
     const parsed = v.safeParse(def.result, raw);
     if (!parsed.success) {
       const issue = parsed.issues[0];
-      throw new RpcTransportError(`${def.name} answered an unexpected result at ${v.getDotPath(issue) ?? "(root)"}: ${issue.message}`);
+      throw new RpcTransportError(
+        `${def.name} answered an unexpected result at ${v.getDotPath(issue) ?? "(root)"}: ${issue.message}`,
+      );
     }
     return parsed.output as v.InferOutput<R>;
   }

@@ -1,4 +1,4 @@
+export * from "./client.ts";
 export * from "./errors.ts";
 export * from "./method.ts";
 export * from "./server.ts";
-export * from "./client.ts";

@@ -23,7 +23,11 @@ export interface MethodDef<P extends ParamList = ParamList, R extends v.GenericS
 
 export type ResultOf<M extends MethodDef> = v.InferOutput<M["result"]>;
 
-export function defineMethod<const P extends ParamList, R extends v.GenericSchema>(name: string, params: P, result: R): MethodDef<P, R> {
+export function defineMethod<const P extends ParamList, R extends v.GenericSchema>(
+  name: string,
+  params: P,
+  result: R,
+): MethodDef<P, R> {
   return { name, params, result };
 }
 

@@ -1,8 +1,8 @@
 import type { Server, ServerWebSocket } from "bun";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { childLogger } from "../log/index.ts";
 import { RpcError, RpcErrorCode } from "./errors.ts";
-import { validateParams, type HandlerArgs, type MethodDef, type ParamList } from "./method.ts";
+import { type HandlerArgs, type MethodDef, type ParamList, validateParams } from "./method.ts";
 
 const log = childLogger("rpc");
 
@@ -33,7 +33,10 @@ export class RpcRegistry {
   private readonly methods = new Map<string, Registered>();
   private readonly observers: CallObserver[] = [];
 
-  implement<P extends ParamList, R extends MethodDef["result"]>(def: MethodDef<P, R>, handler: (...args: HandlerArgs<P>) => unknown): this {
+  implement<P extends ParamList, R extends MethodDef["result"]>(
+    def: MethodDef<P, R>,
+    handler: (...args: HandlerArgs<P>) => unknown,
+  ): this {
     if (this.methods.has(def.name)) throw new Error(`RPC method ${def.name} is registered twice`);
     this.methods.set(def.name, { def: def as unknown as MethodDef, handler: handler as unknown as AnyHandler });
     return this;
@@ -60,7 +63,8 @@ export class RpcRegistry {
       return JSON.stringify(errorResponse(null, RpcErrorCode.ParseError, `parse error: ${(err as Error).message}`));
     }
     if (Array.isArray(parsed)) {
-      if (parsed.length === 0) return JSON.stringify(errorResponse(null, RpcErrorCode.InvalidRequest, "invalid request: empty batch"));
+      if (parsed.length === 0)
+        return JSON.stringify(errorResponse(null, RpcErrorCode.InvalidRequest, "invalid request: empty batch"));
       const answers = (await Promise.all(parsed.map((r) => this.handleRequest(r)))).filter((a) => a !== undefined);
       return answers.length === 0 ? undefined : JSON.stringify(answers);
     }
@@ -70,7 +74,11 @@ export class RpcRegistry {
 
   async handleRequest(req: unknown): Promise<RpcResponse | undefined> {
     if (typeof req !== "object" || req === null || Array.isArray(req)) {
-      return errorResponse(null, RpcErrorCode.InvalidRequest, "invalid request: expected a JSON-RPC 2.0 request object");
+      return errorResponse(
+        null,
+        RpcErrorCode.InvalidRequest,
+        "invalid request: expected a JSON-RPC 2.0 request object",
+      );
     }
     const r = req as Record<string, unknown>;
     const hasId = "id" in r;
@@ -80,7 +88,11 @@ export class RpcRegistry {
     }
     const rid = (hasId ? id : null) as Id;
     if (r.jsonrpc !== undefined && r.jsonrpc !== "2.0") {
-      return errorResponse(rid, RpcErrorCode.InvalidRequest, `invalid request: jsonrpc must be "2.0", got ${JSON.stringify(r.jsonrpc)}`);
+      return errorResponse(
+        rid,
+        RpcErrorCode.InvalidRequest,
+        `invalid request: jsonrpc must be "2.0", got ${JSON.stringify(r.jsonrpc)}`,
+      );
     }
     if (typeof r.method !== "string" || r.method === "") {
       return errorResponse(rid, RpcErrorCode.InvalidRequest, "invalid request: method must be a non-empty string");
@@ -99,7 +111,11 @@ export class RpcRegistry {
     let ok = false;
     try {
       if (params !== undefined && params !== null && !Array.isArray(params)) {
-        return errorResponse(id, RpcErrorCode.InvalidParams, `invalid params of ${method}: params must be a positional array`);
+        return errorResponse(
+          id,
+          RpcErrorCode.InvalidParams,
+          `invalid params of ${method}: params must be a positional array`,
+        );
       }
       const checked = validateParams(reg.def, (params as unknown[] | undefined) ?? []);
       if (!checked.ok) return errorResponse(id, RpcErrorCode.InvalidParams, checked.message);
@@ -111,7 +127,11 @@ export class RpcRegistry {
         return errorResponse(id, err.code, err.message, err.data);
       }
       log.error(`${method} failed:`, err);
-      return errorResponse(id, RpcErrorCode.Internal, `internal error in ${method}: ${(err as Error)?.message ?? String(err)}`);
+      return errorResponse(
+        id,
+        RpcErrorCode.Internal,
+        `internal error in ${method}: ${(err as Error)?.message ?? String(err)}`,
+      );
     } finally {
       const ms = performance.now() - started;
       for (const o of this.observers) o(method, ms, ok);

@@ -98,10 +98,26 @@ export const SubmitWindowedPoStParamsSchema = v.object({
 export type SubmitWindowedPoStParams = v.InferOutput<typeof SubmitWindowedPoStParamsSchema>;
 
 const sender = { from: nonNegative, nonce: int };
-const PreCommitMessageSchema = v.object({ ...sender, method: v.literal("PreCommitSectorBatch2"), sectors: v.array(PreCommitParamsSchema) });
-const ProveCommitMessageSchema = v.object({ ...sender, method: v.literal("ProveCommitSectors3"), sectors: v.array(ProveCommitParamsSchema) });
-export const PoStMessageSchema = v.object({ ...sender, method: v.literal("SubmitWindowedPoSt"), post: SubmitWindowedPoStParamsSchema });
-export const ChainMessageSchema = v.variant("method", [PreCommitMessageSchema, ProveCommitMessageSchema, PoStMessageSchema]);
+const PreCommitMessageSchema = v.object({
+  ...sender,
+  method: v.literal("PreCommitSectorBatch2"),
+  sectors: v.array(PreCommitParamsSchema),
+});
+const ProveCommitMessageSchema = v.object({
+  ...sender,
+  method: v.literal("ProveCommitSectors3"),
+  sectors: v.array(ProveCommitParamsSchema),
+});
+export const PoStMessageSchema = v.object({
+  ...sender,
+  method: v.literal("SubmitWindowedPoSt"),
+  post: SubmitWindowedPoStParamsSchema,
+});
+export const ChainMessageSchema = v.variant("method", [
+  PreCommitMessageSchema,
+  ProveCommitMessageSchema,
+  PoStMessageSchema,
+]);
 export type SealMessage = v.InferOutput<typeof PreCommitMessageSchema> | v.InferOutput<typeof ProveCommitMessageSchema>;
 export type PoStMessage = v.InferOutput<typeof PoStMessageSchema>;
 export type ChainMessage = SealMessage | PoStMessage;
@@ -185,8 +201,16 @@ export const PoStChainApi = {
   /** null: not a miner on this chain. */
   MinerInfo: defineMethod("Damocles.PoStChainMinerInfo", [actor] as const, v.nullable(MinerInfoSchema)),
   ProvingDeadline: defineMethod("Damocles.PoStChainProvingDeadline", [actor] as const, DeadlineInfoSchema),
-  ProvingPartitions: defineMethod("Damocles.PoStChainProvingPartitions", [actor, ["open", int]] as const, v.array(ProvingPartitionSchema)),
-  WindowPoStRandomness: defineMethod("Damocles.PoStChainWindowPoStRandomness", [actor, epoch] as const, RandomnessSchema),
+  ProvingPartitions: defineMethod(
+    "Damocles.PoStChainProvingPartitions",
+    [actor, ["open", int]] as const,
+    v.array(ProvingPartitionSchema),
+  ),
+  WindowPoStRandomness: defineMethod(
+    "Damocles.PoStChainWindowPoStRandomness",
+    [actor, epoch] as const,
+    RandomnessSchema,
+  ),
   /** Only WindowPoSt submissions: seal messages belong to the source's commit manager, which tracks them. */
   PushMessage: defineMethod("Damocles.PoStChainPushMessage", [["message", PoStMessageSchema]] as const, v.string()),
   /** null: the chain has never seen this message. */
@@ -196,9 +220,21 @@ export const PoStChainApi = {
     v.nullable(MessageLookupSchema),
   ),
   IsElected: defineMethod("Damocles.PoStChainIsElected", [actor, epoch] as const, v.boolean()),
-  WinningPoStRandomness: defineMethod("Damocles.PoStChainWinningPoStRandomness", [actor, epoch] as const, RandomnessSchema),
-  WinningSectorSet: defineMethod("Damocles.PoStChainWinningSectorSet", [actor, epoch] as const, v.array(ProvingSectorSchema)),
-  SubmitBlock: defineMethod("Damocles.PoStChainSubmitBlock", [actor, epoch, ["proofs", v.array(PoStProofSchema)]] as const, BlockRecordSchema),
+  WinningPoStRandomness: defineMethod(
+    "Damocles.PoStChainWinningPoStRandomness",
+    [actor, epoch] as const,
+    RandomnessSchema,
+  ),
+  WinningSectorSet: defineMethod(
+    "Damocles.PoStChainWinningSectorSet",
+    [actor, epoch] as const,
+    v.array(ProvingSectorSchema),
+  ),
+  SubmitBlock: defineMethod(
+    "Damocles.PoStChainSubmitBlock",
+    [actor, epoch, ["proofs", v.array(PoStProofSchema)]] as const,
+    BlockRecordSchema,
+  ),
   Faults: defineMethod("Damocles.PoStChainFaults", [actor] as const, v.array(FaultRecordSchema)),
   PostRecords: defineMethod(
     "Damocles.PoStChainPostRecords",

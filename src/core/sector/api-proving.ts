@@ -61,7 +61,13 @@ export const PoStRecordSchema = v.object({
   close: int,
   challenge: int,
   partitions: v.array(
-    v.object({ index: int, sectors: v.array(int), proven: v.boolean(), provenEpoch: v.optional(int), message: v.optional(v.string()) }),
+    v.object({
+      index: int,
+      sectors: v.array(int),
+      proven: v.boolean(),
+      provenEpoch: v.optional(int),
+      message: v.optional(v.string()),
+    }),
   ),
   outcome: v.optional(v.picklist(["proven", "partially-faulty", "missed", "empty"])),
   verifiedProofs: int,
@@ -83,19 +89,35 @@ export const DeadlineRowSchema = v.object({
   /** The chain's record of this deadline's last closed instance. */
   last: v.nullable(PoStRecordSchema),
   /** The poster's status for this deadline's latest instance, if it handled one. */
-  poster: v.nullable(v.object({ open: int, status: v.string(), provingMs: v.optional(int), error: v.optional(v.string()) })),
+  poster: v.nullable(
+    v.object({ open: int, status: v.string(), provingMs: v.optional(int), error: v.optional(v.string()) }),
+  ),
 });
 
-export const SectorCheckSchema = v.object({ number: int, partition: int, ok: v.boolean(), faulty: v.boolean(), reason: v.optional(v.string()) });
+export const SectorCheckSchema = v.object({
+  number: int,
+  partition: int,
+  ok: v.boolean(),
+  faulty: v.boolean(),
+  reason: v.optional(v.string()),
+});
 
 export const Proving = {
   Info: defineMethod("Damocles.ProvingInfo", [actor] as const, ProvingInfoSchema),
   Deadlines: defineMethod("Damocles.ProvingDeadlines", [actor] as const, v.array(DeadlineRowSchema)),
   Faults: defineMethod("Damocles.ProvingFaults", [actor] as const, v.array(FaultRecordSchema)),
-  Records: defineMethod("Damocles.ProvingRecords", [actor, ["limit", v.optional(v.pipe(int, v.minValue(1)), 100)]] as const, v.array(PoStRecordSchema)),
+  Records: defineMethod(
+    "Damocles.ProvingRecords",
+    [actor, ["limit", v.optional(v.pipe(int, v.minValue(1)), 100)]] as const,
+    v.array(PoStRecordSchema),
+  ),
   Check: defineMethod(
     "Damocles.ProvingCheck",
-    [actor, ["deadline", v.pipe(int, v.minValue(0, "deadline must be a deadline index"))], ["slow", v.optional(v.boolean(), false)]] as const,
+    [
+      actor,
+      ["deadline", v.pipe(int, v.minValue(0, "deadline must be a deadline index"))],
+      ["slow", v.optional(v.boolean(), false)],
+    ] as const,
     v.array(SectorCheckSchema),
   ),
 } as const;

@@ -18,7 +18,12 @@ import { Base64Schema, Commitment32Schema, SectorAccessStoresSchema } from "./wi
  * "…V1_1" is accepted as an alias, so a spec written either way filters the same jobs.
  */
 
-const u64 = (what: string) => v.pipe(v.number(`${what} must be a number`), v.safeInteger(`${what} must be an integer`), v.minValue(0, `${what} must not be negative`));
+const u64 = (what: string) =>
+  v.pipe(
+    v.number(`${what} must be a number`),
+    v.safeInteger(`${what} must be an integer`),
+    v.minValue(0, `${what} must not be negative`),
+  );
 
 /** Go/Lotus names (POST_PROOFS) → the rust-fil-proofs names used on this wire. */
 export const postProofWireName = postProofRustName;
@@ -32,7 +37,9 @@ export function postProofFromWireName(name: string): number | undefined {
 
 /** The window proof names a worker allows for its `allowed_sizes` (both window versions, as the Rust worker's to_post_proofs). */
 export function windowPoStWireNamesForSize(sectorSize: number): string[] {
-  return POST_PROOFS.filter((p) => p.kind === "window" && p.sectorSize === sectorSize).map((p) => postProofWireName(p.id));
+  return POST_PROOFS.filter((p) => p.kind === "window" && p.sectorSize === sectorSize).map((p) =>
+    postProofWireName(p.id),
+  );
 }
 
 export const AllocateWdPoStJobSpecSchema = v.object({
@@ -93,7 +100,11 @@ export const WdPoStAllocatedJobSchema = v.object({ Id: v.string(), Input: WdPoSt
 export type WdPoStAllocatedJob = v.InferOutput<typeof WdPoStAllocatedJobSchema>;
 
 /** A job as `util worker wdpost list` sees it: the input without its sectors and seed, plus counts. */
-export const WdPoStJobBriefSchema = v.object({ ...WdPoStJobSchema.entries, Sectors: u64("Sectors"), Faults: u64("Faults") });
+export const WdPoStJobBriefSchema = v.object({
+  ...WdPoStJobSchema.entries,
+  Sectors: u64("Sectors"),
+  Faults: u64("Faults"),
+});
 export type WdPoStJobBrief = v.InferOutput<typeof WdPoStJobBriefSchema>;
 
 export const AllWdPoStJobSchema = v.object({ Jobs: v.nullable(v.array(WdPoStJobBriefSchema)), MaxTry: u64("MaxTry") });

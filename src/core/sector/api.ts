@@ -38,8 +38,16 @@ const name = v.pipe(v.string(), v.minLength(1, "name must not be empty"));
 
 export const Venus = {
   // worker-facing
-  AllocateSector: defineMethod("Venus.AllocateSector", [["spec", AllocateSectorSpecSchema]] as const, v.nullable(AllocatedSectorSchema)),
-  AcquireDeals: defineMethod("Venus.AcquireDeals", [sid, ["spec", AcquireDealsSpecSchema]] as const, v.nullable(v.array(v.unknown()))),
+  AllocateSector: defineMethod(
+    "Venus.AllocateSector",
+    [["spec", AllocateSectorSpecSchema]] as const,
+    v.nullable(AllocatedSectorSchema),
+  ),
+  AcquireDeals: defineMethod(
+    "Venus.AcquireDeals",
+    [sid, ["spec", AcquireDealsSpecSchema]] as const,
+    v.nullable(v.array(v.unknown())),
+  ),
   AssignTicket: defineMethod("Venus.AssignTicket", [sid] as const, TicketSchema),
   SubmitPreCommit: defineMethod(
     "Venus.SubmitPreCommit",
@@ -52,25 +60,45 @@ export const Venus = {
   ),
   PollPreCommitState: defineMethod("Venus.PollPreCommitState", [sid] as const, PollStateRespSchema),
   SubmitPersisted: defineMethod("Venus.SubmitPersisted", [sid, ["instance", name]] as const, bool),
-  SubmitPersistedEx: defineMethod("Venus.SubmitPersistedEx", [sid, ["instance", name], ["isUpgrade", optionalFalse]] as const, bool),
+  SubmitPersistedEx: defineMethod(
+    "Venus.SubmitPersistedEx",
+    [sid, ["instance", name], ["isUpgrade", optionalFalse]] as const,
+    bool,
+  ),
   // Older workers send only the sector id; newer ones add the seal proof type.
-  WaitSeed: defineMethod("Venus.WaitSeed", [sid, ["proofType", v.optional(SealProofSchema)]] as const, WaitSeedRespSchema),
+  WaitSeed: defineMethod(
+    "Venus.WaitSeed",
+    [sid, ["proofType", v.optional(SealProofSchema)]] as const,
+    WaitSeedRespSchema,
+  ),
   SubmitProof: defineMethod(
     "Venus.SubmitProof",
     [sid, ["proof", ProofOnChainInfoSchema], ["reset", optionalFalse]] as const,
     SubmitRespSchema,
   ),
   PollProofState: defineMethod("Venus.PollProofState", [sid] as const, PollStateRespSchema),
-  ReportState: defineMethod("Venus.ReportState", [sid, ["state", ReportStateReqSchema]] as const, SectorStateRespSchema),
+  ReportState: defineMethod(
+    "Venus.ReportState",
+    [sid, ["state", ReportStateReqSchema]] as const,
+    SectorStateRespSchema,
+  ),
   ReportFinalized: defineMethod("Venus.ReportFinalized", [sid] as const, v.null()),
   ReportAborted: defineMethod("Venus.ReportAborted", [sid, ["reason", v.string()]] as const, v.null()),
   WorkerPing: defineMethod("Venus.WorkerPing", [["winfo", WorkerInfoSchema]] as const, v.null()),
   StoreReserveSpace: defineMethod(
     "Venus.StoreReserveSpace",
-    [sid, ["size", v.pipe(v.number(), v.safeInteger(), v.minValue(0))], ["candidates", v.nullish(v.array(v.string()))]] as const,
+    [
+      sid,
+      ["size", v.pipe(v.number(), v.safeInteger(), v.minValue(0))],
+      ["candidates", v.nullish(v.array(v.string()))],
+    ] as const,
     v.nullable(StoreBasicInfoSchema),
   ),
-  StoreBasicInfo: defineMethod("Venus.StoreBasicInfo", [["instanceName", v.string()]] as const, v.nullable(StoreBasicInfoSchema)),
+  StoreBasicInfo: defineMethod(
+    "Venus.StoreBasicInfo",
+    [["instanceName", v.string()]] as const,
+    v.nullable(StoreBasicInfoSchema),
+  ),
 
   // admin
   ListSectors: defineMethod(
@@ -81,7 +109,11 @@ export const Venus = {
     ] as const,
     v.nullable(v.array(SectorStateSchema)),
   ),
-  FindSector: defineMethod("Venus.FindSector", [["state", SectorWorkerStateSchema], sid] as const, v.nullable(SectorStateSchema)),
+  FindSector: defineMethod(
+    "Venus.FindSector",
+    [["state", SectorWorkerStateSchema], sid] as const,
+    v.nullable(SectorStateSchema),
+  ),
   FindSectorInAllStates: defineMethod("Venus.FindSectorInAllStates", [sid] as const, v.nullable(SectorStateSchema)),
   RestoreSector: defineMethod("Venus.RestoreSector", [sid, ["forced", optionalFalse]] as const, v.null()),
   SectorIndexerFind: defineMethod(
@@ -92,7 +124,11 @@ export const Venus = {
   StoreList: defineMethod("Venus.StoreList", [] as const, v.nullable(v.array(StoreDetailedInfoSchema))),
   StoreReleaseReserved: defineMethod("Venus.StoreReleaseReserved", [sid] as const, bool),
   WorkerPingInfoList: defineMethod("Venus.WorkerPingInfoList", [] as const, v.nullable(v.array(WorkerPingInfoSchema))),
-  WorkerGetPingInfo: defineMethod("Venus.WorkerGetPingInfo", [["name", v.string()]] as const, v.nullable(WorkerPingInfoSchema)),
+  WorkerGetPingInfo: defineMethod(
+    "Venus.WorkerGetPingInfo",
+    [["name", v.string()]] as const,
+    v.nullable(WorkerPingInfoSchema),
+  ),
   WorkerPingInfoRemove: defineMethod("Venus.WorkerPingInfoRemove", [["name", v.string()]] as const, v.null()),
   Version: defineMethod("Venus.Version", [] as const, v.string()),
 } as const;
@@ -104,7 +140,13 @@ const DevnetMinerStatusSchema = v.object({
   WindowPoStProofType: v.number(),
   RawPower: v.number(),
   ActiveSectors: v.number(),
-  ProvingDeadline: v.object({ Index: v.number(), Open: v.number(), Close: v.number(), Challenge: v.number(), PeriodStart: v.number() }),
+  ProvingDeadline: v.object({
+    Index: v.number(),
+    Open: v.number(),
+    Close: v.number(),
+    Challenge: v.number(),
+    PeriodStart: v.number(),
+  }),
 });
 
 export const ChainHeadInfoSchema = v.object({

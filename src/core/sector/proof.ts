@@ -54,7 +54,8 @@ export function sealProofInfo(id: number): SealProofInfo {
 
 export function sealProofFor(sectorSize: number, variant: SealProofVariant = "V1_1"): number {
   const found = SEAL_PROOFS.find((p) => p.sectorSize === sectorSize && p.variant === variant);
-  if (!found) throw new RangeError(`no seal proof for sector size ${sectorSize} bytes; supported: ${SIZE_NAMES.join(", ")}`);
+  if (!found)
+    throw new RangeError(`no seal proof for sector size ${sectorSize} bytes; supported: ${SIZE_NAMES.join(", ")}`);
   return found.id;
 }
 
@@ -67,7 +68,9 @@ export function parseSectorSize(text: string): number {
     const bytes = Number(trimmed);
     if (SIZE_NAMES.some((n) => SECTOR_SIZES[n] === bytes)) return bytes;
   }
-  throw new RangeError(`sector size ${JSON.stringify(text)} is not a published size; use one of ${SIZE_NAMES.join(", ")}`);
+  throw new RangeError(
+    `sector size ${JSON.stringify(text)} is not a published size; use one of ${SIZE_NAMES.join(", ")}`,
+  );
 }
 
 export function sectorSizeName(bytes: number): string {
@@ -79,9 +82,24 @@ export function sectorSizeName(bytes: number): string {
  * (Go's V1_1 is rust-fil-proofs' V1_2, the grindability fix).
  */
 export const POST_PROOFS: readonly { id: number; name: string; sectorSize: number; kind: "winning" | "window" }[] = [
-  ...SIZE_NAMES.map((s, i) => ({ id: i, name: `StackedDrgWinning${s}V1`, sectorSize: SECTOR_SIZES[s], kind: "winning" as const })),
-  ...SIZE_NAMES.map((s, i) => ({ id: 5 + i, name: `StackedDrgWindow${s}V1`, sectorSize: SECTOR_SIZES[s], kind: "window" as const })),
-  ...SIZE_NAMES.map((s, i) => ({ id: 10 + i, name: `StackedDrgWindow${s}V1_1`, sectorSize: SECTOR_SIZES[s], kind: "window" as const })),
+  ...SIZE_NAMES.map((s, i) => ({
+    id: i,
+    name: `StackedDrgWinning${s}V1`,
+    sectorSize: SECTOR_SIZES[s],
+    kind: "winning" as const,
+  })),
+  ...SIZE_NAMES.map((s, i) => ({
+    id: 5 + i,
+    name: `StackedDrgWindow${s}V1`,
+    sectorSize: SECTOR_SIZES[s],
+    kind: "window" as const,
+  })),
+  ...SIZE_NAMES.map((s, i) => ({
+    id: 10 + i,
+    name: `StackedDrgWindow${s}V1_1`,
+    sectorSize: SECTOR_SIZES[s],
+    kind: "window" as const,
+  })),
 ];
 
 export const PoStProofSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(POST_PROOFS.length - 1));
@@ -108,7 +126,10 @@ export function postProofName(id: number): string {
  */
 export function postProofRustName(id: number): string {
   const p = POST_PROOFS[id];
-  if (!p) throw new RangeError(`unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`);
+  if (!p)
+    throw new RangeError(
+      `unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`,
+    );
   return id >= 10 ? p.name.replace(/V1_1$/, "V1_2") : p.name;
 }
 

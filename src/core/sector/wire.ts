@@ -22,7 +22,10 @@ export const Randomness32Schema = v.pipe(
 );
 
 export const Commitment32Schema = v.pipe(
-  v.array(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(255)), "expected a commitment as an array of 32 byte values"),
+  v.array(
+    v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(255)),
+    "expected a commitment as an array of 32 byte values",
+  ),
   v.length(32, "a commitment has exactly 32 bytes"),
 );
 
@@ -77,7 +80,11 @@ export type SubmitResp = v.InferOutput<typeof SubmitRespSchema>;
 export const PollStateRespSchema = v.object({ State: v.number(), Desc: v.nullable(v.string()) });
 export type PollStateResp = v.InferOutput<typeof PollStateRespSchema>;
 
-export const WaitSeedRespSchema = v.object({ ShouldWait: v.boolean(), Delay: v.number(), Seed: v.nullable(SeedSchema) });
+export const WaitSeedRespSchema = v.object({
+  ShouldWait: v.boolean(),
+  Delay: v.number(),
+  Seed: v.nullable(SeedSchema),
+});
 export type WaitSeedResp = v.InferOutput<typeof WaitSeedRespSchema>;
 
 export const WorkerIdentifierSchema = v.object({ Instance: v.string(), Location: v.string() });
@@ -91,7 +98,11 @@ export const ReportStateReqSchema = v.object({
 });
 export type ReportStateReq = v.InferOutput<typeof ReportStateReqSchema>;
 
-export const SectorStateRespSchema = v.object({ Id: SectorIDSchema, Finalized: v.boolean(), AbortReason: v.nullable(v.string()) });
+export const SectorStateRespSchema = v.object({
+  Id: SectorIDSchema,
+  Finalized: v.boolean(),
+  AbortReason: v.nullable(v.string()),
+});
 export type SectorStateResp = v.InferOutput<typeof SectorStateRespSchema>;
 
 export const WorkerInfoSummarySchema = v.object({

@@ -1,6 +1,6 @@
 import { Database, type Statement } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /**
@@ -81,7 +81,9 @@ export class KVStore {
     this.db = db;
     this.stmts = {
       get: db.query("SELECT value FROM kv WHERE coll = ?1 AND key = ?2"),
-      put: db.query("INSERT INTO kv (coll, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(coll, key) DO UPDATE SET value = excluded.value"),
+      put: db.query(
+        "INSERT INTO kv (coll, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(coll, key) DO UPDATE SET value = excluded.value",
+      ),
       del: db.query("DELETE FROM kv WHERE coll = ?1 AND key = ?2"),
       // Prefix scan as a key range: [prefix, prefix + U+FFFF) keeps it on the primary-key index.
       scan: db.query("SELECT key, value FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3 ORDER BY key"),

@@ -7,8 +7,13 @@ test("at most N holders; waiters are served in order", async () => {
   const r1 = await s.acquire();
   const r2 = await s.acquire();
   expect(s.tryAcquire()).toBeUndefined();
-  const w3 = s.acquire().then((r) => (order.push(3), r));
-  const w4 = s.acquire().then((r) => (order.push(4), r));
+  const queued = (n: number) =>
+    s.acquire().then((r) => {
+      order.push(n);
+      return r;
+    });
+  const w3 = queued(3);
+  const w4 = queued(4);
   r1();
   r1(); // double release is harmless
   const r3 = await w3;
@@ -33,7 +38,7 @@ test("an aborted waiter leaves the queue without taking a slot", async () => {
 });
 
 test("staggered starts are spaced by the interval, in arrival order", async () => {
-  let now = 1000;
+  const now = 1000;
   const st = new Staggered(50, () => now);
   const t0 = performance.now();
   await st.wait(); // first start is immediate

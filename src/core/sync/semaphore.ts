@@ -50,7 +50,8 @@ export class Semaphore {
       if (released) return;
       released = true;
       const next = this.waiters.shift();
-      if (next) next(); // hand the slot over directly: `held` stays the same
+      if (next)
+        next(); // hand the slot over directly: `held` stays the same
       else this.held--;
     };
   }

@@ -23,7 +23,6 @@ import { messageCid } from "../../core/sector/index.ts";
  */
 
 export {
-  MESSAGE_METHODS,
   type BlockRecord,
   type ChainHead,
   type ChainMessage,
@@ -31,6 +30,7 @@ export {
   type DeadlineInfo,
   type DeadlineOutcome,
   type FaultRecord,
+  MESSAGE_METHODS,
   type MessageLookup,
   type MessageMethod,
   type MessageStatus,

@@ -1,36 +1,42 @@
 import { createHash } from "node:crypto";
 import { childLogger } from "../../core/log/index.ts";
-import { sealProofFor, sealProofInfo, windowPoStPartitionSectors, windowPoStProofFor, winningPoStProofFor } from "../../core/sector/index.ts";
+import {
+  sealProofFor,
+  sealProofInfo,
+  windowPoStPartitionSectors,
+  windowPoStProofFor,
+  winningPoStProofFor,
+} from "../../core/sector/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
 import {
-  ExitCode,
-  messageId,
   type BlockRecord,
   type Chain,
-  type DeadlineOutcome,
-  type FaultRecord,
-  type PoStMessage,
-  type PoStRecord,
-  type ProvingPartition,
-  type ProvingSector,
-  type ProvingStats,
   type ChainHead,
   type ChainMessage,
   type ChainPolicy,
   type DeadlineInfo,
+  type DeadlineOutcome,
   type DeadlineState,
+  ExitCode,
+  type FaultRecord,
   type MessageLookup,
   type MinerInfo,
   type MinerPower,
+  messageId,
   type OnChainPreCommit,
   type OnChainSector,
+  type PoStMessage,
+  type PoStRecord,
   type PreCommitParams,
   type ProveCommitParams,
+  type ProvingPartition,
+  type ProvingSector,
+  type ProvingStats,
   type SectorResult,
 } from "./chain.ts";
 import type { DevnetSettings } from "./devnet-config.ts";
 import { deriveRandomness, type RandomnessDomain } from "./randomness.ts";
-import { InvalidProofError, unavailablePoStVerifier, type PoStVerifier, type SealVerifier } from "./verifier.ts";
+import { InvalidProofError, type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "./verifier.ts";
 
 const log = childLogger("devnet");
 
@@ -158,7 +164,13 @@ export class DevnetChain implements Chain {
     const stored = this.kv.getJSON<Genesis>(K.genesis);
     const now = this.now();
     if (!stored) {
-      const g: Genesis = { seed: settings.Seed, anchorEpoch: 0, anchorTime: now, blockTimeMs: settings.BlockTime, createdAt: now };
+      const g: Genesis = {
+        seed: settings.Seed,
+        anchorEpoch: 0,
+        anchorTime: now,
+        blockTimeMs: settings.BlockTime,
+        createdAt: now,
+      };
       this.kv.putJSON(K.genesis, g);
       log.info(`devnet genesis: seed "${g.seed}", block time ${g.blockTimeMs} ms`);
       return g;
@@ -206,10 +218,17 @@ export class DevnetChain implements Chain {
     const preseal = (this.opts.preseal ?? []).filter((p) => p.actor === spec.actor).sort((a, b) => a.number - b.number);
     this.opts.store.transaction(() => {
       this.kv.putJSON(K.miner(spec.actor), miner);
-      const dls = Array.from({ length: this.opts.settings.WPoStPeriodDeadlines }, (_, index): DeadlineState => ({ index, partitions: [] }));
+      const dls = Array.from(
+        { length: this.opts.settings.WPoStPeriodDeadlines },
+        (_, index): DeadlineState => ({ index, partitions: [] }),
+      );
       for (const p of preseal) {
-        if (p.sealProof !== sealProofType) throw new Error(`pre-sealed sector ${p.number} of f0${spec.actor} has seal proof ${p.sealProof}, the miner uses ${sealProofType}`);
-        if (p.commR.length !== 32) throw new Error(`pre-sealed sector ${p.number} of f0${spec.actor}: CommR must be 32 bytes`);
+        if (p.sealProof !== sealProofType)
+          throw new Error(
+            `pre-sealed sector ${p.number} of f0${spec.actor} has seal proof ${p.sealProof}, the miner uses ${sealProofType}`,
+          );
+        if (p.commR.length !== 32)
+          throw new Error(`pre-sealed sector ${p.number} of f0${spec.actor}: CommR must be 32 bytes`);
         const { deadline, partition } = this.assignDeadline(miner, dls, p.sealProof, head, p.number);
         this.kv.put(K.allocated(spec.actor, p.number), "");
         this.kv.putJSON(K.sector(spec.actor, p.number), {
@@ -261,7 +280,10 @@ export class DevnetChain implements Chain {
 
   async head(): Promise<ChainHead> {
     const epoch = this.headEpoch();
-    return { epoch, timestamp: this.genesis.anchorTime + (epoch - this.genesis.anchorEpoch) * this.genesis.blockTimeMs };
+    return {
+      epoch,
+      timestamp: this.genesis.anchorTime + (epoch - this.genesis.anchorEpoch) * this.genesis.blockTimeMs,
+    };
   }
 
   policy(): ChainPolicy {
@@ -282,7 +304,14 @@ export class DevnetChain implements Chain {
 
   async minerInfo(actor: number): Promise<MinerInfo | undefined> {
     const m = this.kv.getJSON<StoredMiner>(K.miner(actor));
-    return m && { actor: m.actor, sectorSize: m.sectorSize, sealProofType: m.sealProofType, windowPoStProofType: m.windowPoStProofType };
+    return (
+      m && {
+        actor: m.actor,
+        sectorSize: m.sectorSize,
+        sealProofType: m.sealProofType,
+        windowPoStProofType: m.windowPoStProofType,
+      }
+    );
   }
 
   private randomness(domain: RandomnessDomain, actor: number, epoch: number): Uint8Array {
@@ -350,7 +379,14 @@ export class DevnetChain implements Chain {
     const periodStart = m.periodOffset + Math.floor((epoch - m.periodOffset) / period) * period;
     const index = Math.floor((epoch - periodStart) / w);
     const open = periodStart + index * w;
-    return { currentEpoch: epoch, periodStart, index, open, close: open + w, challenge: open - this.opts.settings.WPoStChallengeLookback };
+    return {
+      currentEpoch: epoch,
+      periodStart,
+      index,
+      open,
+      close: open + w,
+      challenge: open - this.opts.settings.WPoStChallengeLookback,
+    };
   }
 
   async listMiners(): Promise<MinerInfo[]> {
@@ -437,12 +473,14 @@ export class DevnetChain implements Chain {
     for (const m of due) {
       if (m.message.method !== "ProveCommitSectors3") continue;
       const verdicts = new Map<number, SectorResult>();
-      for (const sector of m.message.sectors) verdicts.set(sector.number, await this.checkProveCommit(m.message.from, sector, epoch));
+      for (const sector of m.message.sectors)
+        verdicts.set(sector.number, await this.checkProveCommit(m.message.from, sector, epoch));
       proofVerdicts.set(m.cid, verdicts);
     }
     const postVerdicts = new Map<string, Verdict>();
     for (const m of due) {
-      if (m.message.method === "SubmitWindowedPoSt") postVerdicts.set(m.cid, await this.checkWindowPoSt(m.message, epoch));
+      if (m.message.method === "SubmitWindowedPoSt")
+        postVerdicts.set(m.cid, await this.checkWindowPoSt(m.message, epoch));
     }
 
     const landed: MessageLookup[] = [];
@@ -484,9 +522,14 @@ export class DevnetChain implements Chain {
       if (!miner) result = { number: sector.number, ok: false, error: `unknown miner f0${m.message.from}` };
       else if (seen.has(sector.number))
         result = { number: sector.number, ok: false, error: `sector ${sector.number} appears twice in the batch` };
-      else if (m.message.method === "PreCommitSectorBatch2") result = this.applyPreCommit(miner, sector as PreCommitParams, epoch);
+      else if (m.message.method === "PreCommitSectorBatch2")
+        result = this.applyPreCommit(miner, sector as PreCommitParams, epoch);
       else {
-        const verdict = verdicts?.get(sector.number) ?? { number: sector.number, ok: false, error: "proof was not checked" };
+        const verdict = verdicts?.get(sector.number) ?? {
+          number: sector.number,
+          ok: false,
+          error: "proof was not checked",
+        };
         result = verdict.ok ? this.activate(miner, sector as ProveCommitParams, epoch) : verdict;
       }
       seen.add(sector.number);
@@ -507,7 +550,8 @@ export class DevnetChain implements Chain {
     this.kv.del(K.mpool(m.cid));
     if (anyOk) this.kv.put(K.packed(m.cid), "");
     for (const r of results)
-      if (!r.ok) log.warn(`${m.message.method} of s-t0${m.message.from}-${r.number} rejected at epoch ${epoch}: ${r.error}`);
+      if (!r.ok)
+        log.warn(`${m.message.method} of s-t0${m.message.from}-${r.number} rejected at epoch ${epoch}: ${r.error}`);
   }
 
   private applyPreCommit(miner: StoredMiner, p: PreCommitParams, epoch: number): SectorResult {
@@ -520,15 +564,23 @@ export class DevnetChain implements Chain {
         return undefined;
       }
     })();
-    if (!info || info.sectorSize !== miner.sectorSize || (info.variant !== "V1_1" && info.variant !== "V1_1_Feat_SyntheticPoRep")) {
+    if (
+      !info ||
+      info.sectorSize !== miner.sectorSize ||
+      (info.variant !== "V1_1" && info.variant !== "V1_1_Feat_SyntheticPoRep")
+    ) {
       return fail(
         `seal proof type ${p.sealProof} does not fit miner f0${miner.actor} (expects ${sealProofInfo(miner.sealProofType).name})`,
       );
     }
-    if (this.kv.has(K.allocated(miner.actor, p.number))) return fail(`sector number ${p.number} is already allocated on chain`);
-    if (p.sealRandEpoch >= epoch) return fail(`ticket epoch ${p.sealRandEpoch} must be before the PreCommit epoch ${epoch}`);
+    if (this.kv.has(K.allocated(miner.actor, p.number)))
+      return fail(`sector number ${p.number} is already allocated on chain`);
+    if (p.sealRandEpoch >= epoch)
+      return fail(`ticket epoch ${p.sealRandEpoch} must be before the PreCommit epoch ${epoch}`);
     if (p.sealRandEpoch < epoch - s.MaxTicketAge) {
-      return fail(`ticket expired: ticket epoch ${p.sealRandEpoch} is older than ${s.MaxTicketAge} epochs at epoch ${epoch}`);
+      return fail(
+        `ticket expired: ticket epoch ${p.sealRandEpoch} is older than ${s.MaxTicketAge} epochs at epoch ${epoch}`,
+      );
     }
     if (p.commR.length !== 32 || p.commD.length !== 32) return fail("CommR and CommD must be 32 bytes");
     const pc: OnChainPreCommit = { ...p, preCommitEpoch: epoch };
@@ -599,7 +651,8 @@ export class DevnetChain implements Chain {
     const current = this.deadlineAt(miner, epoch).index;
     const excluded = dls.length > 2 ? new Set([current, (current + 1) % dls.length]) : new Set<number>();
     const load = (d: DeadlineState) => d.partitions.reduce((n, part) => n + part.length, 0);
-    const target = dls.filter((d) => !excluded.has(d.index)).sort((a, b) => load(a) - load(b) || a.index - b.index)[0] ?? dls[0]!;
+    const target =
+      dls.filter((d) => !excluded.has(d.index)).sort((a, b) => load(a) - load(b) || a.index - b.index)[0] ?? dls[0]!;
     const size = windowPoStPartitionSectors(sealProof);
     let partition = target.partitions.length - 1;
     if (partition < 0 || target.partitions[partition]!.length >= size) {
@@ -683,31 +736,45 @@ export class DevnetChain implements Chain {
     const seen = new Set<number>();
     for (const p of post.partitions) {
       const part = parts[p.index];
-      if (!part || part.sectors.length === 0) return fail(`deadline ${dl.index} has no partition ${p.index} with sectors to prove`);
+      if (!part || part.sectors.length === 0)
+        return fail(`deadline ${dl.index} has no partition ${p.index} with sectors to prove`);
       if (seen.has(p.index)) return fail(`partition ${p.index} appears twice`);
       seen.add(p.index);
       if (part.proven) return fail(`partition ${p.index} of deadline ${dl.index} is already proven in this period`);
       const numbers = new Set(part.sectors.map((s) => s.number));
       const faults = new Set(part.faults);
       const strange = p.skipped.find((n) => !numbers.has(n)) ?? p.recovered.find((n) => !faults.has(n));
-      if (strange !== undefined) return fail(`sector ${strange} is not a ${p.skipped.includes(strange) ? "sector" : "faulty sector"} of partition ${p.index}`);
+      if (strange !== undefined)
+        return fail(
+          `sector ${strange} is not a ${p.skipped.includes(strange) ? "sector" : "faulty sector"} of partition ${p.index}`,
+        );
       const recovered = new Set(p.recovered);
       const skipped = new Set(p.skipped);
-      for (const s of part.sectors) if (!skipped.has(s.number) && (!faults.has(s.number) || recovered.has(s.number))) toProve.push(s);
+      for (const s of part.sectors)
+        if (!skipped.has(s.number) && (!faults.has(s.number) || recovered.has(s.number))) toProve.push(s);
     }
     toProve.sort((a, b) => a.number - b.number);
-    if (toProve.length === 0) return post.proofs.length === 0 ? { ok: true } : fail("proofs given for a submission that proves no sector");
+    if (toProve.length === 0)
+      return post.proofs.length === 0 ? { ok: true } : fail("proofs given for a submission that proves no sector");
     if (post.proofs.length === 0) return fail(`no proof for the ${toProve.length} sector(s) to prove`);
     const wrongType = post.proofs.find((p) => p.postProof !== m.windowPoStProofType);
-    if (wrongType) return fail(`PoSt proof type ${wrongType.postProof} does not fit the miner (expects ${m.windowPoStProofType})`);
+    if (wrongType)
+      return fail(`PoSt proof type ${wrongType.postProof} does not fit the miner (expects ${m.windowPoStProofType})`);
     try {
       const ok = await this.postVerifier.verifyWindowPoSt({
         minerId: m.actor,
         randomness: this.beacon("WindowedPoStChallengeSeed", m.actor, dl.challenge),
-        proofs: post.proofs.map((p) => ({ postProof: p.postProof, proof: new Uint8Array(Buffer.from(p.proof, "base64")) })),
+        proofs: post.proofs.map((p) => ({
+          postProof: p.postProof,
+          proof: new Uint8Array(Buffer.from(p.proof, "base64")),
+        })),
         replicas: toProve.map((s) => ({ sectorId: s.number, commR: Uint8Array.from(s.commR) })),
       });
-      return ok ? { ok: true } : fail(`invalid WindowPoSt: verify_window_post rejected it for sectors ${toProve.map((s) => s.number).join(",")}`);
+      return ok
+        ? { ok: true }
+        : fail(
+            `invalid WindowPoSt: verify_window_post rejected it for sectors ${toProve.map((s) => s.number).join(",")}`,
+          );
     } catch (err) {
       if (err instanceof InvalidProofError) return fail(`invalid WindowPoSt: ${err.reason}`);
       return fail(`WindowPoSt could not be verified: ${(err as Error).message}`);
@@ -732,7 +799,9 @@ export class DevnetChain implements Chain {
         this.kv.putJSON(K.post(miner.actor, dl.open), record);
         this.bumpStats(miner.actor, { windowPoStsRejected: 1 });
       }
-      log.warn(`SubmitWindowedPoSt of f0${msg.from} (deadline ${msg.post.deadline}) rejected at epoch ${epoch}: ${verdict.error}`);
+      log.warn(
+        `SubmitWindowedPoSt of f0${msg.from} (deadline ${msg.post.deadline}) rejected at epoch ${epoch}: ${verdict.error}`,
+      );
       return;
     }
     const dl = this.deadlineAt(miner, epoch);
@@ -767,7 +836,12 @@ export class DevnetChain implements Chain {
     record.partitions.sort((a, b) => a.index - b.index);
     this.kv.putJSON(K.post(miner.actor, dl.open), record);
     this.bumpStats(miner.actor, { windowPoStsVerified: 1, faultsDeclared: declared, recoveries: recovered });
-    this.kv.putJSON(K.msg(m.cid), { ...m, status: "packed", packedEpoch: epoch, exitCode: ExitCode.Ok } satisfies MessageLookup);
+    this.kv.putJSON(K.msg(m.cid), {
+      ...m,
+      status: "packed",
+      packedEpoch: epoch,
+      exitCode: ExitCode.Ok,
+    } satisfies MessageLookup);
     this.kv.del(K.mpool(m.cid));
     this.kv.put(K.packed(m.cid), "");
     log.info(
@@ -821,16 +895,24 @@ export class DevnetChain implements Chain {
     this.kv.putJSON(K.post(m.actor, dl.open), record);
     this.bumpStats(m.actor, { faultsDetected: record.detectedFaults.length, deadlinesMissed: missed ? 1 : 0 });
     if (missed) {
-      log.warn(`f0${m.actor} missed WindowPoSt in deadline ${dl.index} (epochs ${dl.open}..${dl.close}): ${record.detectedFaults.length} sector(s) now faulty`);
+      log.warn(
+        `f0${m.actor} missed WindowPoSt in deadline ${dl.index} (epochs ${dl.open}..${dl.close}): ${record.detectedFaults.length} sector(s) now faulty`,
+      );
     }
   }
 
   async faults(actor: number): Promise<FaultRecord[]> {
-    return this.kv.scanJSON<FaultRecord>(`fault/${actor}/`).map((e) => e.value).sort((a, b) => a.number - b.number);
+    return this.kv
+      .scanJSON<FaultRecord>(`fault/${actor}/`)
+      .map((e) => e.value)
+      .sort((a, b) => a.number - b.number);
   }
 
   async postRecords(actor: number, limit = 100): Promise<PoStRecord[]> {
-    return this.kv.scanJSON<PoStRecord>(`post/${actor}/`).map((e) => e.value).slice(-limit);
+    return this.kv
+      .scanJSON<PoStRecord>(`post/${actor}/`)
+      .map((e) => e.value)
+      .slice(-limit);
   }
 
   async provingStats(actor: number): Promise<ProvingStats> {
@@ -875,7 +957,11 @@ export class DevnetChain implements Chain {
     return this.liveSectors(actor, epoch);
   }
 
-  async submitBlock(actor: number, epoch: number, proofs: { postProof: number; proof: string }[]): Promise<BlockRecord> {
+  async submitBlock(
+    actor: number,
+    epoch: number,
+    proofs: { postProof: number; proof: string }[],
+  ): Promise<BlockRecord> {
     const existing = this.kv.getJSON<BlockRecord>(K.block(actor, epoch));
     if (existing?.ok) return existing;
     const head = this.headEpoch();
@@ -885,13 +971,19 @@ export class DevnetChain implements Chain {
         this.kv.putJSON(K.block(actor, epoch), r);
         this.bumpStats(actor, ok ? { blocksMined: 1 } : { winningPoStsRejected: 1 });
       });
-      if (ok) log.info(`block of f0${actor} at epoch ${epoch} accepted (WinningPoSt verified over ${sectors} sector(s))`);
+      if (ok)
+        log.info(`block of f0${actor} at epoch ${epoch} accepted (WinningPoSt verified over ${sectors} sector(s))`);
       else log.warn(`block of f0${actor} at epoch ${epoch} rejected: ${error}`);
       return r;
     };
     if (epoch > head) return record(false, 0, `epoch ${epoch} is in the future (head ${head})`);
     const late = this.opts.settings.WPoStChallengeWindow;
-    if (head - epoch > late) return record(false, 0, `too late: the block for epoch ${epoch} came ${head - epoch} epochs later (limit ${late})`);
+    if (head - epoch > late)
+      return record(
+        false,
+        0,
+        `too late: the block for epoch ${epoch} came ${head - epoch} epochs later (limit ${late})`,
+      );
     if (!(await this.isElected(actor, epoch))) return record(false, 0, `f0${actor} was not elected at epoch ${epoch}`);
     const m = this.kv.getJSON<StoredMiner>(K.miner(actor))!;
     const sectors = this.liveSectors(actor, epoch);
@@ -903,9 +995,15 @@ export class DevnetChain implements Chain {
         replicas: sectors.map((s) => ({ sectorId: s.number, commR: Uint8Array.from(s.commR) })),
       });
       if (proofs.some((p) => p.postProof !== winningPoStProofFor(m.sealProofType))) {
-        return record(false, sectors.length, `WinningPoSt proof type does not fit the miner (expects ${winningPoStProofFor(m.sealProofType)})`);
+        return record(
+          false,
+          sectors.length,
+          `WinningPoSt proof type does not fit the miner (expects ${winningPoStProofFor(m.sealProofType)})`,
+        );
       }
-      return ok ? record(true, sectors.length) : record(false, sectors.length, "invalid WinningPoSt: verify_winning_post rejected it");
+      return ok
+        ? record(true, sectors.length)
+        : record(false, sectors.length, "invalid WinningPoSt: verify_winning_post rejected it");
     } catch (err) {
       if (err instanceof InvalidProofError) return record(false, sectors.length, `invalid WinningPoSt: ${err.reason}`);
       return record(false, sectors.length, `WinningPoSt could not be verified: ${(err as Error).message}`);

@@ -36,10 +36,16 @@ export function readPresealManifest(path: string, actor: number): PresealManifes
     const where = issue.path?.map((p) => p.key).join(".") ?? "(root)";
     throw new Error(`pre-seal manifest ${path}: ${where}: ${issue.message}`);
   }
-  if (parsed.output.Actor !== actor) throw new Error(`pre-seal manifest ${path} is for actor ${parsed.output.Actor}, configured under Actor = ${actor}`);
+  if (parsed.output.Actor !== actor)
+    throw new Error(`pre-seal manifest ${path} is for actor ${parsed.output.Actor}, configured under Actor = ${actor}`);
   return parsed.output;
 }
 
 export function presealSectors(m: PresealManifest): PresealSector[] {
-  return m.Sectors.map((s) => ({ actor: m.Actor, number: s.Number, sealProof: s.SealProof, commR: [...Buffer.from(s.CommR, "hex")] }));
+  return m.Sectors.map((s) => ({
+    actor: m.Actor,
+    number: s.Number,
+    sealProof: s.SealProof,
+    commR: [...Buffer.from(s.CommR, "hex")],
+  }));
 }

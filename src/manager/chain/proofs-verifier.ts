@@ -1,5 +1,11 @@
 import { childLogger } from "../../core/log/index.ts";
-import { InvalidProofError, unavailablePoStVerifier, unavailableVerifier, type PoStVerifier, type SealVerifier } from "./verifier.ts";
+import {
+  InvalidProofError,
+  type PoStVerifier,
+  type SealVerifier,
+  unavailablePoStVerifier,
+  unavailableVerifier,
+} from "./verifier.ts";
 
 const log = childLogger("proofs");
 
@@ -76,12 +82,20 @@ export async function loadPoStVerifier(): Promise<PoStVerifier> {
       ),
     verifyWinningPoSt: async (input) => {
       const first = input.proofs[0];
-      if (!first || input.proofs.length !== 1) throw new InvalidProofError(`expected exactly one WinningPoSt proof, got ${input.proofs.length}`);
+      if (!first || input.proofs.length !== 1)
+        throw new InvalidProofError(`expected exactly one WinningPoSt proof, got ${input.proofs.length}`);
       return guarded(async () => {
         const base = { postProof: first.postProof, randomness: input.randomness, proverId: input.minerId };
-        const picked = await proofs.generateWinningPostSectorChallenge({ ...base, sectorSetLen: input.replicas.length });
+        const picked = await proofs.generateWinningPostSectorChallenge({
+          ...base,
+          sectorSetLen: input.replicas.length,
+        });
         const challenged = picked.map((i) => input.replicas[i]!);
-        return proofs.verifyWinningPost({ ...base, proof: first.proof, replicas: challenged.map((r) => ({ sectorId: r.sectorId, commR: r.commR })) });
+        return proofs.verifyWinningPost({
+          ...base,
+          proof: first.proof,
+          replicas: challenged.map((r) => ({ sectorId: r.sectorId, commR: r.commR })),
+        });
       });
     },
   };

@@ -1,15 +1,12 @@
 import { childLogger } from "../../core/log/index.ts";
 import {
+  type AllocatedSector,
   b64,
   cidToCommitment,
   commDToCid,
   commRToCid,
   fromB64,
   OnChainState,
-  sectorName,
-  SubmitResult,
-  zeroCommD,
-  type AllocatedSector,
   type PollStateResp,
   type PreCommitInfo,
   type PreCommitOnChainInfo,
@@ -17,14 +14,17 @@ import {
   type SectorID,
   type SectorState,
   type SubmitResp,
+  SubmitResult,
+  sectorName,
   type WaitSeedResp,
+  zeroCommD,
 } from "../../core/sector/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
-import { ExitCode, messageId, type Chain, type ChainMessage, type MessageLookup } from "../chain/chain.ts";
+import { type Chain, type ChainMessage, ExitCode, type MessageLookup, messageId } from "../chain/chain.ts";
 import { InvalidProofError, type SealVerifier } from "../chain/verifier.ts";
 import type { ManagerMetrics } from "../metrics.ts";
 import type { SectorStates } from "../sectors/states.ts";
-import { batchDue, MAX_SECTORS_PER_MESSAGE, type CommitKind, type CommitMiner, type PendingEntry } from "./policy.ts";
+import { batchDue, type CommitKind, type CommitMiner, MAX_SECTORS_PER_MESSAGE, type PendingEntry } from "./policy.ts";
 
 const log = childLogger("commit");
 
@@ -92,7 +92,10 @@ export class CommitManager {
     const sid = sector.ID;
     const state = this.deps.states.mustOnline(sid);
     if (sector.ProofType !== state.SectorType) {
-      return resp(SubmitResult.Rejected, `proof type ${sector.ProofType} differs from the allocated ${state.SectorType}`);
+      return resp(
+        SubmitResult.Rejected,
+        `proof type ${sector.ProofType} differs from the allocated ${state.SectorType}`,
+      );
     }
     const pre: PreCommitInfo = {
       CommR: { "/": commRToCid(info.CommR) },
@@ -153,7 +156,10 @@ export class CommitManager {
     }
     const expected = await chain.ticketRandomness(sid.Miner, t.Epoch);
     if (!sameBytes(fromB64(t.Ticket), expected)) {
-      return resp(SubmitResult.Rejected, `ticket does not match the chain's randomness at epoch ${t.Epoch} for miner ${sid.Miner}`);
+      return resp(
+        SubmitResult.Rejected,
+        `ticket does not match the chain's randomness at epoch ${t.Epoch} for miner ${sid.Miner}`,
+      );
     }
     const miner = this.miner(sid.Miner);
     const hasDeals = (info.Deals?.length ?? 0) > 0 || (state.Pieces?.length ?? 0) > 0;
@@ -164,7 +170,10 @@ export class CommitManager {
       );
     }
     if (await chain.isSectorNumberAllocated(sid.Miner, sid.Number)) {
-      return resp(SubmitResult.Rejected, `sector number ${sid.Number} is already allocated on chain for miner ${sid.Miner}`);
+      return resp(
+        SubmitResult.Rejected,
+        `sector number ${sid.Number} is already allocated on chain for miner ${sid.Miner}`,
+      );
     }
     return undefined;
   }
@@ -182,27 +191,37 @@ export class CommitManager {
     const { chain } = this.deps;
     const policy = chain.policy();
     const pc = await chain.preCommitInfo(sid.Miner, sid.Number);
-    let preCommitEpoch = pc?.preCommitEpoch;
+    const preCommitEpoch = pc?.preCommitEpoch;
     if (preCommitEpoch === undefined) {
-      if (state.Seed && (await chain.sectorInfo(sid.Miner, sid.Number))) return { ShouldWait: false, Delay: 0, Seed: state.Seed };
+      if (state.Seed && (await chain.sectorInfo(sid.Miner, sid.Number)))
+        return { ShouldWait: false, Delay: 0, Seed: state.Seed };
       throw new Error(`no PreCommit on chain for ${sectorName(sid)} yet; wait for PollPreCommitState to say Landed`);
     }
     const seedEpoch = preCommitEpoch + policy.preCommitChallengeDelay;
     const readyAt = seedEpoch + policy.interactivePoRepConfidence;
     const head = (await chain.head()).epoch;
     if (head < readyAt) {
-      return { ShouldWait: true, Delay: Math.max(1, Math.ceil(((readyAt - head) * policy.blockTimeMs) / 1000)), Seed: null };
+      return {
+        ShouldWait: true,
+        Delay: Math.max(1, Math.ceil(((readyAt - head) * policy.blockTimeMs) / 1000)),
+        Seed: null,
+      };
     }
     const seed = { Seed: b64(await chain.interactiveSeedRandomness(sid.Miner, seedEpoch)), Epoch: seedEpoch };
-    if (state.Seed?.Seed !== seed.Seed || state.Seed?.Epoch !== seed.Epoch) this.deps.states.update(sid, (s) => (s.Seed = seed));
+    if (state.Seed?.Seed !== seed.Seed || state.Seed?.Epoch !== seed.Epoch)
+      this.deps.states.update(sid, (s) => (s.Seed = seed));
     return { ShouldWait: false, Delay: 0, Seed: seed };
   }
 
   async submitProof(sid: SectorID, proof: ProofOnChainInfo, reset: boolean): Promise<SubmitResp> {
     const state = this.deps.states.mustOnline(sid);
-    if (!state.Pre) return resp(SubmitResult.Rejected, `${sectorName(sid)} has no PreCommit; a proof cannot be submitted`);
+    if (!state.Pre)
+      return resp(SubmitResult.Rejected, `${sectorName(sid)} has no PreCommit; a proof cannot be submitted`);
     if (!state.Seed)
-      return resp(SubmitResult.MismatchedSubmission, `${sectorName(sid)} has no seed yet; call WaitSeed until it returns one`);
+      return resp(
+        SubmitResult.MismatchedSubmission,
+        `${sectorName(sid)} has no seed yet; call WaitSeed until it returns one`,
+      );
     if (state.Proof) {
       const resubmittable = reset && (await this.messageIsFinalFailure(state.MessageInfo.CommitCid?.["/"], sid));
       if (!resubmittable) {
@@ -276,7 +295,11 @@ export class CommitManager {
   // ---------------------------------------------------------------- message state
 
   private async messageIsFinalFailure(cid: string | undefined, sid: SectorID): Promise<boolean> {
-    if (!cid) return !this.kv.has(KEY.pending("pre", sid.Miner, sid.Number)) && !this.kv.has(KEY.pending("prove", sid.Miner, sid.Number));
+    if (!cid)
+      return (
+        !this.kv.has(KEY.pending("pre", sid.Miner, sid.Number)) &&
+        !this.kv.has(KEY.pending("prove", sid.Miner, sid.Number))
+      );
     const look = await this.deps.chain.messageLookup(cid);
     if (!look) return !this.kv.has(KEY.outbox(cid));
     if (look.status === "failed") return true;
@@ -303,13 +326,22 @@ export class CommitManager {
       case "pending":
         return poll(OnChainState.Pending, `message ${cid} is in the message pool`);
       case "packed":
-        return poll(OnChainState.Packed, `message ${cid} was included at epoch ${look.packedEpoch}; waiting for confidence`);
+        return poll(
+          OnChainState.Packed,
+          `message ${cid} was included at epoch ${look.packedEpoch}; waiting for confidence`,
+        );
       case "failed":
         if (look.exitCode === ExitCode.SysErrOutOfGas || look.exitCode === ExitCode.SysErrInsufficientFunds) {
-          return poll(OnChainState.Failed, `message ${cid} failed with exit code ${look.exitCode}: ${look.error ?? ""}`);
+          return poll(
+            OnChainState.Failed,
+            `message ${cid} failed with exit code ${look.exitCode}: ${look.error ?? ""}`,
+          );
         }
         if (result && !result.ok) return this.sectorRejected(kind, cid, result.error ?? "rejected");
-        return poll(OnChainState.PermFailed, `message ${cid} failed with exit code ${look.exitCode}: ${look.error ?? ""}`);
+        return poll(
+          OnChainState.PermFailed,
+          `message ${cid} failed with exit code ${look.exitCode}: ${look.error ?? ""}`,
+        );
       case "landed": {
         if (result && !result.ok) return this.sectorRejected(kind, cid, result.error ?? "rejected");
         const { chain } = this.deps;
@@ -317,10 +349,16 @@ export class CommitManager {
           if ((await chain.preCommitInfo(sid.Miner, sid.Number)) || (await chain.sectorInfo(sid.Miner, sid.Number))) {
             return poll(OnChainState.Landed);
           }
-          return poll(OnChainState.ShouldAbort, `PreCommit message ${cid} landed but the PreCommit is no longer on chain (expired)`);
+          return poll(
+            OnChainState.ShouldAbort,
+            `PreCommit message ${cid} landed but the PreCommit is no longer on chain (expired)`,
+          );
         }
         if (await chain.sectorInfo(sid.Miner, sid.Number)) return poll(OnChainState.Landed);
-        return poll(OnChainState.ShouldAbort, `ProveCommit message ${cid} landed but ${sectorName(sid)} is not active on chain`);
+        return poll(
+          OnChainState.ShouldAbort,
+          `ProveCommit message ${cid} landed but ${sectorName(sid)} is not active on chain`,
+        );
       }
     }
   }
@@ -388,8 +426,7 @@ export class CommitManager {
         const number = Number(e.key.slice(KEY.pending(kind, actor).length));
         const state = this.deps.states.get("online", { Miner: actor, Number: number });
         const ready =
-          state &&
-          state.MessageInfo.NeedSend &&
+          state?.MessageInfo.NeedSend &&
           (kind === "pre" ? state.Pre && !state.MessageInfo.PreCommitCid : state.Proof && !state.MessageInfo.CommitCid);
         if (ready) states.push(state);
         else this.kv.del(e.key);
@@ -421,7 +458,11 @@ export class CommitManager {
               };
         const cid = messageId(msg);
         this.kv.putJSON(KEY.outbox(cid), msg);
-        this.kv.putJSON(KEY.inflight(cid), { actor, method: msg.method, sectors: chunk.map((s) => s.ID.Number) } satisfies Inflight);
+        this.kv.putJSON(KEY.inflight(cid), {
+          actor,
+          method: msg.method,
+          sectors: chunk.map((s) => s.ID.Number),
+        } satisfies Inflight);
         for (const s of chunk) {
           this.deps.states.update(s.ID, (st) => {
             st.MessageInfo =
@@ -432,7 +473,9 @@ export class CommitManager {
           });
           this.kv.del(KEY.pending(kind, actor, s.ID.Number));
         }
-        log.info(`miner ${actor}: ${msg.method} ${cid} with ${chunk.length} sector(s): ${chunk.map((s) => s.ID.Number).join(", ")}`);
+        log.info(
+          `miner ${actor}: ${msg.method} ${cid} with ${chunk.length} sector(s): ${chunk.map((s) => s.ID.Number).join(", ")}`,
+        );
       }
     });
   }

@@ -8,7 +8,12 @@ import type { PoStReplica, WinningPoStProver } from "../poster/prover.ts";
 const log = childLogger("miner");
 
 /** Indices into the eligible sector set that a WinningPoSt at this randomness must prove. */
-export type WinningChallenge = (postProof: number, randomness: Uint8Array, actor: number, sectorSetLen: number) => Promise<number[]>;
+export type WinningChallenge = (
+  postProof: number,
+  randomness: Uint8Array,
+  actor: number,
+  sectorSetLen: number,
+) => Promise<number[]>;
 
 export interface BlockMinerDeps {
   chain: PoStChain;
@@ -39,7 +44,10 @@ export class BlockMiner {
       const proving = this.busy.get(actor);
       if (proving !== undefined) {
         void this.deps.chain.isElected(actor, epoch).then((won) => {
-          if (won) log.warn(`miner ${actor} elected at epoch ${epoch} while still proving epoch ${proving}: this block is lost`);
+          if (won)
+            log.warn(
+              `miner ${actor} elected at epoch ${epoch} while still proving epoch ${proving}: this block is lost`,
+            );
         });
         continue;
       }
@@ -60,7 +68,12 @@ export class BlockMiner {
     const started = performance.now();
     try {
       const { postProof, replicas, randomness } = await this.challenged(actor, epoch);
-      const proofs = await this.deps.prover.generateWinningPoSt({ minerId: actor, proofType: postProof, replicas, seed: randomness });
+      const proofs = await this.deps.prover.generateWinningPoSt({
+        minerId: actor,
+        proofType: postProof,
+        replicas,
+        seed: randomness,
+      });
       const seconds = (performance.now() - started) / 1000;
       this.deps.metrics?.winningPoStDuration.observe(seconds, { miner: actor });
       const block = await this.deps.chain.submitBlock(
@@ -69,7 +82,8 @@ export class BlockMiner {
         proofs.map((p) => ({ postProof: p.postProof, proof: Buffer.from(p.proof).toString("base64") })),
       );
       this.deps.metrics?.winningPoStOutcome.inc({ miner: actor, outcome: block.ok ? "mined" : "rejected" });
-      if (block.ok) log.info(`miner ${actor}: block at epoch ${epoch} accepted (WinningPoSt in ${seconds.toFixed(1)} s)`);
+      if (block.ok)
+        log.info(`miner ${actor}: block at epoch ${epoch} accepted (WinningPoSt in ${seconds.toFixed(1)} s)`);
       else log.error(`miner ${actor}: block at epoch ${epoch} rejected: ${block.error}`);
     } catch (err) {
       this.deps.metrics?.winningPoStOutcome.inc({ miner: actor, outcome: "failed" });
@@ -77,7 +91,10 @@ export class BlockMiner {
     }
   }
 
-  private async challenged(actor: number, epoch: number): Promise<{ postProof: number; replicas: PoStReplica[]; randomness: Uint8Array }> {
+  private async challenged(
+    actor: number,
+    epoch: number,
+  ): Promise<{ postProof: number; replicas: PoStReplica[]; randomness: Uint8Array }> {
     const { chain } = this.deps;
     const info = await chain.minerInfo(actor);
     if (!info) throw new Error(`miner ${actor} is not on the chain`);
@@ -105,7 +122,12 @@ export class BlockMiner {
       try {
         const head = await this.deps.chain.head();
         const { postProof, replicas, randomness } = await this.challenged(actor, head.epoch);
-        await this.deps.prover.generateWinningPoSt({ minerId: actor, proofType: postProof, replicas, seed: randomness });
+        await this.deps.prover.generateWinningPoSt({
+          minerId: actor,
+          proofType: postProof,
+          replicas,
+          seed: randomness,
+        });
         const seconds = (performance.now() - started) / 1000;
         this.deps.metrics?.winningPoStOutcome.inc({ miner: actor, outcome: "warmup" });
         log.info(`miner ${actor}: warm-up WinningPoSt done in ${seconds.toFixed(1)} s`);

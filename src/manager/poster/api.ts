@@ -17,16 +17,23 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
   const { chain, poster } = deps;
   const miner = async (actor: number) => {
     const info = await chain.minerInfo(actor);
-    if (!info) throw new Error(`miner ${actor} is not on the chain (known miners are listed by: damocles util chain head)`);
+    if (!info)
+      throw new Error(`miner ${actor} is not on the chain (known miners are listed by: damocles util chain head)`);
     return info;
   };
   /** This period's instance of deadline `index` (as of `cur`), or the next period's once it has closed. */
   const instanceOf = (cur: DeadlineInfo, index: number) => {
     const p = chain.policy();
-    if (index >= p.wpostPeriodDeadlines) throw new Error(`deadline ${index} does not exist: deadlines are 0..${p.wpostPeriodDeadlines - 1}`);
+    if (index >= p.wpostPeriodDeadlines)
+      throw new Error(`deadline ${index} does not exist: deadlines are 0..${p.wpostPeriodDeadlines - 1}`);
     let open = cur.periodStart + index * p.wpostChallengeWindow;
     if (open + p.wpostChallengeWindow <= cur.currentEpoch) open += p.wpostPeriodDeadlines * p.wpostChallengeWindow;
-    return { open, close: open + p.wpostChallengeWindow, challenge: open - p.wpostChallengeLookback, head: cur.currentEpoch };
+    return {
+      open,
+      close: open + p.wpostChallengeWindow,
+      challenge: open - p.wpostChallengeLookback,
+      head: cur.currentEpoch,
+    };
   };
 
   registry
@@ -38,7 +45,8 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
       const active = new Set<number>();
       for (let i = 0; i < p.wpostPeriodDeadlines; i++) {
         const inst = instanceOf(current, i);
-        for (const part of await chain.provingPartitions(actor, inst.open)) for (const s of part.sectors) active.add(s.number);
+        for (const part of await chain.provingPartitions(actor, inst.open))
+          for (const s of part.sectors) active.add(s.number);
       }
       return {
         actor,
@@ -76,7 +84,12 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
           proven: parts.length > 0 && parts.every((x) => x.sectors.length === 0 || x.proven),
           last,
           poster: mine
-            ? { open: mine.open, status: mine.status, ...(mine.provingMs !== undefined ? { provingMs: mine.provingMs } : {}), ...(mine.error ? { error: mine.error } : {}) }
+            ? {
+                open: mine.open,
+                status: mine.status,
+                ...(mine.provingMs !== undefined ? { provingMs: mine.provingMs } : {}),
+                ...(mine.error ? { error: mine.error } : {}),
+              }
             : null,
         });
       }
@@ -95,7 +108,10 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
       const inst = instanceOf(await chain.provingDeadline(actor), deadline);
       const parts = await chain.provingPartitions(actor, inst.open);
       // The deadline's own randomness once its challenge epoch has passed, else any canonical value.
-      const randomness = inst.challenge <= inst.head ? await chain.windowPoStRandomness(actor, inst.challenge) : new Uint8Array(randomBytes(32));
+      const randomness =
+        inst.challenge <= inst.head
+          ? await chain.windowPoStRandomness(actor, inst.challenge)
+          : new Uint8Array(randomBytes(32));
       randomness[31]! &= 0x3f;
       const rows = [];
       for (const part of parts) {
@@ -110,7 +126,13 @@ export function registerProvingApi(registry: RpcRegistry, deps: ProvingApiDeps):
         const bad = new Map(res.bad.map((b) => [b.number, b.reason]));
         for (const s of part.sectors) {
           const reason = bad.get(s.number);
-          rows.push({ number: s.number, partition: part.index, ok: reason === undefined, faulty: part.faults.includes(s.number), ...(reason ? { reason } : {}) });
+          rows.push({
+            number: s.number,
+            partition: part.index,
+            ok: reason === undefined,
+            faulty: part.faults.includes(s.number),
+            ...(reason ? { reason } : {}),
+          });
         }
       }
       return rows;

@@ -22,7 +22,10 @@ export interface CheckOptions {
 export async function checkReplica(replica: PoStReplica, opts: CheckOptions): Promise<string | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`check timed out after ${opts.timeoutMs} ms (slow or hung storage?)`), opts.timeoutMs);
+    timer = setTimeout(
+      () => resolve(`check timed out after ${opts.timeoutMs} ms (slow or hung storage?)`),
+      opts.timeoutMs,
+    );
   });
   try {
     return await Promise.race([runChecks(replica, opts), timeout]);

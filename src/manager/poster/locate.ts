@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { sectorName, type SectorID, type SectorIndexLocation } from "../../core/sector/index.ts";
+import { type SectorID, type SectorIndexLocation, sectorName } from "../../core/sector/index.ts";
 import type { ProvingSector } from "../chain/chain.ts";
 import type { PoStReplica } from "./prover.ts";
 
@@ -15,7 +15,12 @@ export type StorePaths = (storeName: string) => string | undefined;
 
 export type Located = { ok: true; replica: PoStReplica } | { ok: false; reason: string };
 
-export async function locateReplica(locator: SectorLocator, paths: StorePaths, actor: number, sector: ProvingSector): Promise<Located> {
+export async function locateReplica(
+  locator: SectorLocator,
+  paths: StorePaths,
+  actor: number,
+  sector: ProvingSector,
+): Promise<Located> {
   const sid = { Miner: actor, Number: sector.number };
   const name = sectorName(sid);
   let upgrade = true;
@@ -24,11 +29,14 @@ export async function locateReplica(locator: SectorLocator, paths: StorePaths, a
     upgrade = false;
     loc = await locator.find("normal", sid);
   }
-  if (!loc.Found) return { ok: false, reason: `${name} is not in the sector index (never persisted, or indexed on another manager)` };
+  if (!loc.Found)
+    return { ok: false, reason: `${name} is not in the sector index (never persisted, or indexed on another manager)` };
   const sealedRoot = paths(loc.Instance.SealedFile);
   const cacheRoot = paths(loc.Instance.CacheDir);
-  const missing = sealedRoot === undefined ? loc.Instance.SealedFile : cacheRoot === undefined ? loc.Instance.CacheDir : undefined;
-  if (missing !== undefined) return { ok: false, reason: `${name} is in persist store "${missing}", which is not configured on this node` };
+  const missing =
+    sealedRoot === undefined ? loc.Instance.SealedFile : cacheRoot === undefined ? loc.Instance.CacheDir : undefined;
+  if (missing !== undefined)
+    return { ok: false, reason: `${name} is in persist store "${missing}", which is not configured on this node` };
   return {
     ok: true,
     replica: {

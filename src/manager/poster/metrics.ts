@@ -21,7 +21,14 @@ export function registerPoStMetrics(r: MetricsRegistry): PoSterMetrics {
       "prover_window_post_total",
       "WindowPoSt deadlines handled, per miner, deadline and outcome (proven|failed|all-faulty)",
     ),
-    winningPoStDuration: r.histogram("prover_winning_post_duration_seconds", "WinningPoSt proof time per won election, per miner", SECONDS_BUCKETS),
-    winningPoStOutcome: r.counter("prover_winning_post_total", "won elections, per miner and outcome (mined|rejected|failed|warmup)"),
+    winningPoStDuration: r.histogram(
+      "prover_winning_post_duration_seconds",
+      "WinningPoSt proof time per won election, per miner",
+      SECONDS_BUCKETS,
+    ),
+    winningPoStOutcome: r.counter(
+      "prover_winning_post_total",
+      "won elections, per miner and outcome (mined|rejected|failed|warmup)",
+    ),
   };
 }

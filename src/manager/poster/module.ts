@@ -109,10 +109,20 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
     },
     metrics,
     vanillaCheck: async (actor, postProof, randomness, replica) => {
-      const challenges = await proofs.generateFallbackSectorChallenges({ postProof, randomness, proverId: actor, sectorIds: [replica.sectorId] });
+      const challenges = await proofs.generateFallbackSectorChallenges({
+        postProof,
+        randomness,
+        proverId: actor,
+        sectorIds: [replica.sectorId],
+      });
       await proofs.generateSingleVanillaProof({
         postProof,
-        replica: { sectorId: replica.sectorId, commR: replica.commR, cacheDir: replica.cacheDir, sealedPath: replica.sealedPath },
+        replica: {
+          sectorId: replica.sectorId,
+          commR: replica.commR,
+          cacheDir: replica.cacheDir,
+          sealedPath: replica.sealedPath,
+        },
         challenges: challenges.get(replica.sectorId) ?? [],
       });
     },
@@ -126,7 +136,8 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
   });
 
   const mining = config.Miners.filter((m) => m.Proof.Enabled).map((m) => m.Actor);
-  if (flags.miner && mining.length === 0) log.warn("--miner: no [[Miners]] has Proof.Enabled = true; no blocks will be mined");
+  if (flags.miner && mining.length === 0)
+    log.warn("--miner: no [[Miners]] has Proof.Enabled = true; no blocks will be mined");
   const miner = flags.miner
     ? new BlockMiner({
         chain: opts.chain,
@@ -152,12 +163,18 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
       if (flags.poster) {
         const off = miners.filter((m) => !m.enabled).map((m) => m.actor);
         log.info(
-          `WindowPoSt for ${miners.filter((m) => m.enabled).map((m) => `f0${m.actor}`).join(", ") || "no miner"} via the ${windowProver.name} prover` +
-            (off.length ? ` (PoSt.Enabled = false: ${off.join(", ")})` : ""),
+          `WindowPoSt for ${
+            miners
+              .filter((m) => m.enabled)
+              .map((m) => `f0${m.actor}`)
+              .join(", ") || "no miner"
+          } via the ${windowProver.name} prover${off.length ? ` (PoSt.Enabled = false: ${off.join(", ")})` : ""}`,
         );
       }
       if (miner) {
-        log.info(`mining blocks (WinningPoSt via the ${winningProver.name} prover) for ${mining.map((a) => `f0${a}`).join(", ") || "no miner"}`);
+        log.info(
+          `mining blocks (WinningPoSt via the ${winningProver.name} prover) for ${mining.map((a) => `f0${a}`).join(", ") || "no miner"}`,
+        );
         if (flags.warmup !== false) void miner.warmup();
       }
     },

@@ -1,11 +1,17 @@
 import { childLogger } from "../../core/log/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
 import { Semaphore } from "../../core/sync/semaphore.ts";
-import { messageId, type DeadlineInfo, type PoStChain, type PoStMessage, type ProvingPartition } from "../chain/chain.ts";
+import {
+  type DeadlineInfo,
+  messageId,
+  type PoStChain,
+  type PoStMessage,
+  type ProvingPartition,
+} from "../chain/chain.ts";
 import { checkReplica } from "./check.ts";
 import { locateReplica, type SectorLocator, type StorePaths } from "./locate.ts";
-import type { PoStReplica, WindowPoStProver } from "./prover.ts";
 import type { PoSterMetrics } from "./metrics.ts";
+import type { PoStReplica, WindowPoStProver } from "./prover.ts";
 
 const log = childLogger("poster");
 
@@ -140,7 +146,8 @@ export class PoSter {
     // Abort proofs of instances that have closed: they can no longer be submitted.
     for (const [key, ctl] of this.inflight) {
       const [, actor, open] = key.split("/").map(Number);
-      if (actor === m.actor && open !== undefined && open < dl.open) ctl.abort(new Error(`deadline opening at ${open} has closed`));
+      if (actor === m.actor && open !== undefined && open < dl.open)
+        ctl.abort(new Error(`deadline opening at ${open} has closed`));
     }
     // A message pushed late in the previous deadline may land after it closed.
     const window = this.deps.chain.policy().wpostChallengeWindow;
@@ -151,7 +158,8 @@ export class PoSter {
       await this.followSubmissions(record);
       return;
     }
-    if (record && record.status !== "proving" && !(record.status === "failed" && record.attempts < MAX_ATTEMPTS)) return;
+    if (record && record.status !== "proving" && !(record.status === "failed" && record.attempts < MAX_ATTEMPTS))
+      return;
     if (this.inflight.has(recordKey(m.actor, dl.open))) return;
     const confidence = m.challengeConfidence || DEFAULT_CHALLENGE_CONFIDENCE;
     const startAt = Math.min(dl.challenge + confidence, dl.open);
@@ -199,7 +207,12 @@ export class PoSter {
     this.save(r);
   }
 
-  private async proveDeadline(m: PoSterMiner, dl: DeadlineInfo, previous: PoSterRecord | undefined, signal: AbortSignal): Promise<void> {
+  private async proveDeadline(
+    m: PoSterMiner,
+    dl: DeadlineInfo,
+    previous: PoSterRecord | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { chain } = this.deps;
     const r: PoSterRecord = {
       actor: m.actor,
@@ -216,7 +229,9 @@ export class PoSter {
     };
     const info = await chain.minerInfo(m.actor);
     if (!info) throw new Error(`miner ${m.actor} is not on the chain`);
-    const partitions = (await chain.provingPartitions(m.actor, dl.open)).filter((p) => p.sectors.length > 0 && !p.proven);
+    const partitions = (await chain.provingPartitions(m.actor, dl.open)).filter(
+      (p) => p.sectors.length > 0 && !p.proven,
+    );
     if (partitions.length === 0) {
       r.status = "nothing-to-prove";
       r.finishedAt = this.now();
@@ -230,7 +245,16 @@ export class PoSter {
       const chunk = m.maxPartitionsPerPoStMessage > 0 ? m.maxPartitionsPerPoStMessage : partitions.length;
       for (let i = 0; i < partitions.length; i += chunk) {
         const group = partitions.slice(i, i + chunk);
-        const sub = await this.proveGroup(m, info.windowPoStProofType, info.sectorSize, dl, group, randomness, r, signal);
+        const sub = await this.proveGroup(
+          m,
+          info.windowPoStProofType,
+          info.sectorSize,
+          dl,
+          group,
+          randomness,
+          r,
+          signal,
+        );
         if (sub) r.submissions.push(sub);
       }
       r.provingMs = Math.round(performance.now() - started);
@@ -291,15 +315,25 @@ export class PoSter {
     for (let round = 1; good.length > 0; round++) {
       if (signal.aborted) throw signal.reason;
       const out = await this.deps.prover.generateWindowPoSt(
-        { minerId: m.actor, proofType: postProof, deadline: dl.index, partitions: group.map((p) => p.index), replicas: good, seed: randomness },
+        {
+          minerId: m.actor,
+          proofType: postProof,
+          deadline: dl.index,
+          partitions: group.map((p) => p.index),
+          replicas: good,
+          seed: randomness,
+        },
         signal,
       );
       if (out.faults.length === 0) {
         proofs = out.proofs.map((p) => ({ postProof: p.postProof, proof: Buffer.from(p.proof).toString("base64") }));
         break;
       }
-      if (round >= MAX_FAULT_ROUNDS) throw new Error(`the prover kept finding faulty sectors (${out.faults.join(",")}) after ${round} rounds`);
-      log.warn(`miner ${m.actor} deadline ${dl.index}: the prover could not read sector(s) ${out.faults.join(",")}; proving again without them`);
+      if (round >= MAX_FAULT_ROUNDS)
+        throw new Error(`the prover kept finding faulty sectors (${out.faults.join(",")}) after ${round} rounds`);
+      log.warn(
+        `miner ${m.actor} deadline ${dl.index}: the prover could not read sector(s) ${out.faults.join(",")}; proving again without them`,
+      );
       const drop = new Set(out.faults);
       for (const n of drop) {
         r.bad.push({ number: n, reason: "the prover could not generate its vanilla proof" });
@@ -318,7 +352,11 @@ export class PoSter {
       post: {
         deadline: dl.index,
         open: dl.open,
-        partitions: group.map((p) => ({ index: p.index, skipped: byPartition(skipped, p), recovered: byPartition(recovered, p) })),
+        partitions: group.map((p) => ({
+          index: p.index,
+          skipped: byPartition(skipped, p),
+          recovered: byPartition(recovered, p),
+        })),
         proofs,
       },
     };
@@ -349,7 +387,9 @@ export class PoSter {
     const budget = new AbortController();
     const timer = setTimeout(() => budget.abort(), limits.partitionCheckTimeoutMs * Math.max(1, group.length));
     const stop = signal ? AbortSignal.any([signal, budget.signal]) : budget.signal;
-    const timedOut = { reason: `not checked within PartitionCheckTimeout (${limits.partitionCheckTimeoutMs} ms per partition)` };
+    const timedOut = {
+      reason: `not checked within PartitionCheckTimeout (${limits.partitionCheckTimeoutMs} ms per partition)`,
+    };
     const results = await Promise.all(
       sectors.map(async (s) => {
         let release: () => void;
@@ -392,7 +432,9 @@ export class PoSter {
       if (signal.aborted) throw signal.reason;
       const head = await this.deps.chain.head();
       if (head.epoch >= epoch) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(20, Math.min(blockMs, (epoch - head.epoch) * blockMs))));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(20, Math.min(blockMs, (epoch - head.epoch) * blockMs))),
+      );
     }
   }
 }

@@ -54,7 +54,11 @@ export interface PlanOptions {
  * given, replace those arguments, as for the worker's [[processors.<stage>]]); with `Bin` it is
  * `Bin Args…`. `Envs` are added to the manager's environment. A child that exits is restarted.
  */
-export function planExtProverChildren(kind: ExtProverKind, file: ExtProverFile, opts: PlanOptions): ExtProverChildPlan[] {
+export function planExtProverChildren(
+  kind: ExtProverKind,
+  file: ExtProverFile,
+  opts: PlanOptions,
+): ExtProverChildPlan[] {
   const { section, stage } = EXT_PROVER_KINDS[kind];
   const entries: readonly ExtProverEntryConfig[] = file.config[section];
   return entries.map((e, index) => {

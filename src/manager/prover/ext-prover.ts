@@ -5,11 +5,11 @@ import { childLogger } from "../../core/log/index.ts";
 import { ProcessorChild, ProcessorError } from "../../core/processor/producer.ts";
 import { selfCommand } from "../../core/self.ts";
 import {
+  type PoStTaskParts,
   proofsFromWire,
   toWirePoStTask,
   WindowPoStOutputSchema,
   WinningPoStOutputSchema,
-  type PoStTaskParts,
 } from "../../plugins/post-wire.ts";
 import type {
   PoStProofBytes,
@@ -21,11 +21,11 @@ import type {
 } from "../poster/prover.ts";
 import {
   EXT_PROVER_KINDS,
+  type ExtProverChildPlan,
+  type ExtProverKind,
   planExtProverChildren,
   processEnv,
   readExtProverFile,
-  type ExtProverChildPlan,
-  type ExtProverKind,
 } from "./ext-prover-config.ts";
 import { LocalProver, privateReplica } from "./local.ts";
 import { ChildTaskError, WeightedPool } from "./weighted-pool.ts";
@@ -64,14 +64,23 @@ export async function createExtProver(opts: ExtProverOptions): Promise<ExtProver
   const log = opts.log ?? childLogger("manager");
   const file = await readExtProverFile(opts.configPath);
   for (const w of file.warnings) log.warn(formatDiagnostic(w));
-  const planOpts = { self: opts.self ?? selfCommand(), baseEnv: opts.baseEnv ?? processEnv(), restartDelayMs: opts.restartDelayMs };
+  const planOpts = {
+    self: opts.self ?? selfCommand(),
+    baseEnv: opts.baseEnv ?? processEnv(),
+    restartDelayMs: opts.restartDelayMs,
+  };
   const windowPlans = planExtProverChildren("window", file, planOpts);
   const winningPlans = planExtProverChildren("winning", file, planOpts);
   const fallback = opts.fallback ?? new LocalProver();
-  for (const [kind, plans] of [["window", windowPlans], ["winning", winningPlans]] as const) {
+  for (const [kind, plans] of [
+    ["window", windowPlans],
+    ["winning", winningPlans],
+  ] as const) {
     if (plans.length === 0) {
       const { section, stage } = EXT_PROVER_KINDS[kind];
-      log.info(`ext-prover: no [[${section}]] entries in ${file.file}; ${stage} runs in-process (${fallback.name} prover)`);
+      log.info(
+        `ext-prover: no [[${section}]] entries in ${file.file}; ${stage} runs in-process (${fallback.name} prover)`,
+      );
     }
   }
   const [windowPool, winningPool] = await startAll([windowPlans, winningPlans], log, opts.random);
@@ -105,7 +114,9 @@ export class ExtPool {
       return { output: r.output, child: this.describe(r.index, r.child) };
     } catch (err) {
       if (err instanceof ChildTaskError && !signal?.aborted) {
-        throw new Error(`ext-prover ${this.describe(err.index, err.child as ProcessorChild)}: ${err.message}`, { cause: err.cause });
+        throw new Error(`ext-prover ${this.describe(err.index, err.child as ProcessorChild)}: ${err.message}`, {
+          cause: err.cause,
+        });
       }
       throw err instanceof ChildTaskError ? err.cause : err;
     }
@@ -139,12 +150,22 @@ async function startAll(
   const failures = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
   if (failures.length > 0) {
     await Promise.all(all.map(({ child }) => child.stop()));
-    throw new Error(`ext-prover: ${failures.length} of ${all.length} processor(s) did not start:\n  ${failures.join("\n  ")}`);
+    throw new Error(
+      `ext-prover: ${failures.length} of ${all.length} processor(s) did not start:\n  ${failures.join("\n  ")}`,
+    );
   }
   return kinds.map((plans) => {
     if (plans.length === 0) return undefined;
-    const members = plans.map((plan) => ({ child: all.find((c) => c.plan === plan)!.child, concurrent: plan.concurrent, weight: plan.weight }));
-    return new ExtPool(plans[0]!.kind, plans, new WeightedPool(EXT_PROVER_KINDS[plans[0]!.kind].stage, members, random));
+    const members = plans.map((plan) => ({
+      child: all.find((c) => c.plan === plan)!.child,
+      concurrent: plan.concurrent,
+      weight: plan.weight,
+    }));
+    return new ExtPool(
+      plans[0]!.kind,
+      plans,
+      new WeightedPool(EXT_PROVER_KINDS[plans[0]!.kind].stage, members, random),
+    );
   });
 }
 
@@ -185,7 +206,8 @@ export class ExtWindowProver implements WindowPoStProver {
    * always holds the proofs over the replicas minus the faults. Each round drops at least one sector.
    */
   async generateWindowPoSt(task: WindowPoStTask, signal?: AbortSignal): Promise<WindowPoStOutput> {
-    if (task.replicas.length === 0) throw new Error(`WindowPoSt of miner ${task.minerId} deadline ${task.deadline}: no sectors to prove`);
+    if (task.replicas.length === 0)
+      throw new Error(`WindowPoSt of miner ${task.minerId} deadline ${task.deadline}: no sectors to prove`);
     const faults = new Set<number>();
     let remaining = task.replicas;
     for (;;) {
@@ -193,14 +215,19 @@ export class ExtWindowProver implements WindowPoStProver {
       const out = parseOutput(WindowPoStOutputSchema, output, child);
       const asked = new Set(remaining.map((r) => r.sectorId));
       const strangers = out.faults.filter((f) => !asked.has(f));
-      if (strangers.length > 0) throw new Error(`ext-prover ${child} reported faults for sectors it was not asked to prove: ${strangers.join(", ")}`);
+      if (strangers.length > 0)
+        throw new Error(
+          `ext-prover ${child} reported faults for sectors it was not asked to prove: ${strangers.join(", ")}`,
+        );
       for (const f of out.faults) faults.add(f);
       remaining = remaining.filter((r) => !faults.has(r.sectorId));
       if (out.proofs.length > 0 || remaining.length === 0) {
         return { proofs: proofsFromWire(out.proofs, task.proofType), faults: [...faults].sort((a, b) => a - b) };
       }
       if (out.faults.length === 0) throw new Error(`ext-prover ${child} answered neither proofs nor faults`);
-      this.log.warn(`ext-prover: ${child} reported faulty sectors ${out.faults.join(", ")}; proving the other ${remaining.length} again`);
+      this.log.warn(
+        `ext-prover: ${child} reported faulty sectors ${out.faults.join(", ")}; proving the other ${remaining.length} again`,
+      );
     }
   }
 }
@@ -213,7 +240,8 @@ export class ExtWinningProver implements WinningPoStProver {
   }
 
   async generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProofBytes[]> {
-    if (task.replicas.length === 0) throw new Error(`WinningPoSt of miner ${task.minerId}: no challenged sectors to prove`);
+    if (task.replicas.length === 0)
+      throw new Error(`WinningPoSt of miner ${task.minerId}: no challenged sectors to prove`);
     const { output, child } = await this.ext.run(toWirePoStTask(taskParts(task)), signal);
     const out = parseOutput(WinningPoStOutputSchema, output, child);
     if (out.proofs.length === 0) throw new Error(`ext-prover ${child} answered no WinningPoSt proof`);

@@ -1,4 +1,5 @@
 import { generateWindowPost, generateWinningPost, type PrivateReplica } from "../../core/proofs/index.ts";
+import { abortable } from "../../core/sync/abortable.ts";
 import type {
   PoStProofBytes,
   PoStReplica,
@@ -8,7 +9,6 @@ import type {
   WinningPoStProver,
   WinningPoStTask,
 } from "../poster/prover.ts";
-import { abortable } from "../../core/sync/abortable.ts";
 
 /**
  * The default prover: PoSt in this process, over the replicas' paths on this machine. The proofs API runs
@@ -19,18 +19,30 @@ export class LocalProver implements WindowPoStProver, WinningPoStProver {
 
   /** Proofs over the replicas the library can read; the others are reported in `faults`, not thrown. */
   async generateWindowPoSt(task: WindowPoStTask, signal?: AbortSignal): Promise<WindowPoStOutput> {
-    if (task.replicas.length === 0) throw new Error(`WindowPoSt of miner ${task.minerId} deadline ${task.deadline}: no sectors to prove`);
+    if (task.replicas.length === 0)
+      throw new Error(`WindowPoSt of miner ${task.minerId} deadline ${task.deadline}: no sectors to prove`);
     const r = await abortable(
-      generateWindowPost({ postProof: task.proofType, randomness: task.seed, proverId: task.minerId, replicas: task.replicas.map(privateReplica) }),
+      generateWindowPost({
+        postProof: task.proofType,
+        randomness: task.seed,
+        proverId: task.minerId,
+        replicas: task.replicas.map(privateReplica),
+      }),
       signal,
     );
     return { proofs: r.proofs, faults: r.faults };
   }
 
   async generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProofBytes[]> {
-    if (task.replicas.length === 0) throw new Error(`WinningPoSt of miner ${task.minerId}: no challenged sectors to prove`);
+    if (task.replicas.length === 0)
+      throw new Error(`WinningPoSt of miner ${task.minerId}: no challenged sectors to prove`);
     return abortable(
-      generateWinningPost({ postProof: task.proofType, randomness: task.seed, proverId: task.minerId, replicas: task.replicas.map(privateReplica) }),
+      generateWinningPost({
+        postProof: task.proofType,
+        randomness: task.seed,
+        proverId: task.minerId,
+        replicas: task.replicas.map(privateReplica),
+      }),
       signal,
     );
   }

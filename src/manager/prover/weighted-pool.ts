@@ -64,8 +64,15 @@ export class WeightedPool<C extends PoolChild> {
     if (members.length === 0) throw new Error(`${label}: a pool needs at least one child`);
     this.slots = new ChildSlots(
       members.map((m, index) => ({ ...m, index, slots: new Semaphore(Math.max(1, m.concurrent)) })),
-      (open) => open[pickWeighted(open.map((m) => m.weight), random)]!,
-      () => new Error(`every ${label} child has stopped (the manager is shutting down, or they could not be restarted)`),
+      (open) =>
+        open[
+          pickWeighted(
+            open.map((m) => m.weight),
+            random,
+          )
+        ]!,
+      () =>
+        new Error(`every ${label} child has stopped (the manager is shutting down, or they could not be restarted)`),
     );
   }
 

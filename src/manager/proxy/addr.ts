@@ -16,4 +16,5 @@ export function parseProxyAddr(text: string): string | undefined {
   return `http://${host.includes(":") ? `[${host}]` : host}:${hp.port}/rpc/v0`;
 }
 
-export const PROXY_ADDR_FORMS = 'ip:port like "127.0.0.1:1789", a URL like "http://10.0.0.5:1789" or a multiaddr like "/ip4/10.0.0.5/tcp/1789"';
+export const PROXY_ADDR_FORMS =
+  'ip:port like "127.0.0.1:1789", a URL like "http://10.0.0.5:1789" or a multiaddr like "/ip4/10.0.0.5/tcp/1789"';

@@ -1,5 +1,5 @@
-import { encodeRandomness, PoStChainApi } from "../../core/sector/api-chain.ts";
 import { RpcError, RpcErrorCode, type RpcRegistry } from "../../core/rpc/index.ts";
+import { encodeRandomness, PoStChainApi } from "../../core/sector/api-chain.ts";
 import type { PoStChain } from "../chain/chain.ts";
 
 /**
@@ -24,7 +24,9 @@ export function registerPoStChainApi(registry: RpcRegistry, chain: PoStChain): v
       answer(async () => encodeRandomness(await chain.winningPoStRandomness(actor, epoch))),
     )
     .implement(PoStChainApi.WinningSectorSet, (actor, epoch) => answer(() => chain.winningSectorSet(actor, epoch)))
-    .implement(PoStChainApi.SubmitBlock, (actor, epoch, proofs) => answer(() => chain.submitBlock(actor, epoch, proofs)))
+    .implement(PoStChainApi.SubmitBlock, (actor, epoch, proofs) =>
+      answer(() => chain.submitBlock(actor, epoch, proofs)),
+    )
     .implement(PoStChainApi.Faults, (actor) => answer(() => chain.faults(actor)))
     .implement(PoStChainApi.PostRecords, (actor, limit) => answer(() => chain.postRecords(actor, limit)))
     .implement(PoStChainApi.ProvingStats, (actor) => answer(() => chain.provingStats(actor)));

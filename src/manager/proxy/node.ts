@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { ManagerConfig } from "../../core/config/index.ts";
 import { childLogger } from "../../core/log/index.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../../core/metrics/index.ts";
-import { mountRpc, RpcRegistry, serve, type RunningServer } from "../../core/rpc/index.ts";
+import { mountRpc, RpcRegistry, type RunningServer, serve } from "../../core/rpc/index.ts";
 import { Damocles, Venus } from "../../core/sector/api.ts";
 import { KVStore } from "../../core/store/index.ts";
 import { VERSION, VERSION_STRING } from "../../core/version.ts";
@@ -14,8 +14,8 @@ import type { SectorLocator } from "../poster/locate.ts";
 import { createProvingModule, type ProvingFlags, type ProvingModule } from "../poster/module.ts";
 import { SectorIndexer } from "../sectors/indexer.ts";
 import { PersistStores } from "../stores/persist.ts";
-import { RemoteSectorLocator } from "./remote-locator.ts";
 import { RemotePoStChain } from "./remote-chain.ts";
+import { RemoteSectorLocator } from "./remote-locator.ts";
 
 const log = childLogger("proxy");
 
@@ -72,7 +72,8 @@ export async function startProxyManager(opts: ProxyManagerOptions): Promise<Runn
 
   try {
     for (const m of config.Miners) {
-      if (!(await chain.minerInfo(m.Actor))) log.warn(`[[Miners]] f0${m.Actor} is not a miner on the chain of ${opts.source}: nothing to prove for it`);
+      if (!(await chain.minerInfo(m.Actor)))
+        log.warn(`[[Miners]] f0${m.Actor} is not a miner on the chain of ${opts.source}: nothing to prove for it`);
     }
 
     let locator: SectorLocator;
@@ -80,8 +81,11 @@ export async function startProxyManager(opts: ProxyManagerOptions): Promise<Runn
       const indexer = new SectorIndexer(store);
       locator = { find: async (type, sid) => indexer.find(type, sid) };
       const entries = store.collection("sector-index").count();
-      log.info(`sector locations: this node's own SectorIndexer (--proxy-sector-indexer-off), ${entries} entr${entries === 1 ? "y" : "ies"}`);
-      if (entries === 0) log.warn("this node's own sector index is empty: every sector to prove will be reported as not in the index");
+      log.info(
+        `sector locations: this node's own SectorIndexer (--proxy-sector-indexer-off), ${entries} entr${entries === 1 ? "y" : "ies"}`,
+      );
+      if (entries === 0)
+        log.warn("this node's own sector index is empty: every sector to prove will be reported as not in the index");
     } else {
       remoteLocator = new RemoteSectorLocator(opts.source);
       locator = remoteLocator;
@@ -92,7 +96,8 @@ export async function startProxyManager(opts: ProxyManagerOptions): Promise<Runn
     for (const name of stores.names()) {
       const path = stores.pathOf(name);
       // The index names stores; only this node's config says where they are mounted here.
-      if (path && !existsSync(path)) log.warn(`persist store "${name}" is configured at ${path}, which does not exist on this machine`);
+      if (path && !existsSync(path))
+        log.warn(`persist store "${name}" is configured at ${path}, which does not exist on this machine`);
     }
 
     const metrics = new ManagerMetrics(VERSION);
@@ -129,14 +134,19 @@ export async function startProxyManager(opts: ProxyManagerOptions): Promise<Runn
     });
     metrics.apiState.set(1);
 
-    const roles = [flags.poster && "WindowPoSt (--poster)", flags.miner && "blocks (--miner)"].filter(Boolean).join(" and ");
+    const roles = [flags.poster && "WindowPoSt (--poster)", flags.miner && "blocks (--miner)"]
+      .filter(Boolean)
+      .join(" and ");
     log.info(
       `${VERSION_STRING} proxy node of ${opts.source} listening on ${server.url} (rpc ${server.url}/rpc/v0), home ${opts.home}, ` +
         `${config.Miners.length} miner(s), proving ${roles || "nothing"}`,
     );
     // Workers dialing this node by mistake get MethodNotFound for every sealing call; say where they belong.
-    log.info(`this proxy node does not seal: no Venus sealing API here (workers get MethodNotFound); point sealing workers at ${opts.source}`);
-    if (!flags.poster && !flags.miner) log.warn("neither --poster nor --miner: this proxy node proves nothing and only serves Damocles.Proving*");
+    log.info(
+      `this proxy node does not seal: no Venus sealing API here (workers get MethodNotFound); point sealing workers at ${opts.source}`,
+    );
+    if (!flags.poster && !flags.miner)
+      log.warn("neither --poster nor --miner: this proxy node proves nothing and only serves Damocles.Proving*");
 
     return {
       url: server.url,

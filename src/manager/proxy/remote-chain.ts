@@ -1,7 +1,7 @@
 import { childLogger } from "../../core/log/index.ts";
 import { RpcCallError, RpcClient, RpcErrorCode, RpcTransportError } from "../../core/rpc/index.ts";
+import { type ChainHeadInfo, Damocles } from "../../core/sector/api.ts";
 import { PoStChainApi } from "../../core/sector/api-chain.ts";
-import { Damocles, type ChainHeadInfo } from "../../core/sector/api.ts";
 import type {
   BlockRecord,
   ChainHead,
@@ -11,9 +11,9 @@ import type {
   FaultRecord,
   MessageLookup,
   MinerInfo,
+  PoStChain,
   PoStProof,
   PoStRecord,
-  PoStChain,
   ProvingPartition,
   ProvingSector,
   ProvingStats,
@@ -59,12 +59,21 @@ export class RemotePoStChain implements PoStChain {
       policy = await probe.call(PoStChainApi.Policy);
     } catch (err) {
       if (err instanceof RpcCallError && err.code === RpcErrorCode.MethodNotFound) {
-        throw new ProxySourceError(`the proxy source ${addr} answers, but does not serve Damocles.PoStChain* (${err.rpcMessage}): ${hint}`, {
+        throw new ProxySourceError(
+          `the proxy source ${addr} answers, but does not serve Damocles.PoStChain* (${err.rpcMessage}): ${hint}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      if (err instanceof RpcTransportError)
+        throw new ProxySourceError(`the proxy source does not answer: ${err.message} (${hint} Is it running?)`, {
           cause: err,
         });
-      }
-      if (err instanceof RpcTransportError) throw new ProxySourceError(`the proxy source does not answer: ${err.message} (${hint} Is it running?)`, { cause: err });
-      throw new ProxySourceError(`the proxy source ${addr} failed ${PoStChainApi.Policy.name}: ${(err as Error).message} (${hint})`, { cause: err });
+      throw new ProxySourceError(
+        `the proxy source ${addr} failed ${PoStChainApi.Policy.name}: ${(err as Error).message} (${hint})`,
+        { cause: err },
+      );
     } finally {
       probe.close();
     }
@@ -102,7 +111,8 @@ export class RemotePoStChain implements PoStChain {
 
   async pushMessage(msg: ChainMessage): Promise<string> {
     // A proxy only proves; sealing messages belong to the source's commit manager, which tracks their state.
-    if (msg.method !== "SubmitWindowedPoSt") throw new Error(`a proxy node pushes only SubmitWindowedPoSt, not ${msg.method}`);
+    if (msg.method !== "SubmitWindowedPoSt")
+      throw new Error(`a proxy node pushes only SubmitWindowedPoSt, not ${msg.method}`);
     return this.client.call(PoStChainApi.PushMessage, msg);
   }
 
@@ -167,7 +177,10 @@ export class RemotePoStChain implements PoStChain {
         down = undefined;
       } catch (err) {
         // One line per outage, not one per poll.
-        if (down === undefined) log.warn(`cannot read the head of the proxy source ${this.addr}: ${(err as Error).message}; retrying every ${every} ms`);
+        if (down === undefined)
+          log.warn(
+            `cannot read the head of the proxy source ${this.addr}: ${(err as Error).message}; retrying every ${every} ms`,
+          );
         down = (err as Error).message;
       }
       if (epoch !== undefined && (last === undefined || epoch > last)) {

@@ -11,7 +11,10 @@ import type { SectorLocator } from "../poster/locate.ts";
 export class RemoteSectorLocator implements SectorLocator {
   private readonly client: RpcClient;
 
-  constructor(readonly addr: string, opts: { timeoutMs?: number } = {}) {
+  constructor(
+    readonly addr: string,
+    opts: { timeoutMs?: number } = {},
+  ) {
     this.client = new RpcClient(addr, { timeoutMs: opts.timeoutMs });
   }
 

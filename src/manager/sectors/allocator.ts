@@ -1,5 +1,5 @@
 import { childLogger } from "../../core/log/index.ts";
-import { newSectorState, sectorName, type AllocatedSector, type AllocateSectorSpec } from "../../core/sector/index.ts";
+import { type AllocatedSector, type AllocateSectorSpec, newSectorState, sectorName } from "../../core/sector/index.ts";
 import type { KVStore } from "../../core/store/index.ts";
 import type { NumberBounds, SectorNumbers } from "./numbers.ts";
 import type { SectorStates } from "./states.ts";
@@ -39,7 +39,9 @@ export class SectorAllocator {
         (m) =>
           m.enabled &&
           (!spec.AllowedMiners || spec.AllowedMiners.length === 0 || spec.AllowedMiners.includes(m.actor)) &&
-          (!spec.AllowedProofTypes || spec.AllowedProofTypes.length === 0 || spec.AllowedProofTypes.includes(m.sealProofType)),
+          (!spec.AllowedProofTypes ||
+            spec.AllowedProofTypes.length === 0 ||
+            spec.AllowedProofTypes.includes(m.sealProofType)),
       );
     const random = this.deps.random ?? Math.random;
     while (candidates.length > 0) {
@@ -57,7 +59,8 @@ export class SectorAllocator {
     for (let attempt = 0; attempt < 1000; attempt++) {
       const number = await this.deps.store.durable(() => {
         const n = this.deps.numbers.next(miner.actor, miner.bounds);
-        if (n !== undefined) this.deps.states.create(newSectorState({ Miner: miner.actor, Number: n }, miner.sealProofType));
+        if (n !== undefined)
+          this.deps.states.create(newSectorState({ Miner: miner.actor, Number: n }, miner.sealProofType));
         return n;
       });
       if (number === undefined) {

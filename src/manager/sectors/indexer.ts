@@ -1,4 +1,4 @@
-import { sectorKey, type SectorID, type SectorIndexLocation } from "../../core/sector/index.ts";
+import { type SectorID, type SectorIndexLocation, sectorKey } from "../../core/sector/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
 
 /**

@@ -16,7 +16,7 @@ export interface NumberBounds {
 export class SectorNumbers {
   private readonly kv: Collection;
 
-  constructor(private readonly store: KVStore) {
+  constructor(readonly store: KVStore) {
     this.kv = store.collection("meta");
   }
 

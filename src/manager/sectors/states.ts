@@ -1,11 +1,11 @@
 import { SectorStateNotFoundError } from "../../core/rpc/errors.ts";
 import {
-  sectorKey,
-  sectorName,
-  SectorWorkerJob,
   type SectorID,
   type SectorState,
+  SectorWorkerJob,
   type SectorWorkerState,
+  sectorKey,
+  sectorName,
 } from "../../core/sector/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
 
@@ -79,7 +79,11 @@ export class SectorStates {
   }
 
   /** Moves an online sector offline after mutate (finalize/abort), durably. Undefined when not online. */
-  moveOffline(sid: SectorID, mutate: (s: SectorState) => void, alsoInTx?: () => void): Promise<SectorState | undefined> {
+  moveOffline(
+    sid: SectorID,
+    mutate: (s: SectorState) => void,
+    alsoInTx?: () => void,
+  ): Promise<SectorState | undefined> {
     return this.store.durable(() => {
       const state = this.get("online", sid);
       if (!state) return undefined;

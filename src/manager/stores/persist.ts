@@ -3,7 +3,13 @@ import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import type { PersistStoreConfig } from "../../core/config/index.ts";
 import { childLogger } from "../../core/log/index.ts";
-import { sectorKey, sectorName, type SectorID, type StoreBasicInfo, type StoreDetailedInfo } from "../../core/sector/index.ts";
+import {
+  type SectorID,
+  type StoreBasicInfo,
+  type StoreDetailedInfo,
+  sectorKey,
+  sectorName,
+} from "../../core/sector/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
 
 const log = childLogger("persist-stores");
@@ -54,7 +60,14 @@ export class PersistStores {
   basicInfo(name: string): StoreBasicInfo | null {
     const s = this.stores.get(name);
     if (!s) return null;
-    return { Name: s.Name, Path: s.Path, Strict: s.Strict, ReadOnly: s.ReadOnly, Weight: s.Weight, Meta: { ...s.Meta } };
+    return {
+      Name: s.Name,
+      Path: s.Path,
+      Strict: s.Strict,
+      ReadOnly: s.ReadOnly,
+      Weight: s.Weight,
+      Meta: { ...s.Meta },
+    };
   }
 
   private async capacity(path: string): Promise<Capacity | undefined> {
@@ -70,7 +83,9 @@ export class PersistStores {
   }
 
   private reservations(): { sector: string; r: Reservation }[] {
-    return this.kv.scanJSON<Reservation>(RESERVED_PREFIX).map((e) => ({ sector: e.key.slice(RESERVED_PREFIX.length), r: e.value }));
+    return this.kv
+      .scanJSON<Reservation>(RESERVED_PREFIX)
+      .map((e) => ({ sector: e.key.slice(RESERVED_PREFIX.length), r: e.value }));
   }
 
   /** Reserved bytes per store, summed once from the records and then kept in step with them. */
@@ -79,7 +94,8 @@ export class PersistStores {
   private reservedBytes(store: string): number {
     if (!this.reservedCache) {
       this.reservedCache = new Map();
-      for (const { r } of this.reservations()) this.reservedCache.set(r.Store, (this.reservedCache.get(r.Store) ?? 0) + r.Size);
+      for (const { r } of this.reservations())
+        this.reservedCache.set(r.Store, (this.reservedCache.get(r.Store) ?? 0) + r.Size);
     }
     return this.reservedCache.get(store) ?? 0;
   }
@@ -118,7 +134,11 @@ export class PersistStores {
    * (empty = any), with free − reserved ≥ size; weighted random. The same sector asking again gets the
    * same store back.
    */
-  async reserve(sid: SectorID, size: number, candidates: readonly string[] | null | undefined): Promise<StoreBasicInfo | null> {
+  async reserve(
+    sid: SectorID,
+    size: number,
+    candidates: readonly string[] | null | undefined,
+  ): Promise<StoreBasicInfo | null> {
     const key = RESERVED_PREFIX + sectorKey(sid);
     const existing = this.kv.getJSON<Reservation>(key);
     if (existing && this.stores.has(existing.Store)) return this.basicInfo(existing.Store);
@@ -138,12 +158,18 @@ export class PersistStores {
       if (again && this.stores.has(again.Store)) return this.basicInfo(again.Store);
       const fits = eligible.filter((e) => e.free - this.reservedBytes(e.name) >= size);
       if (fits.length === 0) {
-        log.warn(`no persist store can take ${size} bytes for ${sectorName(sid)} (candidates: ${candidates?.join(", ") || "any"})`);
+        log.warn(
+          `no persist store can take ${size} bytes for ${sectorName(sid)} (candidates: ${candidates?.join(", ") || "any"})`,
+        );
         return null;
       }
       const total = fits.reduce((n, e) => n + e.weight, 0);
       let pick = this.random() * total;
-      const chosen = fits.find((e) => (pick -= e.weight) < 0) ?? fits[fits.length - 1]!;
+      const chosen =
+        fits.find((e) => {
+          pick -= e.weight;
+          return pick < 0;
+        }) ?? fits[fits.length - 1]!;
       this.kv.putJSON(key, { Store: chosen.name, Size: size, At: Math.floor(Date.now() / 1000) } satisfies Reservation);
       this.adjustReserved(chosen.name, size);
       return this.basicInfo(chosen.name);
@@ -166,7 +192,8 @@ export class PersistStores {
    */
   checkPersisted(storeName: string, sid: SectorID, sectorSize: number): string | undefined {
     const s = this.stores.get(storeName);
-    if (!s) return `persist store "${storeName}" is not configured on this manager (known: ${this.names().join(", ") || "none"})`;
+    if (!s)
+      return `persist store "${storeName}" is not configured on this manager (known: ${this.names().join(", ") || "none"})`;
     const name = sectorName(sid);
     const sealed = join(s.Path, "sealed", name);
     const cache = join(s.Path, "cache", name);

@@ -1,5 +1,5 @@
 import { RpcError, RpcErrorCode, type RpcRegistry } from "../../core/rpc/index.ts";
-import { WdPoSt, type AllWdPoStJob } from "../../core/sector/api-wdpost.ts";
+import { type AllWdPoStJob, WdPoSt } from "../../core/sector/api-wdpost.ts";
 import { WdPoStJobNotFoundError, type WdPoStJobs } from "./jobs.ts";
 
 /**
@@ -11,7 +11,8 @@ export function registerWdPoStApi(registry: RpcRegistry, jobs: WdPoStJobs): void
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof WdPoStJobNotFoundError) throw new RpcError(RpcErrorCode.InvalidParams, `jobID: ${err.message}`);
+      if (err instanceof WdPoStJobNotFoundError)
+        throw new RpcError(RpcErrorCode.InvalidParams, `jobID: ${err.message}`);
       throw err;
     }
   };
@@ -25,23 +26,29 @@ export function registerWdPoStApi(registry: RpcRegistry, jobs: WdPoStJobs): void
     .implement(WdPoSt.FinishJob, (id, output, errorReason) =>
       known(async () => {
         if (errorReason.trim() === "" && !output) {
-          throw new RpcError(RpcErrorCode.InvalidParams, `WdPoStFinishJob ${id}: give either an output or an errorReason (got neither)`);
+          throw new RpcError(
+            RpcErrorCode.InvalidParams,
+            `WdPoStFinishJob ${id}: give either an output or an errorReason (got neither)`,
+          );
         }
         await jobs.finish(id, output ?? null, errorReason);
         return null;
       }),
     )
-    .implement(WdPoSt.ResetJob, (id) => known(async () => (await jobs.reset(id), null)))
-    .implement(WdPoSt.RemoveJob, (id) => known(async () => (await jobs.remove(id), null)))
-    .implement(WdPoSt.AllJobs, (): AllWdPoStJob => ({
-      Jobs: jobs.all().map((job) => ({
-        ...job,
-        // The list shows jobs, not their inputs: the sectors and seed stay on the manager (as in Go).
-        Input: { ...job.Input, Sectors: null, Seed: new Array<number>(32).fill(0) },
-        Output: job.Output ? { proofs: null, faults: job.Output.faults } : null,
-        Sectors: job.Input.Sectors?.length ?? 0,
-        Faults: job.Output?.faults?.length ?? 0,
-      })),
-      MaxTry: jobs.maxTry,
-    }));
+    .implement(WdPoSt.ResetJob, (id) => known(() => jobs.reset(id).then(() => null)))
+    .implement(WdPoSt.RemoveJob, (id) => known(() => jobs.remove(id).then(() => null)))
+    .implement(
+      WdPoSt.AllJobs,
+      (): AllWdPoStJob => ({
+        Jobs: jobs.all().map((job) => ({
+          ...job,
+          // The list shows jobs, not their inputs: the sectors and seed stay on the manager (as in Go).
+          Input: { ...job.Input, Sectors: null, Seed: new Array<number>(32).fill(0) },
+          Output: job.Output ? { proofs: null, faults: job.Output.faults } : null,
+          Sectors: job.Input.Sectors?.length ?? 0,
+          Faults: job.Output?.faults?.length ?? 0,
+        })),
+        MaxTry: jobs.maxTry,
+      }),
+    );
 }

@@ -7,11 +7,17 @@ import { WdPoStJobs, type WorkerProverConfig } from "./jobs.ts";
 import { registerWdPoStMetrics } from "./metrics.ts";
 import { WorkerProver } from "./prover.ts";
 
-export { WdPoStJobs, WdPoStJobNotFoundError, HEARTBEAT_TIMEOUT_REASON, type WorkerProverConfig, type WdPoStJobEvent } from "./jobs.ts";
-export { WorkerProver, jobInput } from "./prover.ts";
 export { registerWdPoStApi } from "./api.ts";
-export { registerWdPoStMetrics } from "./metrics.ts";
 export { wdpostJobId } from "./job-id.ts";
+export {
+  HEARTBEAT_TIMEOUT_REASON,
+  type WdPoStJobEvent,
+  WdPoStJobNotFoundError,
+  WdPoStJobs,
+  type WorkerProverConfig,
+} from "./jobs.ts";
+export { registerWdPoStMetrics } from "./metrics.ts";
+export { jobInput, WorkerProver } from "./prover.ts";
 
 const log = childLogger("wdpost");
 

@@ -1,6 +1,14 @@
 import type { ManagerConfig } from "../../core/config/index.ts";
 import { childLogger } from "../../core/log/index.ts";
-import { postProofFromWireName, type AllocateWdPoStJobSpec, type WdPoStAllocatedJob, type WdPoStInput, type WdPoStJob, type WdPoStJobState, type WindowPoStJobOutput } from "../../core/sector/api-wdpost.ts";
+import {
+  type AllocateWdPoStJobSpec,
+  postProofFromWireName,
+  type WdPoStAllocatedJob,
+  type WdPoStInput,
+  type WdPoStJob,
+  type WdPoStJobState,
+  type WindowPoStJobOutput,
+} from "../../core/sector/api-wdpost.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
 import { wdpostJobId } from "./job-id.ts";
 
@@ -158,18 +166,30 @@ export class WdPoStJobs {
   }
 
   /** The job for this input: the existing one (any state) when the id is known, else a new ready2run job. */
-  async create(deadlineIdx: number, partitions: readonly number[], input: WdPoStInput): Promise<{ job: WdPoStJob; created: boolean }> {
+  async create(
+    deadlineIdx: number,
+    partitions: readonly number[],
+    input: WdPoStInput,
+  ): Promise<{ job: WdPoStJob; created: boolean }> {
     const id = wdpostJobId(input);
     const result = this.store.transaction(() => {
       const existing = this.get(id);
       if (existing) return { job: existing, created: false };
-      const job: WdPoStJob = { Id: id, DeadlineIdx: deadlineIdx, Partitions: [...partitions], Input: input, ...freshRun(this.nowSec()) };
+      const job: WdPoStJob = {
+        Id: id,
+        DeadlineIdx: deadlineIdx,
+        Partitions: [...partitions],
+        Input: input,
+        ...freshRun(this.nowSec()),
+      };
       this.put(undefined, job);
       return { job, created: true };
     });
     if (result.created) {
       await this.store.sync();
-      log.info(`WindowPoSt job ${id} created: miner ${input.MinerId}, deadline ${deadlineIdx}, partitions [${partitions.join(",")}], ${input.Sectors?.length ?? 0} sector(s)`);
+      log.info(
+        `WindowPoSt job ${id} created: miner ${input.MinerId}, deadline ${deadlineIdx}, partitions [${partitions.join(",")}], ${input.Sectors?.length ?? 0} sector(s)`,
+      );
       this.changed(id, result.job);
     }
     return result;
@@ -228,7 +248,14 @@ export class WdPoStJobs {
         const job = this.get(id);
         if (!job || job.State === "finished") continue;
         if (job.State === "running" && job.WorkerName !== workerName) continue;
-        const next: WdPoStJob = { ...job, State: "running", WorkerName: workerName, HeartbeatAt: now, UpdatedAt: now, StartedAt: job.StartedAt || now };
+        const next: WdPoStJob = {
+          ...job,
+          State: "running",
+          WorkerName: workerName,
+          HeartbeatAt: now,
+          UpdatedAt: now,
+          StartedAt: job.StartedAt || now,
+        };
         if (job.State === "ready2run") {
           // The try that "failed" is still going on: it keeps its number.
           log.info(`WindowPoSt job ${id}: ${workerName} is still working on it; running again`);
@@ -253,7 +280,16 @@ export class WdPoStJobs {
       if (job.State === "finished" && job.ErrorReason === "") return { job, changed: false, elapsed: 0 };
       const now = this.nowSec();
       const elapsed = job.StartedAt > 0 ? Math.max(0, now - job.StartedAt) : 0;
-      const next = failed ? this.failed(job, errorReason, now) : { ...job, State: "finished" as const, Output: output ?? { proofs: [], faults: [] }, ErrorReason: "", FinishedAt: now, UpdatedAt: now };
+      const next = failed
+        ? this.failed(job, errorReason, now)
+        : {
+            ...job,
+            State: "finished" as const,
+            Output: output ?? { proofs: [], faults: [] },
+            ErrorReason: "",
+            FinishedAt: now,
+            UpdatedAt: now,
+          };
       this.put(job.State, next);
       return { job: next, changed: true, elapsed };
     });
@@ -262,7 +298,10 @@ export class WdPoStJobs {
       return r.job;
     }
     await this.store.sync();
-    if (failed) log.warn(`WindowPoSt job ${id} failed (try ${r.job.TryNum}/${this.maxTry}): ${errorReason}${r.job.State === "ready2run" ? "; retrying" : ""}`);
+    if (failed)
+      log.warn(
+        `WindowPoSt job ${id} failed (try ${r.job.TryNum}/${this.maxTry}): ${errorReason}${r.job.State === "ready2run" ? "; retrying" : ""}`,
+      );
     else log.info(`WindowPoSt job ${id} succeeded in ${r.elapsed}s (${r.job.Output?.faults?.length ?? 0} fault(s))`);
     this.emit({ type: "attempt", job: r.job, ok: !failed, elapsedSec: r.elapsed });
     this.changed(id, r.job);
@@ -272,7 +311,16 @@ export class WdPoStJobs {
   /** A failed attempt: back to ready2run while tries are left, else finished with the error. */
   private failed(job: WdPoStJob, reason: string, now: number): WdPoStJob {
     if (job.TryNum < this.maxTry) {
-      return { ...job, State: "ready2run", Output: null, ErrorReason: reason, StartedAt: 0, HeartbeatAt: 0, FinishedAt: 0, UpdatedAt: now };
+      return {
+        ...job,
+        State: "ready2run",
+        Output: null,
+        ErrorReason: reason,
+        StartedAt: 0,
+        HeartbeatAt: 0,
+        FinishedAt: 0,
+        UpdatedAt: now,
+      };
     }
     return { ...job, State: "finished", Output: null, ErrorReason: reason, FinishedAt: now, UpdatedAt: now };
   }
@@ -343,7 +391,8 @@ export class WdPoStJobs {
         }
       }
     });
-    for (const id of timedOut) log.warn(`WindowPoSt job ${id}: no heartbeat for ${HeartbeatTimeout / 1000}s; marked failed`);
+    for (const id of timedOut)
+      log.warn(`WindowPoSt job ${id}: no heartbeat for ${HeartbeatTimeout / 1000}s; marked failed`);
     for (const id of requeued) log.info(`WindowPoSt job ${id}: re-queued (JobMaxTry allows another try)`);
     for (const id of expired) log.info(`WindowPoSt job ${id}: older than JobLifetime; deleted`);
     for (const a of attempts) this.emit({ type: "attempt", job: a.job, ok: false, elapsedSec: a.elapsed });

@@ -12,7 +12,10 @@ export const WDPOST_ELAPSED_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 18
  * Returns a function that detaches the histogram from the store.
  */
 export function registerWdPoStMetrics(registry: MetricsRegistry, jobs: WdPoStJobs): () => void {
-  const count = registry.gauge("wdpost_job_count", "worker-prover WindowPoSt jobs by state (failed = finished after JobMaxTry tries)");
+  const count = registry.gauge(
+    "wdpost_job_count",
+    "worker-prover WindowPoSt jobs by state (failed = finished after JobMaxTry tries)",
+  );
   count.collect = (g) => {
     const c = jobs.counts();
     for (const [state, n] of Object.entries(c)) g.set(n, { state });

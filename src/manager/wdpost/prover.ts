@@ -36,11 +36,17 @@ export class WorkerProver implements WindowPoStProver {
       signal?.throwIfAborted();
       const r = await this.waitOnce(task, input, signal);
       if (r.kind === "done") return r.output;
-      log.info(`WindowPoSt job ${r.id} (miner ${task.minerId}, deadline ${task.deadline}) was removed while waiting for it; creating it again`);
+      log.info(
+        `WindowPoSt job ${r.id} (miner ${task.minerId}, deadline ${task.deadline}) was removed while waiting for it; creating it again`,
+      );
     }
   }
 
-  private waitOnce(task: WindowPoStTask, input: WdPoStInput, signal?: AbortSignal): Promise<{ kind: "done"; output: WindowPoStOutput } | { kind: "removed"; id: string }> {
+  private waitOnce(
+    task: WindowPoStTask,
+    input: WdPoStInput,
+    signal?: AbortSignal,
+  ): Promise<{ kind: "done"; output: WindowPoStOutput } | { kind: "removed"; id: string }> {
     return new Promise((resolve, reject) => {
       let id: string | undefined;
       let settled = false;
@@ -56,7 +62,8 @@ export class WorkerProver implements WindowPoStProver {
         if (id === undefined) return;
         if (!job) return finish(() => resolve({ kind: "removed", id: id! }));
         if (job.State !== "finished") return;
-        if (job.ErrorReason === "") return finish(() => resolve({ kind: "done", output: toOutput(job, task.proofType) }));
+        if (job.ErrorReason === "")
+          return finish(() => resolve({ kind: "done", output: toOutput(job, task.proofType) }));
         // A failure with tries left is re-queued by the store; only the last try's failure is final.
         if (job.TryNum >= this.jobs.maxTry) {
           const err = new Error(

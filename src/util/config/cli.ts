@@ -1,17 +1,17 @@
 import { CliError, command } from "../../core/cli/command.ts";
 import {
   CONFIG_KINDS,
+  type ConfigDiagnostic,
   ConfigError,
+  type ConfigKind,
   detectKind,
   formatDiagnostic,
   loadThreadHotConfig,
   parseConfigText,
   resolveWorkerConfig,
-  type ConfigDiagnostic,
-  type ConfigKind,
   type ThreadHotConfig,
 } from "../../core/config/index.ts";
-import { runDoctor, type RunDoctorOptions } from "../doctor/run.ts";
+import { type RunDoctorOptions, runDoctor } from "../doctor/run.ts";
 import { renderExtProver, renderManager, renderWorker, threadViews } from "./render.ts";
 
 export interface CheckReport {
@@ -29,10 +29,19 @@ export interface CheckReport {
  * Validate one file and build its effective view. Never throws for a bad file: the report says why.
  * A valid worker file then goes to the doctor (machine-aware rules), unless `doctor` is false.
  */
-export async function checkConfigFile(file: string, kindArg?: ConfigKind, doctor: RunDoctorOptions | false = {}): Promise<CheckReport> {
+export async function checkConfigFile(
+  file: string,
+  kindArg?: ConfigKind,
+  doctor: RunDoctorOptions | false = {},
+): Promise<CheckReport> {
   const f = Bun.file(file);
   if (!(await f.exists())) {
-    return { kind: kindArg ?? "worker", file, ok: false, diagnostics: [{ severity: "error", file, path: "", message: "file not found" }] };
+    return {
+      kind: kindArg ?? "worker",
+      file,
+      ok: false,
+      diagnostics: [{ severity: "error", file, path: "", message: "file not found" }],
+    };
   }
   const text = await f.text();
   const kind = kindArg ?? detectKind(file, text);
@@ -41,7 +50,14 @@ export async function checkConfigFile(file: string, kindArg?: ConfigKind, doctor
       kind: "worker",
       file,
       ok: false,
-      diagnostics: [{ severity: "error", file, path: "", message: `cannot tell what kind of configuration this is; pass --kind (${CONFIG_KINDS.join("|")})` }],
+      diagnostics: [
+        {
+          severity: "error",
+          file,
+          path: "",
+          message: `cannot tell what kind of configuration this is; pass --kind (${CONFIG_KINDS.join("|")})`,
+        },
+      ],
     };
   }
   try {
@@ -59,18 +75,46 @@ export async function checkConfigFile(file: string, kindArg?: ConfigKind, doctor
       if (doctor) diagnostics.push(...(await runDoctor({ file, text, config: cfg }, doctor)));
       const errors = diagnostics.some((d) => d.severity === "error");
       const views = threadViews(cfg, loaded.value.sealing_thread, hot, hotFiles);
-      return { kind, file, ok: !errors, diagnostics, effective: renderWorker(cfg, views), data: { ...cfg, threads: views } };
+      return {
+        kind,
+        file,
+        ok: !errors,
+        diagnostics,
+        effective: renderWorker(cfg, views),
+        data: { ...cfg, threads: views },
+      };
     }
     if (kind === "manager") {
       const loaded = parseConfigText("manager", text, file);
-      return { kind, file, ok: true, diagnostics: loaded.warnings, effective: renderManager(loaded.value), data: loaded.value };
+      return {
+        kind,
+        file,
+        ok: true,
+        diagnostics: loaded.warnings,
+        effective: renderManager(loaded.value),
+        data: loaded.value,
+      };
     }
     if (kind === "ext-prover") {
       const loaded = parseConfigText("ext-prover", text, file);
-      return { kind, file, ok: true, diagnostics: loaded.warnings, effective: renderExtProver(loaded.value), data: loaded.value };
+      return {
+        kind,
+        file,
+        ok: true,
+        diagnostics: loaded.warnings,
+        effective: renderExtProver(loaded.value),
+        data: loaded.value,
+      };
     }
     const loaded = parseConfigText("thread", text, file);
-    return { kind, file, ok: true, diagnostics: loaded.warnings, data: loaded.value, effective: JSON.stringify(loaded.value, null, 2) };
+    return {
+      kind,
+      file,
+      ok: true,
+      diagnostics: loaded.warnings,
+      data: loaded.value,
+      effective: JSON.stringify(loaded.value, null, 2),
+    };
   } catch (err) {
     if (err instanceof ConfigError) return { kind, file, ok: false, diagnostics: err.diagnostics };
     throw err;
@@ -102,12 +146,30 @@ const check = command({
       "Validate a worker, manager or ext-prover configuration file and print the effective configuration (defaults applied, per-thread merge shown)",
   },
   args: {
-    file: { type: "positional", description: "configuration file (worker .toml, sector-manager.cfg, ext-prover.cfg or a thread's config.toml)", required: true },
-    kind: { type: "enum", options: [...CONFIG_KINDS], description: "kind of file; guessed from the name or content when omitted" },
+    file: {
+      type: "positional",
+      description: "configuration file (worker .toml, sector-manager.cfg, ext-prover.cfg or a thread's config.toml)",
+      required: true,
+    },
+    kind: {
+      type: "enum",
+      options: [...CONFIG_KINDS],
+      description: "kind of file; guessed from the name or content when omitted",
+    },
     json: { type: "boolean", description: "print the effective configuration and findings as JSON", default: false },
     quiet: { type: "boolean", description: "print only findings, not the effective configuration", default: false },
-    sysfs: { type: "string", description: "judge a worker file against the CPU topology and GPU list under DIR (see util hwinfo --sysfs) instead of this machine's", valueHint: "DIR" },
-    doctor: { type: "boolean", description: "check a worker file against the machine (cpusets, NUMA, GPUs, locks, paths, parameters); --no-doctor checks the schema only", default: true },
+    sysfs: {
+      type: "string",
+      description:
+        "judge a worker file against the CPU topology and GPU list under DIR (see util hwinfo --sysfs) instead of this machine's",
+      valueHint: "DIR",
+    },
+    doctor: {
+      type: "boolean",
+      description:
+        "check a worker file against the machine (cpusets, NUMA, GPUs, locks, paths, parameters); --no-doctor checks the schema only",
+      default: true,
+    },
   },
   examples: [
     "damocles util config check /etc/damocles/worker.toml",

@@ -1,11 +1,11 @@
 import {
-  SEALING_DEFAULTS,
+  type ExtProverConfig,
   formatBytes,
   formatDuration,
   formatFil,
-  type ExtProverConfig,
   type ManagerConfig,
   type ProcessorConfig,
+  SEALING_DEFAULTS,
   type SealingSettings,
   type ThreadHotConfig,
   type WorkerConfig,
@@ -38,7 +38,12 @@ export interface ThreadView {
   hotFile?: string;
 }
 
-export function threadViews(cfg: WorkerConfig, fileThreads: { sealing?: Record<string, unknown>; plan?: string }[], hot: (ThreadHotConfig | undefined)[], hotFiles: (string | undefined)[]): ThreadView[] {
+export function threadViews(
+  cfg: WorkerConfig,
+  fileThreads: { sealing?: Record<string, unknown>; plan?: string }[],
+  hot: (ThreadHotConfig | undefined)[],
+  hotFiles: (string | undefined)[],
+): ThreadView[] {
   return cfg.threads.map((t, i) => {
     const layers: [string, Record<string, unknown> | undefined][] = [
       ["[sealing]", cfg.sealing as Record<string, unknown>],
@@ -83,7 +88,11 @@ function processorLine(stage: string, p: ProcessorConfig, i: number): string {
   if (p.concurrent !== undefined) parts.push(`concurrent=${p.concurrent}`);
   if (p.locks?.length) parts.push(`locks=${p.locks.join(",")}`);
   if (p.envs && Object.keys(p.envs).length > 0)
-    parts.push(`envs=${Object.entries(p.envs).map(([k, val]) => `${k}=${val}`).join(",")}`);
+    parts.push(
+      `envs=${Object.entries(p.envs)
+        .map(([k, val]) => `${k}=${val}`)
+        .join(",")}`,
+    );
   parts.push(`auto_restart=${p.auto_restart}`, `inherit_envs=${p.inherit_envs}`);
   return `    #${i} ${parts.join(" ")}`;
 }
@@ -103,7 +112,9 @@ export function renderWorker(cfg: WorkerConfig, threads: ThreadView[]): string {
   out.push(`[metrics] enable=${cfg.metrics.enable} http_listen=${cfg.metrics.http_listen}`);
   out.push("");
   for (const t of threads) {
-    out.push(`sealing thread #${t.index}  location=${t.location ?? "-"}  plan=${t.plan} (${t.planSource})${t.hotFile ? `  hot file: ${t.hotFile}` : ""}`);
+    out.push(
+      `sealing thread #${t.index}  location=${t.location ?? "-"}  plan=${t.plan} (${t.planSource})${t.hotFile ? `  hot file: ${t.hotFile}` : ""}`,
+    );
     for (const key of Object.keys(SEALING_DEFAULTS)) {
       const value = (t.sealing as Record<string, unknown>)[key];
       out.push(`  ${pad(`sealing.${key}`, 34)}${pad(sealingValue(key, value), 14)}(${t.sources[key]})`);
@@ -116,7 +127,11 @@ export function renderWorker(cfg: WorkerConfig, threads: ThreadView[]): string {
   out.push("");
   out.push("processors");
   const { concurrent, staggered } = cfg.processors.limitation;
-  const stages = new Set([...Object.keys(cfg.processors.stages), ...Object.keys(concurrent), ...Object.keys(staggered)]);
+  const stages = new Set([
+    ...Object.keys(cfg.processors.stages),
+    ...Object.keys(concurrent),
+    ...Object.keys(staggered),
+  ]);
   if (stages.size === 0) out.push("  every stage runs in-process (no [[processors.<stage>]] blocks)");
   for (const stage of [...stages].sort()) {
     const entries = cfg.processors.stages[stage] ?? [];
@@ -124,9 +139,10 @@ export function renderWorker(cfg: WorkerConfig, threads: ThreadView[]): string {
       concurrent[stage] !== undefined ? `concurrent limit ${concurrent[stage]}` : undefined,
       staggered[stage] !== undefined ? `staggered ${formatDuration(staggered[stage]!)}` : undefined,
     ].filter(Boolean);
-    const how = entries.length === 0 ? "in-process" : `${entries.length} external processor${entries.length > 1 ? "s" : ""}`;
+    const how =
+      entries.length === 0 ? "in-process" : `${entries.length} external processor${entries.length > 1 ? "s" : ""}`;
     out.push(`  ${stage}: ${how}${limits.length ? `; ${limits.join(", ")}` : ""}`);
-    entries.forEach((p, i) => out.push(processorLine(stage, p, i)));
+    for (const [i, p] of entries.entries()) out.push(processorLine(stage, p, i));
   }
   const locks = Object.entries(cfg.processors.ext_locks);
   if (locks.length) out.push(`  ext_locks: ${locks.map(([k, n]) => `${k}=${n}`).join(", ")}`);
@@ -139,9 +155,13 @@ export function renderManager(cfg: ManagerConfig): string {
   const out: string[] = [];
   const c = cfg.Common;
   out.push(`[Common.DB] Driver=${c.DB.Driver}`);
-  out.push(`[Common.Proving] ParallelCheckLimit=${c.Proving.ParallelCheckLimit} SingleCheckTimeout=${formatDuration(c.Proving.SingleCheckTimeout)} PartitionCheckTimeout=${formatDuration(c.Proving.PartitionCheckTimeout)}`);
+  out.push(
+    `[Common.Proving] ParallelCheckLimit=${c.Proving.ParallelCheckLimit} SingleCheckTimeout=${formatDuration(c.Proving.SingleCheckTimeout)} PartitionCheckTimeout=${formatDuration(c.Proving.PartitionCheckTimeout)}`,
+  );
   const wp = c.Proving.WorkerProver;
-  out.push(`[Common.Proving.WorkerProver] JobMaxTry=${wp.JobMaxTry} HeartbeatTimeout=${formatDuration(wp.HeartbeatTimeout)} JobLifetime=${formatDuration(wp.JobLifetime)}`);
+  out.push(
+    `[Common.Proving.WorkerProver] JobMaxTry=${wp.JobMaxTry} HeartbeatTimeout=${formatDuration(wp.HeartbeatTimeout)} JobLifetime=${formatDuration(wp.JobLifetime)}`,
+  );
   const d = c.Devnet;
   out.push(
     `[Common.Devnet] BlockTime=${formatDuration(d.BlockTime)} PreCommitChallengeDelay=${d.PreCommitChallengeDelay} SealRandomnessLookback=${d.SealRandomnessLookback} WPoStPeriodDeadlines=${d.WPoStPeriodDeadlines} WPoStChallengeWindow=${d.WPoStChallengeWindow}`,
@@ -150,20 +170,28 @@ export function renderManager(cfg: ManagerConfig): string {
   out.push("persist stores");
   if (c.PersistStores.length === 0) out.push("  (none)");
   for (const s of c.PersistStores) {
-    out.push(`  ${s.Name ?? s.Path}  path=${s.Path} strict=${s.Strict} readonly=${s.ReadOnly} weight=${s.Weight}${s.AllowMiners.length ? ` allow=${s.AllowMiners.join(",")}` : ""}${s.DenyMiners.length ? ` deny=${s.DenyMiners.join(",")}` : ""}`);
+    out.push(
+      `  ${s.Name ?? s.Path}  path=${s.Path} strict=${s.Strict} readonly=${s.ReadOnly} weight=${s.Weight}${s.AllowMiners.length ? ` allow=${s.AllowMiners.join(",")}` : ""}${s.DenyMiners.length ? ` deny=${s.DenyMiners.join(",")}` : ""}`,
+    );
   }
   out.push("miners");
   if (cfg.Miners.length === 0) out.push("  (none: nothing will be sealed)");
   for (const m of cfg.Miners) {
     const s = m.Sector;
     out.push(`  actor ${m.Actor}`);
-    out.push(`    Sector: Enabled=${s.Enabled} InitNumber=${s.InitNumber} MinNumber=${s.MinNumber ?? "-"} MaxNumber=${s.MaxNumber ?? "-"} EnableDeals=${s.EnableDeals} LifetimeDays=${s.LifetimeDays}`);
+    out.push(
+      `    Sector: Enabled=${s.Enabled} InitNumber=${s.InitNumber} MinNumber=${s.MinNumber ?? "-"} MaxNumber=${s.MaxNumber ?? "-"} EnableDeals=${s.EnableDeals} LifetimeDays=${s.LifetimeDays}`,
+    );
     for (const kind of ["Pre", "Prove", "Terminate"] as const) {
       const p = m.Commitment[kind];
-      out.push(`    Commitment.${kind}: Batch.Threshold=${p.Batch.Threshold} Batch.MaxWait=${formatDuration(p.Batch.MaxWait)} Batch.CheckInterval=${formatDuration(p.Batch.CheckInterval)} GasFeeCap=${formatFil(p.GasFeeCap)}`);
+      out.push(
+        `    Commitment.${kind}: Batch.Threshold=${p.Batch.Threshold} Batch.MaxWait=${formatDuration(p.Batch.MaxWait)} Batch.CheckInterval=${formatDuration(p.Batch.CheckInterval)} GasFeeCap=${formatFil(p.GasFeeCap)}`,
+      );
     }
     out.push(`    Commitment.Confidence=${m.Commitment.Confidence}`);
-    out.push(`    PoSt: Enabled=${m.PoSt.Enabled} StrictCheck=${m.PoSt.StrictCheck} ChallengeConfidence=${m.PoSt.ChallengeConfidence} SubmitConfidence=${m.PoSt.SubmitConfidence}`);
+    out.push(
+      `    PoSt: Enabled=${m.PoSt.Enabled} StrictCheck=${m.PoSt.StrictCheck} ChallengeConfidence=${m.PoSt.ChallengeConfidence} SubmitConfidence=${m.PoSt.SubmitConfidence}`,
+    );
     out.push(`    Proof.Enabled=${m.Proof.Enabled} SnapUp.Enabled=${m.SnapUp.Enabled}`);
   }
   return out.join("\n");
@@ -173,10 +201,16 @@ export function renderExtProver(cfg: ExtProverConfig): string {
   const out: string[] = [];
   for (const kind of ["WdPost", "WinPost"] as const) {
     const entries = cfg[kind];
-    out.push(`${kind}: ${entries.length === 0 ? "none (proofs run inside the manager)" : `${entries.length} external prover${entries.length > 1 ? "s" : ""}`}`);
+    out.push(
+      `${kind}: ${entries.length === 0 ? "none (proofs run inside the manager)" : `${entries.length} external prover${entries.length > 1 ? "s" : ""}`}`,
+    );
     entries.forEach((e, i) => {
-      const envs = Object.entries(e.Envs).map(([k, val]) => `${k}=${val}`).join(",");
-      out.push(`  #${i} bin=${e.Bin ?? "<this executable>"} args=${(e.Args ?? []).join(" ") || "-"} concurrent=${e.Concurrent} weight=${e.Weight} ready_timeout=${e.ReadyTimeoutSecs}s${envs ? ` envs=${envs}` : ""}`);
+      const envs = Object.entries(e.Envs)
+        .map(([k, val]) => `${k}=${val}`)
+        .join(",");
+      out.push(
+        `  #${i} bin=${e.Bin ?? "<this executable>"} args=${(e.Args ?? []).join(" ") || "-"} concurrent=${e.Concurrent} weight=${e.Weight} ready_timeout=${e.ReadyTimeoutSecs}s${envs ? ` envs=${envs}` : ""}`,
+      );
     });
   }
   return out.join("\n");

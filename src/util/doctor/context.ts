@@ -1,4 +1,11 @@
-import { displayPath, lineFor, parseCpuset, type ConfigDiagnostic, type ProcessorConfig, type WorkerConfig } from "../../core/config/index.ts";
+import {
+  type ConfigDiagnostic,
+  displayPath,
+  lineFor,
+  type ProcessorConfig,
+  parseCpuset,
+  type WorkerConfig,
+} from "../../core/config/index.ts";
 import { keyLines } from "../../core/config/toml.ts";
 import type { Topology } from "../hwinfo/topology.ts";
 import type { DoctorFacts, DoctorInput } from "./types.ts";
@@ -28,7 +35,14 @@ export class DoctorContext {
     this.processors = Object.entries(input.config.processors.stages).flatMap(([stage, list]) =>
       list.map((proc, index) => {
         const cpus = proc.cgroup?.cpuset === undefined ? undefined : parseCpuset(proc.cgroup.cpuset);
-        return { stage, index, proc, keys: ["processors", stage, index], name: `processors.${stage}[${index}]`, ...(cpus ? { cpus } : {}) };
+        return {
+          stage,
+          index,
+          proc,
+          keys: ["processors", stage, index],
+          name: `processors.${stage}[${index}]`,
+          ...(cpus ? { cpus } : {}),
+        };
       }),
     );
   }
@@ -61,7 +75,13 @@ export class DoctorContext {
 
   private report(severity: ConfigDiagnostic["severity"], keys: Keys, message: string): void {
     const line = lineFor(this.lines, keys);
-    this.findings.push({ severity, file: this.input.file, ...(line !== undefined ? { line } : {}), path: displayPath(keys), message });
+    this.findings.push({
+      severity,
+      file: this.input.file,
+      ...(line !== undefined ? { line } : {}),
+      path: displayPath(keys),
+      message,
+    });
   }
 }
 

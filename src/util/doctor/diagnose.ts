@@ -13,7 +13,16 @@ import type { DoctorInput } from "./types.ts";
 export type Rule = (ctx: DoctorContext) => void;
 
 /** In the order of the issue's list; each rule reads the config and the machine facts, nothing else. */
-export const RULES: readonly Rule[] = [multicoreSdrRule, numaRule, gpuRule, locksRule, cpusetRule, pathsRule, paramsRule, openFilesRule];
+export const RULES: readonly Rule[] = [
+  multicoreSdrRule,
+  numaRule,
+  gpuRule,
+  locksRule,
+  cpusetRule,
+  pathsRule,
+  paramsRule,
+  openFilesRule,
+];
 
 /**
  * The configuration doctor: findings about a schema-valid worker configuration on a given machine.
@@ -25,7 +34,10 @@ export function diagnoseWorker(input: DoctorInput): ConfigDiagnostic[] {
   const usesCpus = ctx.processors.some((p) => p.cpus || p.proc.numa_preferred !== undefined);
   if (!ctx.topology && usesCpus) {
     const why = input.facts.topology?.notes[0] ?? "it could not be read";
-    ctx.warn([], `cpuset and NUMA settings were not checked: no CPU topology for ${input.facts.machine} (${why}); run with --sysfs DIR to check against a dump`);
+    ctx.warn(
+      [],
+      `cpuset and NUMA settings were not checked: no CPU topology for ${input.facts.machine} (${why}); run with --sysfs DIR to check against a dump`,
+    );
   }
   for (const rule of RULES) rule(ctx);
   // File order reads best; findings without a line (file-level) come last, order otherwise kept.

@@ -1,10 +1,10 @@
 export { diagnoseWorker, RULES, type Rule } from "./diagnose.ts";
-export { runDoctor, gatherFacts, paramDirs, defaultParamDir, circuitsFor, type RunDoctorOptions } from "./run.ts";
+export { parseLimits, readOpenFileLimit, realFsProbe, scanParamDir } from "./probes.ts";
 export { proofsParamCheck } from "./proofs-params.ts";
-export { realFsProbe, readOpenFileLimit, parseLimits, scanParamDir } from "./probes.ts";
-export { analyzeSdrCpuset, sdrFixes, type SdrAnalysis, type SdrGroup } from "./sdr.ts";
 export { isRemoteProxy } from "./proxy.ts";
 export { MIN_OPEN_FILES } from "./rules/open-files.ts";
+export { circuitsFor, defaultParamDir, gatherFacts, paramDirs, type RunDoctorOptions, runDoctor } from "./run.ts";
+export { analyzeSdrCpuset, type SdrAnalysis, type SdrGroup, sdrFixes } from "./sdr.ts";
 export type {
   DoctorFacts,
   DoctorInput,

@@ -46,8 +46,12 @@ export function readOpenFileLimit(): OpenFileLimit | undefined {
     // Not Linux, or /proc hidden: ask a shell, which inherits our limits.
   }
   try {
-    const soft = Bun.spawnSync(["sh", "-c", "ulimit -n"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim();
-    const hard = Bun.spawnSync(["sh", "-c", "ulimit -Hn"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim();
+    const soft = Bun.spawnSync(["sh", "-c", "ulimit -n"], { stdout: "pipe", stderr: "ignore" })
+      .stdout.toString()
+      .trim();
+    const hard = Bun.spawnSync(["sh", "-c", "ulimit -Hn"], { stdout: "pipe", stderr: "ignore" })
+      .stdout.toString()
+      .trim();
     const num = (s: string) => (s === "unlimited" ? Infinity : Number(s));
     if (soft === "" || Number.isNaN(num(soft))) return undefined;
     return { soft: num(soft), hard: hard === "" || Number.isNaN(num(hard)) ? num(soft) : num(hard) };

@@ -1,4 +1,4 @@
-import { inspectParams, type Circuit } from "../../core/proofs/params.ts";
+import { type Circuit, inspectParams } from "../../core/proofs/params.ts";
 import type { ParamCheck, ParamFileStatus } from "./types.ts";
 
 /** Sizes damocles can generate parameters for locally (devnets); bigger ones come from the published set. */

@@ -7,5 +7,8 @@ import type { ProcessorConfig } from "../../core/config/index.ts";
  */
 export function isRemoteProxy(proc: ProcessorConfig): boolean {
   if (proc.bin && /proxy|outsource|remote/i.test(proc.bin.split("/").at(-1) ?? "")) return true;
-  return (proc.args ?? []).some((a) => /^--?(url|addr|endpoint|server)\b/i.test(a) || /^\/(ip4|ip6|dns4?|dns6)\//.test(a) || /^[a-z]+:\/\//i.test(a));
+  return (proc.args ?? []).some(
+    (a) =>
+      /^--?(url|addr|endpoint|server)\b/i.test(a) || /^\/(ip4|ip6|dns4?|dns6)\//.test(a) || /^[a-z]+:\/\//i.test(a),
+  );
 }

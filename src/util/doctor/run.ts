@@ -34,16 +34,27 @@ export function defaultParamDir(env: Record<string, string | undefined>): string
 }
 
 /** The parameter directories the worker's proofs will read: its own, and any a processor's envs picks. */
-export function paramDirs(config: WorkerConfig, env: Record<string, string | undefined>): Omit<ParamReport, "files" | "exact">[] {
+export function paramDirs(
+  config: WorkerConfig,
+  env: Record<string, string | undefined>,
+): Omit<ParamReport, "files" | "exact">[] {
   const own = env.FIL_PROOFS_PARAMETER_CACHE;
   const out: Omit<ParamReport, "files" | "exact">[] = [
-    { cacheDir: defaultParamDir(env), origin: own && own.trim() !== "" ? "FIL_PROOFS_PARAMETER_CACHE" : "default; FIL_PROOFS_PARAMETER_CACHE is not set" },
+    {
+      cacheDir: defaultParamDir(env),
+      origin:
+        own && own.trim() !== "" ? "FIL_PROOFS_PARAMETER_CACHE" : "default; FIL_PROOFS_PARAMETER_CACHE is not set",
+    },
   ];
   for (const [stage, list] of Object.entries(config.processors.stages)) {
     list.forEach((p, i) => {
       const dir = p.envs?.FIL_PROOFS_PARAMETER_CACHE;
       if (!dir || out.some((o) => o.cacheDir === resolve(dir))) return;
-      out.push({ cacheDir: resolve(dir), origin: `FIL_PROOFS_PARAMETER_CACHE in processors.${stage}[${i}].envs`, keys: ["processors", stage, i, "envs", "FIL_PROOFS_PARAMETER_CACHE"] });
+      out.push({
+        cacheDir: resolve(dir),
+        origin: `FIL_PROOFS_PARAMETER_CACHE in processors.${stage}[${i}].envs`,
+        keys: ["processors", stage, i, "envs", "FIL_PROOFS_PARAMETER_CACHE"],
+      });
     });
   }
   return out;
@@ -66,7 +77,10 @@ export function circuitsFor(config: WorkerConfig): string[] {
 }
 
 function allowedSizes(config: WorkerConfig): number[] {
-  const sizes = new Set<number>([...(config.sealing.allowed_sizes ?? []), ...config.threads.flatMap((t) => t.sealing.allowed_sizes ?? [])]);
+  const sizes = new Set<number>([
+    ...(config.sealing.allowed_sizes ?? []),
+    ...config.threads.flatMap((t) => t.sealing.allowed_sizes ?? []),
+  ]);
   return [...sizes].sort((a, b) => a - b);
 }
 
@@ -100,7 +114,10 @@ export async function gatherFacts(config: WorkerConfig, opts: RunDoctorOptions =
   };
 }
 
-export async function runDoctor(input: { file: string; text?: string; config: WorkerConfig }, opts: RunDoctorOptions = {}): Promise<ConfigDiagnostic[]> {
+export async function runDoctor(
+  input: { file: string; text?: string; config: WorkerConfig },
+  opts: RunDoctorOptions = {},
+): Promise<ConfigDiagnostic[]> {
   const facts = await gatherFacts(input.config, opts);
   return diagnoseWorker({ ...input, facts });
 }

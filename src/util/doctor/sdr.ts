@@ -44,10 +44,20 @@ function levels(topo: Topology): LevelView[] {
   const pu = new Map(topo.pus.map((p) => [p.id, p]));
   const out: LevelView[] = [];
   // L1 caches are per core everywhere, so they never have fewer objects than cores; start at L2.
-  if (topo.caches.l2.length > 0) out.push({ level: "L2", groupOf: (c) => pu.get(c)?.l2, cpusOf: (g) => topo.caches.l2[g]?.cpus ?? [] });
-  if (topo.caches.l3.length > 0) out.push({ level: "L3", groupOf: (c) => pu.get(c)?.l3, cpusOf: (g) => topo.caches.l3[g]?.cpus ?? [] });
-  out.push({ level: "NUMANode", groupOf: (c) => pu.get(c)?.node, cpusOf: (g) => topo.numaNodes.find((n) => n.id === g)?.cpus ?? [] });
-  out.push({ level: "Package", groupOf: (c) => pu.get(c)?.packageId, cpusOf: (g) => topo.packages.find((p) => p.id === g)?.cpus ?? [] });
+  if (topo.caches.l2.length > 0)
+    out.push({ level: "L2", groupOf: (c) => pu.get(c)?.l2, cpusOf: (g) => topo.caches.l2[g]?.cpus ?? [] });
+  if (topo.caches.l3.length > 0)
+    out.push({ level: "L3", groupOf: (c) => pu.get(c)?.l3, cpusOf: (g) => topo.caches.l3[g]?.cpus ?? [] });
+  out.push({
+    level: "NUMANode",
+    groupOf: (c) => pu.get(c)?.node,
+    cpusOf: (g) => topo.numaNodes.find((n) => n.id === g)?.cpus ?? [],
+  });
+  out.push({
+    level: "Package",
+    groupOf: (c) => pu.get(c)?.packageId,
+    cpusOf: (g) => topo.packages.find((p) => p.id === g)?.cpus ?? [],
+  });
   return out;
 }
 
@@ -109,7 +119,11 @@ export function analyzeSdrCpuset(topo: Topology, cpus: readonly number[]): SdrAn
  * whole/equal ones. With `within` (the PUs of the processor's numa_preferred node), groups outside it are
  * dropped first, so the fix does not trade the L3 error for a NUMA one.
  */
-export function sdrFixes(topo: Topology, a: SdrAnalysis, within?: readonly number[]): { expand: number[]; trim: number[] } {
+export function sdrFixes(
+  topo: Topology,
+  a: SdrAnalysis,
+  within?: readonly number[],
+): { expand: number[]; trim: number[] } {
   const pu = new Map(topo.pus.map((p) => [p.id, p]));
   const inside = within && a.groups.filter((g) => g.allCpus.every((c) => within.includes(c)));
   const groups = inside && inside.length > 0 ? inside : a.groups;

@@ -19,11 +19,19 @@ export const hwinfoCommand = command({
       valueHint: "DIR",
     },
   },
-  examples: ["damocles util hwinfo", "damocles util hwinfo --full", "damocles util hwinfo --json > hw.json", "damocles util hwinfo --sysfs ./dump-of-node-07"],
+  examples: [
+    "damocles util hwinfo",
+    "damocles util hwinfo --full",
+    "damocles util hwinfo --json > hw.json",
+    "damocles util hwinfo --sysfs ./dump-of-node-07",
+  ],
   run({ args }) {
     const sysfs = args.sysfs as string | undefined;
     if (sysfs !== undefined && !existsSync(join(sysfs, "devices/system/cpu"))) {
-      throw new CliError(`--sysfs ${sysfs}: ${join(sysfs, "devices/system/cpu")} does not exist (DIR must hold devices/system/cpu/…)`, 2);
+      throw new CliError(
+        `--sysfs ${sysfs}: ${join(sysfs, "devices/system/cpu")} does not exist (DIR must hold devices/system/cpu/…)`,
+        2,
+      );
     }
     const report = collectHwinfo(sysfs !== undefined ? { sysfs } : {});
     if (args.json) process.stdout.write(`${JSON.stringify(hwinfoJson(report, { full: args.full }), null, 2)}\n`);

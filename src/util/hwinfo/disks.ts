@@ -87,7 +87,8 @@ export function readDisks(sysfsRoot = "/sys", opts: ReadDisksOptions = {}): Disk
       disk.mounts.push({ mountpoint, device, ...(space ?? {}) });
     }
     // Containers bind-mount one filesystem many times; the shortest path is the one people recognise.
-    for (const d of disks) d.mounts?.sort((a, b) => a.mountpoint.length - b.mountpoint.length || a.mountpoint.localeCompare(b.mountpoint));
+    for (const d of disks)
+      d.mounts?.sort((a, b) => a.mountpoint.length - b.mountpoint.length || a.mountpoint.localeCompare(b.mountpoint));
   }
   return disks;
 }

@@ -51,7 +51,11 @@ export interface QueryGpusOptions {
 export function queryGpus(opts: QueryGpusOptions = {}): GpuReport {
   if (opts.dumpFile !== undefined) {
     if (!existsSync(opts.dumpFile)) {
-      return { gpus: undefined, source: opts.dumpFile, note: `GPUs unknown: ${opts.dumpFile} not found (save \`nvidia-smi ${NVIDIA_SMI_ARGS.join(" ")}\` there)` };
+      return {
+        gpus: undefined,
+        source: opts.dumpFile,
+        note: `GPUs unknown: ${opts.dumpFile} not found (save \`nvidia-smi ${NVIDIA_SMI_ARGS.join(" ")}\` there)`,
+      };
     }
     return { gpus: parseNvidiaSmiCsv(readFileSync(opts.dumpFile, "utf8")), source: opts.dumpFile };
   }
@@ -70,7 +74,9 @@ export function queryGpus(opts: QueryGpusOptions = {}): GpuReport {
   }
   if (r.exitCode !== 0) {
     // nvidia-smi prints its reason (driver/library mismatch, no devices) on stdout or stderr.
-    const why = `${r.stderr?.toString() ?? ""}\n${r.stdout?.toString() ?? ""}`.trim().split("\n")[0] || `exit ${r.exitCode ?? r.signalCode}`;
+    const why =
+      `${r.stderr?.toString() ?? ""}\n${r.stdout?.toString() ?? ""}`.trim().split("\n")[0] ||
+      `exit ${r.exitCode ?? r.signalCode}`;
     return { gpus: undefined, source: exe, note: `GPUs unknown: nvidia-smi failed: ${why}` };
   }
   return { gpus: parseNvidiaSmiCsv(r.stdout?.toString() ?? ""), source: exe };

@@ -26,7 +26,8 @@ export function planByNode(topo: Topology): NodePlan[] {
       for (const g of topo.caches.l3) {
         const inside = g.cpus.filter((c) => inNode.has(c)).length;
         if (inside === 0) continue;
-        if (inside === g.cpus.length) whole.push({ index: g.index, cpus: g.cpus, cores: new Set(g.cpus.map((c) => coreOf.get(c))).size });
+        if (inside === g.cpus.length)
+          whole.push({ index: g.index, cpus: g.cpus, cores: new Set(g.cpus.map((c) => coreOf.get(c))).size });
         else shared.push(g.index);
       }
       return { node: n.id, cpus: n.cpus, wholeL3: whole, sharedL3: shared };
@@ -46,7 +47,8 @@ export function formatGroupIndexes(indexes: readonly number[]): string {
 }
 
 export function describePlan(topo: Topology): string[] {
-  if (topo.caches.l3.length === 0) return ["L3 groups unknown (no cache information): cpusets cannot be planned per L3 group"];
+  if (topo.caches.l3.length === 0)
+    return ["L3 groups unknown (no cache information): cpusets cannot be planned per L3 group"];
   const lines: string[] = [];
   for (const p of planByNode(topo)) {
     const head = `NUMANode #${p.node} (PUs ${formatCpuset(p.cpus)})`;
@@ -61,9 +63,12 @@ export function describePlan(topo: Topology): string[] {
       sizes.size === 1
         ? `of ${first.cpus.length} PU${first.cpus.length === 1 ? "" : "s"} (${first.cores} core${first.cores === 1 ? "" : "s"})${n > 1 ? " each" : ""}`
         : "of different sizes — give each PC1 processor groups of one size";
-    lines.push(`${head}: ${n} whole L3 group${n === 1 ? "" : "s"} ${shape}, L3 ${formatGroupIndexes(p.wholeL3.map((g) => g.index))}`);
+    lines.push(
+      `${head}: ${n} whole L3 group${n === 1 ? "" : "s"} ${shape}, L3 ${formatGroupIndexes(p.wholeL3.map((g) => g.index))}`,
+    );
     lines.push(`  ${p.wholeL3.map((g) => formatCpuset(g.cpus)).join(" | ")}`);
-    if (p.sharedL3.length > 0) lines.push(`  also part of L3 ${formatGroupIndexes(p.sharedL3)}, shared with another node`);
+    if (p.sharedL3.length > 0)
+      lines.push(`  also part of L3 ${formatGroupIndexes(p.sharedL3)}, shared with another node`);
   }
   return lines;
 }

@@ -1,7 +1,7 @@
-import { readDisks, type DiskInfo } from "./disks.ts";
+import { type DiskInfo, readDisks } from "./disks.ts";
 import { formatSize } from "./format.ts";
-import { gpusFor, type GpuReport } from "./gpus.ts";
-import { describePlan, planByNode, type NodePlan } from "./plan.ts";
+import { type GpuReport, gpusFor } from "./gpus.ts";
+import { describePlan, type NodePlan, planByNode } from "./plan.ts";
 import { readTopology, type Topology } from "./topology.ts";
 import { buildTree, renderTree, type TreeNode } from "./tree.ts";
 
@@ -40,13 +40,18 @@ export function renderHwinfo(r: HwReport, opts: { full?: boolean } = {}): string
   if (t.pus.length === 0) out.push("  no CPUs found");
   else out.push(...renderTree(buildTree(t, opts)));
 
-  out.push("", "PC1 cpuset planning (multicore SDR needs whole L3 groups, or the same number of cores in each L3 group it touches):");
+  out.push(
+    "",
+    "PC1 cpuset planning (multicore SDR needs whole L3 groups, or the same number of cores in each L3 group it touches):",
+  );
   out.push(...describePlan(t).map((l) => `  ${l}`));
 
   out.push("", "Memory per NUMA node:");
   for (const n of t.numaNodes) {
     const free = n.memFreeBytes === undefined ? "" : `, ${formatSize(n.memFreeBytes)} free`;
-    out.push(`  NUMANode #${n.id}: ${n.memTotalBytes === undefined ? "size unknown" : `${formatSize(n.memTotalBytes)} total`}${free}`);
+    out.push(
+      `  NUMANode #${n.id}: ${n.memTotalBytes === undefined ? "size unknown" : `${formatSize(n.memTotalBytes)} total`}${free}`,
+    );
   }
 
   out.push("", "GPUs:");
@@ -54,7 +59,9 @@ export function renderHwinfo(r: HwReport, opts: { full?: boolean } = {}): string
   else if (r.gpus.gpus.length === 0) out.push(`  none (${r.gpus.source} lists no GPU)`);
   else {
     for (const g of r.gpus.gpus) {
-      out.push(`  GPU #${g.index}: ${g.name}${g.memoryMiB === undefined ? "" : `, ${formatSize(g.memoryMiB * 1024 ** 2)}`}`);
+      out.push(
+        `  GPU #${g.index}: ${g.name}${g.memoryMiB === undefined ? "" : `, ${formatSize(g.memoryMiB * 1024 ** 2)}`}`,
+      );
     }
   }
 
@@ -65,11 +72,17 @@ export function renderHwinfo(r: HwReport, opts: { full?: boolean } = {}): string
     const all = d.mounts ?? [];
     const mounts = opts.full ? all : all.slice(0, 1);
     const where = mounts
-      .map((m) => (m.freeBytes === undefined ? m.mountpoint : `${m.mountpoint} ${formatSize(m.freeBytes)} free of ${formatSize(m.totalBytes)}`))
+      .map((m) =>
+        m.freeBytes === undefined
+          ? m.mountpoint
+          : `${m.mountpoint} ${formatSize(m.freeBytes)} free of ${formatSize(m.totalBytes)}`,
+      )
       .join("; ");
     const more = !opts.full && all.length > 1 ? ` (+${all.length - 1} more mounts, see --full)` : "";
     const model = opts.full && d.model ? ` ${d.model}` : "";
-    out.push(`  ${d.name.padEnd(nameWidth)}  ${d.type.padEnd(4)}  ${formatSize(d.sizeBytes).padStart(10)}${model}${where ? `  ${where}` : d.mounts ? "  not mounted" : ""}${more}`);
+    out.push(
+      `  ${d.name.padEnd(nameWidth)}  ${d.type.padEnd(4)}  ${formatSize(d.sizeBytes).padStart(10)}${model}${where ? `  ${where}` : d.mounts ? "  not mounted" : ""}${more}`,
+    );
   }
 
   if (t.notes.length > 0) {
@@ -80,7 +93,10 @@ export function renderHwinfo(r: HwReport, opts: { full?: boolean } = {}): string
 }
 
 /** The same report as one JSON document (the tree included, for tools that want the nesting). */
-export function hwinfoJson(r: HwReport, opts: { full?: boolean } = {}): { source: string; tree: TreeNode; summary: string[] } & Omit<HwReport, "source"> {
+export function hwinfoJson(
+  r: HwReport,
+  opts: { full?: boolean } = {},
+): { source: string; tree: TreeNode; summary: string[] } & Omit<HwReport, "source"> {
   return {
     source: r.source,
     topology: r.topology,

@@ -88,10 +88,13 @@ export function readTopology(sysfsRoot = "/sys", opts: ReadTopologyOptions = {})
     packageId: fs.int(`${CPU_DIR}/cpu${id}/topology/physical_package_id`),
     coreId: fs.int(`${CPU_DIR}/cpu${id}/topology/core_id`),
     siblings:
-      fs.cpuList(`${CPU_DIR}/cpu${id}/topology/core_cpus_list`) ?? fs.cpuList(`${CPU_DIR}/cpu${id}/topology/thread_siblings_list`),
+      fs.cpuList(`${CPU_DIR}/cpu${id}/topology/core_cpus_list`) ??
+      fs.cpuList(`${CPU_DIR}/cpu${id}/topology/thread_siblings_list`),
   }));
   if (cpuIds.length > 0 && topo.some((t) => t.packageId === undefined || t.coreId === undefined)) {
-    notes.push(`no complete cpu topology under ${fs.path(CPU_DIR)}/cpuN/topology: missing values are taken as package 0 and one core per PU`);
+    notes.push(
+      `no complete cpu topology under ${fs.path(CPU_DIR)}/cpuN/topology: missing values are taken as package 0 and one core per PU`,
+    );
   }
 
   // Packages, with the CPU model when cpuinfo is at hand.
@@ -111,7 +114,14 @@ export function readTopology(sysfsRoot = "/sys", opts: ReadTopologyOptions = {})
   const coreKeyOf = new Map<number, string>();
   for (const t of topo) {
     const sib = t.siblings?.filter((c) => online.has(c));
-    coreKeyOf.set(t.id, sib && sib.length > 0 ? `s:${formatCpuset(sib)}` : t.coreId !== undefined ? `c:${t.packageId ?? 0}:${t.coreId}` : `p:${t.id}`);
+    coreKeyOf.set(
+      t.id,
+      sib && sib.length > 0
+        ? `s:${formatCpuset(sib)}`
+        : t.coreId !== undefined
+          ? `c:${t.packageId ?? 0}:${t.coreId}`
+          : `p:${t.id}`,
+    );
   }
   const coreGroups = groupBy(cpuIds, (c) => coreKeyOf.get(c)!);
   const cores: Core[] = coreGroups.map((cpus, index) => {
@@ -144,7 +154,9 @@ export function readTopology(sysfsRoot = "/sys", opts: ReadTopologyOptions = {})
     const placed = new Set(numaNodes.flatMap((n) => n.cpus));
     const stray = cpuIds.filter((c) => !placed.has(c));
     if (stray.length > 0) {
-      notes.push(`PUs ${formatCpuset(stray)} are in no NUMA node's cpulist; they are shown under node ${numaNodes[0]!.id}`);
+      notes.push(
+        `PUs ${formatCpuset(stray)} are in no NUMA node's cpulist; they are shown under node ${numaNodes[0]!.id}`,
+      );
       numaNodes[0]!.cpus = [...numaNodes[0]!.cpus, ...stray].sort((a, b) => a - b);
     }
   } else {

@@ -23,8 +23,18 @@ const RANK: Record<TreeKind, number> = { Machine: 0, Package: 1, NUMANode: 2, L3
 
 export function buildTree(topo: Topology, opts: { full?: boolean } = {}): TreeNode {
   const all = topo.pus.map((p) => p.id);
-  const make = (kind: TreeKind, label: string, cpus: number[]): TreeNode => ({ kind, label, cpus, children: [], pus: [] });
-  const machine = make("Machine", topo.memoryBytes === undefined ? "Machine" : `Machine (${formatSize(topo.memoryBytes)})`, all);
+  const make = (kind: TreeKind, label: string, cpus: number[]): TreeNode => ({
+    kind,
+    label,
+    cpus,
+    children: [],
+    pus: [],
+  });
+  const machine = make(
+    "Machine",
+    topo.memoryBytes === undefined ? "Machine" : `Machine (${formatSize(topo.memoryBytes)})`,
+    all,
+  );
 
   const objects: TreeNode[] = [];
   for (const p of topo.packages) {
@@ -34,7 +44,9 @@ export function buildTree(topo: Topology, opts: { full?: boolean } = {}): TreeNo
   }
   const memoryOnly: TreeNode[] = [];
   for (const n of topo.numaNodes) {
-    const inner = [`#${n.id}`, n.memTotalBytes === undefined ? undefined : formatSize(n.memTotalBytes)].filter(Boolean).join(" ");
+    const inner = [`#${n.id}`, n.memTotalBytes === undefined ? undefined : formatSize(n.memTotalBytes)]
+      .filter(Boolean)
+      .join(" ");
     const node = make("NUMANode", `NUMANode (${inner})`, n.cpus);
     // A node without PUs (CXL, HBM-only) is contained in everything; hang it on the machine instead.
     if (n.cpus.length === 0) {
@@ -95,7 +107,12 @@ export function renderTree(root: TreeNode): string[] {
   const walk = (node: TreeNode, prefix: string) => {
     const entries: ({ node: TreeNode } | { text: string })[] = node.children.map((c) => ({ node: c }));
     for (let i = 0; i < node.pus.length; i += PUS_PER_LINE) {
-      entries.push({ text: node.pus.slice(i, i + PUS_PER_LINE).map((p) => `PU #${p}`).join(" + ") });
+      entries.push({
+        text: node.pus
+          .slice(i, i + PUS_PER_LINE)
+          .map((p) => `PU #${p}`)
+          .join(" + "),
+      });
     }
     entries.forEach((e, i) => {
       const last = i === entries.length - 1;

@@ -9,9 +9,13 @@ import { resolveManagerHome } from "../../manager/home.ts";
 export const managerApiArgs = {
   api: {
     type: "string",
-    description: "manager address host:port (default: the address in <home>/api written by 'manager run', else 127.0.0.1:1789)",
+    description:
+      "manager address host:port (default: the address in <home>/api written by 'manager run', else 127.0.0.1:1789)",
   },
-  home: { type: "string", description: "manager home, to find its address (default ~/.damocles-manager; env DAMOCLES_PATH)" },
+  home: {
+    type: "string",
+    description: "manager home, to find its address (default ~/.damocles-manager; env DAMOCLES_PATH)",
+  },
 } as const;
 
 export function managerAddress(args: { api?: string; home?: string }): string {
@@ -25,7 +29,10 @@ export function managerAddress(args: { api?: string; home?: string }): string {
 }
 
 /** Opens a client, runs fn, and turns RPC failures into one clear operator message. */
-export async function withManager<T>(args: { api?: string; home?: string }, fn: (client: RpcClient) => Promise<T>): Promise<T> {
+export async function withManager<T>(
+  args: { api?: string; home?: string },
+  fn: (client: RpcClient) => Promise<T>,
+): Promise<T> {
   const addr = managerAddress(args);
   let client: RpcClient;
   try {
@@ -37,7 +44,9 @@ export async function withManager<T>(args: { api?: string; home?: string }, fn: 
     return await fn(client);
   } catch (err) {
     if (err instanceof RpcTransportError)
-      throw new CliError(`cannot talk to the manager at ${addr}: ${err.message}. Is 'damocles manager run' running there?`);
+      throw new CliError(
+        `cannot talk to the manager at ${addr}: ${err.message}. Is 'damocles manager run' running there?`,
+      );
     if (err instanceof RpcCallError) throw new CliError(`${err.method}: ${err.rpcMessage}`);
     throw err;
   } finally {
@@ -45,7 +54,10 @@ export async function withManager<T>(args: { api?: string; home?: string }, fn: 
   }
 }
 
-export function parseSectorArgs(minerText: string | undefined, numberText: string | undefined): { Miner: number; Number: number } {
+export function parseSectorArgs(
+  minerText: string | undefined,
+  numberText: string | undefined,
+): { Miner: number; Number: number } {
   const miner = parseId("miner", minerText);
   const number = parseId("sector number", numberText);
   return { Miner: miner, Number: number };

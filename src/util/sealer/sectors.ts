@@ -1,8 +1,8 @@
 import { CliError, command } from "../../core/cli/command.ts";
-import { Venus } from "../../core/sector/api.ts";
-import { sealProofInfo, sectorName, type SectorState } from "../../core/sector/index.ts";
-import { managerApiArgs, parseSectorArgs, withManager } from "./client.ts";
 import { renderTable } from "../../core/cli/table.ts";
+import { Venus } from "../../core/sector/api.ts";
+import { type SectorState, sealProofInfo, sectorName } from "../../core/sector/index.ts";
+import { managerApiArgs, parseSectorArgs, withManager } from "./client.ts";
 
 function kind(s: SectorState): string {
   const marks = [s.Upgraded && "upgrade", s.NeedRebuild && "rebuild", s.Unsealing && "unseal"].filter(Boolean);
@@ -29,13 +29,19 @@ function messages(s: SectorState): string {
 }
 
 const list = command({
-  meta: { name: "list", description: "List sectors: online (being sealed) by default, --offline for finalized and aborted ones" },
+  meta: {
+    name: "list",
+    description: "List sectors: online (being sealed) by default, --offline for finalized and aborted ones",
+  },
   args: {
     ...managerApiArgs,
     offline: { type: "boolean", description: "list finalized and aborted sectors instead" },
     miner: { type: "string", description: "only this miner actor id" },
   },
-  examples: ["damocles util sealer sectors list --api 127.0.0.1:1789", "damocles util sealer sectors list --offline --miner 1000"],
+  examples: [
+    "damocles util sealer sectors list --api 127.0.0.1:1789",
+    "damocles util sealer sectors list --offline --miner 1000",
+  ],
   async run({ args }) {
     const minerFilter = args.miner === undefined ? undefined : parseSectorArgs(args.miner, "0").Miner;
     const where = args.offline ? "offline" : "online";
@@ -48,7 +54,9 @@ const list = command({
     const rows = shown.map((s) => {
       const l = latest(s);
       const base = [sectorName(s.ID), sealProofInfo(s.SectorType).sizeName, kind(s), l.worker, l.change];
-      return args.offline ? [...base, String(s.Finalized), String(s.Removed), s.AbortReason || "-"] : [...base, messages(s)];
+      return args.offline
+        ? [...base, String(s.Finalized), String(s.Removed), s.AbortReason || "-"]
+        : [...base, messages(s)];
     });
     const headers = [
       "Sector",
@@ -87,13 +95,20 @@ const state = command({
 });
 
 const abort = command({
-  meta: { name: "abort", description: "Abort a sector on the manager; its worker gets 'sector state not found' (11001) and drops it" },
+  meta: {
+    name: "abort",
+    description: "Abort a sector on the manager; its worker gets 'sector state not found' (11001) and drops it",
+  },
   args: {
     ...managerApiArgs,
     miner: { type: "positional", description: "miner actor id", required: true },
     number: { type: "positional", description: "sector number", required: true },
     "really-do-it": { type: "boolean", description: "confirm: the sector's sealing work is lost" },
-    reason: { type: "string", description: "recorded as the sector's AbortReason", default: "aborted via 'util sealer sectors abort'" },
+    reason: {
+      type: "string",
+      description: "recorded as the sector's AbortReason",
+      default: "aborted via 'util sealer sectors abort'",
+    },
   },
   examples: ["damocles util sealer sectors abort 1000 5 --really-do-it"],
   async run({ args }) {

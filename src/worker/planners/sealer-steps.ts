@@ -2,16 +2,16 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, 
 import { join } from "node:path";
 import * as v from "valibot";
 import { abort, permanent, temporary } from "../../core/errors/index.ts";
-import { sleep } from "../../core/sync/semaphore.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { proverId, sectorName } from "../../core/sector/id.ts";
 import { sealProofFor, sealProofInfo } from "../../core/sector/proof.ts";
+import { sleep } from "../../core/sync/semaphore.ts";
+import { C2OutputSchema, PC2OutputSchema, PieceInfoSchema } from "../../plugins/wire.ts";
 import type { ManagerClient } from "../manager-client.ts";
 import type { StageRunner } from "../stages.ts";
-import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
 import type { JobRecord } from "../state/store.ts";
-import { sealerPlan, type SealerEvent, type SealerState } from "./sealer.ts";
-import { C2OutputSchema, PC2OutputSchema, PieceInfoSchema } from "../../plugins/wire.ts";
+import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
+import { type SealerEvent, type SealerState, sealerPlan } from "./sealer.ts";
 
 /**
  * The work behind each state of the sealer plan. Stage tasks use the vc-processors wire shapes, so an
@@ -70,7 +70,12 @@ export function sectorPaths(location: string, job: JobRecord) {
 
 function phases(job: JobRecord): Phases {
   const parsed = v.safeParse(Phases, job.phases);
-  if (!parsed.success) throw permanent(new Error(`saved sector data is damaged at ${v.getDotPath(parsed.issues[0]) ?? "phases"}: ${parsed.issues[0].message}`));
+  if (!parsed.success)
+    throw permanent(
+      new Error(
+        `saved sector data is damaged at ${v.getDotPath(parsed.issues[0]) ?? "phases"}: ${parsed.issues[0].message}`,
+      ),
+    );
   return parsed.output;
 }
 
@@ -82,10 +87,14 @@ function need<T>(value: T | undefined, what: string): T {
 const bytes = (b64: string) => [...Buffer.from(b64, "base64")];
 
 export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent> {
-  const stage = (name: string, task: unknown, ctx: StepContext) => deps.stages.run(name, task, { signal: ctx.signal, setActivity: ctx.setActivity, log: ctx.log });
+  const stage = (name: string, task: unknown, ctx: StepContext) =>
+    deps.stages.run(name, task, { signal: ctx.signal, setActivity: ctx.setActivity, log: ctx.log });
   const sid = (job: JobRecord) => ({ Miner: job.sector!.miner, Number: job.sector!.number });
 
-  const steps: Record<Exclude<SealerState, "Finished" | "Aborted">, (ctx: StepContext) => Promise<StepOutcome<SealerEvent>>> = {
+  const steps: Record<
+    Exclude<SealerState, "Finished" | "Aborted">,
+    (ctx: StepContext) => Promise<StepOutcome<SealerEvent>>
+  > = {
     async Empty(ctx) {
       const s = ctx.settings;
       const sector = await deps.manager.call(Venus.AllocateSector, {
@@ -93,7 +102,10 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
         AllowedProofTypes: s.allowed_sizes?.map((size) => sealProofFor(size)) ?? null,
       });
       if (!sector) return { idle: true };
-      const job = { ...ctx.job, sector: { miner: sector.ID.Miner, number: sector.ID.Number, proof_type: sector.ProofType } };
+      const job = {
+        ...ctx.job,
+        sector: { miner: sector.ID.Miner, number: sector.ID.Number, proof_type: sector.ProofType },
+      };
       const p = sectorPaths(deps.location, job);
       for (const dir of [join(p.staged, ".."), join(p.sealed, ".."), p.cache]) mkdirSync(dir, { recursive: true });
       ctx.log.info(`allocated ${p.name} (${sealProofInfo(sector.ProofType).name})`);
@@ -102,13 +114,21 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
 
     async Allocated(ctx) {
       if (!ctx.settings.enable_deals) return { event: "AcquireDeals", patch: { deals: null } };
-      const deals = await deps.manager.call(Venus.AcquireDeals, sid(ctx.job), { MaxDeals: ctx.settings.max_deals ?? null, MinUsedSpace: ctx.settings.min_deal_space ?? null });
+      const deals = await deps.manager.call(Venus.AcquireDeals, sid(ctx.job), {
+        MaxDeals: ctx.settings.max_deals ?? null,
+        MinUsedSpace: ctx.settings.min_deal_space ?? null,
+      });
       if ((!deals || deals.length === 0) && ctx.settings.disable_cc) {
         // CC is disabled: keep asking for deals instead of sealing an empty sector.
         await sleep(ctx.settings.recover_interval, ctx.signal);
         return { idle: true };
       }
-      if (deals && deals.length > 0) throw permanent(new Error("the manager assigned deals, but this build seals CC sectors only (deal pieces arrive with the deals module)"));
+      if (deals && deals.length > 0)
+        throw permanent(
+          new Error(
+            "the manager assigned deals, but this build seals CC sectors only (deal pieces arrive with the deals module)",
+          ),
+        );
       return { event: "AcquireDeals", patch: { deals: null } };
     },
 
@@ -117,11 +137,15 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       const proof = sealProofInfo(ctx.job.sector!.proof_type);
       // Start from an empty staged file: a retry must not append the pieces twice.
       rmSync(p.staged, { force: true });
-      const out = await stage("add_pieces", {
-        seal_proof_type: proof.name,
-        pieces: [{ piece_file: "pledge", payload_size: 0, piece_size: proof.sectorSize }],
-        staged_filepath: p.staged,
-      }, ctx);
+      const out = await stage(
+        "add_pieces",
+        {
+          seal_proof_type: proof.name,
+          pieces: [{ piece_file: "pledge", payload_size: 0, piece_size: proof.sectorSize }],
+          staged_filepath: p.staged,
+        },
+        ctx,
+      );
       const pieces = v.safeParse(v.array(PieceInfoSchema), out);
       if (!pieces.success) throw permanent(new Error(`add_pieces returned no piece list: ${pieces.issues[0].message}`));
       return { event: "AddPiece", patch: { pieces: pieces.output } };
@@ -134,7 +158,8 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       rmSync(tree, { force: true });
       const staticTree = deps.staticTreeD[proof.sizeName];
       if (staticTree && ctx.job.phases.deals == null) {
-        if (!existsSync(staticTree)) throw permanent(new Error(`processors.static_tree_d.${proof.sizeName} = ${staticTree} does not exist`));
+        if (!existsSync(staticTree))
+          throw permanent(new Error(`processors.static_tree_d.${proof.sizeName} = ${staticTree} does not exist`));
         symlinkSync(staticTree, tree);
       } else {
         await stage("tree_d", { registered_proof: proof.name, staged_file: p.staged, cache_dir: p.cache }, ctx);
@@ -152,18 +177,23 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       const proof = sealProofInfo(ctx.job.sector!.proof_type);
       const ticket = ph.ticket ?? (await deps.manager.call(Venus.AssignTicket, sid(ctx.job)));
       // A previous attempt may have left layers behind: keep only tree_d, which PC1 reads.
-      for (const f of readdirSync(p.cache)) if (f !== "sc-02-data-tree-d.dat") rmSync(join(p.cache, f), { recursive: true, force: true });
+      for (const f of readdirSync(p.cache))
+        if (f !== "sc-02-data-tree-d.dat") rmSync(join(p.cache, f), { recursive: true, force: true });
       writeFileSync(p.sealed, ""); // PC1 wants its output file to exist
-      const pc1out = await stage("pc1", {
-        registered_proof: proof.name,
-        cache_path: p.cache,
-        in_path: p.staged,
-        out_path: p.sealed,
-        prover_id: [...proverId(ctx.job.sector!.miner)],
-        sector_id: ctx.job.sector!.number,
-        ticket: bytes(ticket.Ticket),
-        piece_infos: need(ph.pieces, "pieces"),
-      }, ctx);
+      const pc1out = await stage(
+        "pc1",
+        {
+          registered_proof: proof.name,
+          cache_path: p.cache,
+          in_path: p.staged,
+          out_path: p.sealed,
+          prover_id: [...proverId(ctx.job.sector!.miner)],
+          sector_id: ctx.job.sector!.number,
+          ticket: bytes(ticket.Ticket),
+          piece_infos: need(ph.pieces, "pieces"),
+        },
+        ctx,
+      );
       return { event: "PC1", patch: { ticket: { Ticket: ticket.Ticket, Epoch: ticket.Epoch }, pc1out } };
     },
 
@@ -181,14 +211,22 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       for (const f of readdirSync(p.cache)) if (PC2_OUTPUT.test(f)) rmSync(join(p.cache, f), { force: true });
       // The marker stays until the thread has left PC1Done (see PC2Done): only then is the run recorded.
       writeFileSync(marker, String(Date.now()));
-      const out = await stage("pc2", { pc1out: need(ph.pc1out, "PC1 output"), cache_dir: p.cache, sealed_file: p.sealed }, ctx);
+      const out = await stage(
+        "pc2",
+        { pc1out: need(ph.pc1out, "PC1 output"), cache_dir: p.cache, sealed_file: p.sealed },
+        ctx,
+      );
       const pc2 = v.safeParse(PC2OutputSchema, out);
       if (!pc2.success) throw permanent(new Error(`pc2 returned no commitments: ${pc2.issues[0].message}`));
       return { event: "PC2", patch: { pc2out: pc2.output } };
     },
 
     async SyntheticPoRepNeeded() {
-      throw permanent(new Error("synthetic PoRep is not enabled in this build; resume with --state PC1Done after switching UseSyntheticPoRep off"));
+      throw permanent(
+        new Error(
+          "synthetic PoRep is not enabled in this build; resume with --state PC1Done after switching UseSyntheticPoRep off",
+        ),
+      );
     },
 
     async PC2Done(ctx) {
@@ -216,24 +254,41 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       const p = sectorPaths(deps.location, ctx.job);
       const proof = sealProofInfo(ctx.job.sector!.proof_type);
       const writable = deps.attached.filter((a) => !a.readonly);
-      if (writable.length === 0) throw permanent(new Error("no writable [[attached]] store to persist the sector into"));
+      if (writable.length === 0)
+        throw permanent(new Error("no writable [[attached]] store to persist the sector into"));
       // Sealed file + cache; the manager reserves room in one of the stores we can reach.
-      const store = await deps.manager.call(Venus.StoreReserveSpace, sid(ctx.job), proof.sectorSize * 2, writable.map((a) => a.name));
+      const store = await deps.manager.call(
+        Venus.StoreReserveSpace,
+        sid(ctx.job),
+        proof.sectorSize * 2,
+        writable.map((a) => a.name),
+      );
       if (!store) {
         ctx.setActivity({ kind: "waiting", on: "persist store space" });
         await sleep(ctx.settings.rpc_polling_interval, ctx.signal);
         return { idle: true };
       }
       const target = deps.attached.find((a) => a.name === store.Name);
-      if (!target) throw permanent(new Error(`the manager chose store "${store.Name}", which is not among this worker's [[attached]] stores`));
-      const keep = readdirSync(p.cache).filter((f) => f === "p_aux" || f === "t_aux" || f.startsWith("sc-02-data-tree-r-last"));
+      if (!target)
+        throw permanent(
+          new Error(`the manager chose store "${store.Name}", which is not among this worker's [[attached]] stores`),
+        );
+      const keep = readdirSync(p.cache).filter(
+        (f) => f === "p_aux" || f === "t_aux" || f.startsWith("sc-02-data-tree-r-last"),
+      );
       const stores = {
         local: { name: "local", meta: { location: join(deps.location, "data") } },
         [target.name]: { name: target.name, meta: { location: target.location } },
       };
       const routes = [
-        { src: { store_name: "local", uri: `sealed/${p.name}` }, dest: { store_name: target.name, uri: `sealed/${p.name}` } },
-        ...keep.map((f) => ({ src: { store_name: "local", uri: `cache/${p.name}/${f}` }, dest: { store_name: target.name, uri: `cache/${p.name}/${f}` } })),
+        {
+          src: { store_name: "local", uri: `sealed/${p.name}` },
+          dest: { store_name: target.name, uri: `sealed/${p.name}` },
+        },
+        ...keep.map((f) => ({
+          src: { store_name: "local", uri: `cache/${p.name}/${f}` },
+          dest: { store_name: target.name, uri: `cache/${p.name}/${f}` },
+        })),
       ];
       await stage("transfer", { stores, routes }, ctx);
       return { event: "Persist", patch: { persist_instance: target.name } };
@@ -259,27 +314,35 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     async SeedAssigned(ctx) {
       const ph = phases(ctx.job);
       const p = sectorPaths(deps.location, ctx.job);
-      const c1out = await stage("c1", {
-        cache_path: p.cache,
-        replica_path: p.sealed,
-        prover_id: [...proverId(ctx.job.sector!.miner)],
-        sector_id: ctx.job.sector!.number,
-        ticket: bytes(need(ph.ticket, "ticket").Ticket),
-        seed: bytes(need(ph.seed, "seed").Seed),
-        pc2out: need(ph.pc2out, "PC2 output"),
-        piece_infos: need(ph.pieces, "pieces"),
-      }, ctx);
+      const c1out = await stage(
+        "c1",
+        {
+          cache_path: p.cache,
+          replica_path: p.sealed,
+          prover_id: [...proverId(ctx.job.sector!.miner)],
+          sector_id: ctx.job.sector!.number,
+          ticket: bytes(need(ph.ticket, "ticket").Ticket),
+          seed: bytes(need(ph.seed, "seed").Seed),
+          pc2out: need(ph.pc2out, "PC2 output"),
+          piece_infos: need(ph.pieces, "pieces"),
+        },
+        ctx,
+      );
       return { event: "C1", patch: { c1out } };
     },
 
     async C1Done(ctx) {
       const ph = phases(ctx.job);
-      const out = await stage("c2", {
-        c1out: need(ph.c1out, "C1 output"),
-        prover_id: [...proverId(ctx.job.sector!.miner)],
-        sector_id: ctx.job.sector!.number,
-        miner_id: ctx.job.sector!.miner,
-      }, ctx);
+      const out = await stage(
+        "c2",
+        {
+          c1out: need(ph.c1out, "C1 output"),
+          prover_id: [...proverId(ctx.job.sector!.miner)],
+          sector_id: ctx.job.sector!.number,
+          miner_id: ctx.job.sector!.miner,
+        },
+        ctx,
+      );
       const c2 = v.safeParse(C2OutputSchema, out);
       if (!c2.success) throw permanent(new Error(`c2 returned no proof: ${c2.issues[0].message}`));
       // C1's output is large and no longer needed once the proof exists.
@@ -289,7 +352,12 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     async C2Done(ctx) {
       const ph = phases(ctx.job);
       const proof = need(ph.c2out, "C2 proof");
-      const resp = await deps.manager.call(Venus.SubmitProof, sid(ctx.job), { Proof: Buffer.from(proof.proof).toString("base64") }, ph.proof_resubmit === true);
+      const resp = await deps.manager.call(
+        Venus.SubmitProof,
+        sid(ctx.job),
+        { Proof: Buffer.from(proof.proof).toString("base64") },
+        ph.proof_resubmit === true,
+      );
       return { ...submitted(resp, "ProveCommit", "SubmitProof"), patch: { proof_resubmit: false } };
     },
 
@@ -325,7 +393,11 @@ function removeLocalFiles(location: string, job: JobRecord): void {
   for (const path of [p.staged, p.sealed, p.cache]) rmSync(path, { recursive: true, force: true });
 }
 
-function submitted(resp: { Res: number; Desc: string | null }, what: string, event: SealerEvent): StepOutcome<SealerEvent> {
+function submitted(
+  resp: { Res: number; Desc: string | null },
+  what: string,
+  event: SealerEvent,
+): StepOutcome<SealerEvent> {
   const desc = resp.Desc ? `: ${resp.Desc}` : "";
   switch (resp.Res) {
     case SubmitResult.Accepted:
@@ -342,7 +414,13 @@ function submitted(resp: { Res: number; Desc: string | null }, what: string, eve
   }
 }
 
-async function polled(st: { State: number; Desc: string | null }, what: string, landed: SealerEvent, resubmit: SealerEvent, ctx: StepContext): Promise<StepOutcome<SealerEvent>> {
+async function polled(
+  st: { State: number; Desc: string | null },
+  what: string,
+  landed: SealerEvent,
+  resubmit: SealerEvent,
+  ctx: StepContext,
+): Promise<StepOutcome<SealerEvent>> {
   const desc = st.Desc ? `: ${st.Desc}` : "";
   switch (st.State) {
     case OnChain.Landed:
@@ -360,7 +438,9 @@ async function polled(st: { State: number; Desc: string | null }, what: string, 
       throw abort(new Error(`${what}: the chain says this sector must be aborted${desc}`));
     case OnChain.NotFound:
     case OnChain.PermFailed:
-      throw permanent(new Error(`${what} ${st.State === OnChain.NotFound ? "not found" : "failed permanently"}${desc}`));
+      throw permanent(
+        new Error(`${what} ${st.State === OnChain.NotFound ? "not found" : "failed permanently"}${desc}`),
+      );
     default:
       throw temporary(new Error(`${what}: unknown on-chain state ${st.State}${desc}`));
   }

@@ -1,12 +1,13 @@
 import type { ConsolaInstance } from "consola";
-import { RpcCallError, RpcErrorCode, type RpcClient } from "../../core/rpc/index.ts";
+import { RpcCallError, type RpcClient, RpcErrorCode } from "../../core/rpc/index.ts";
 import { WdPoSt } from "../../core/sector/api-wdpost.ts";
 import { sleep } from "../../core/sync/semaphore.ts";
 
 /** Every 3 s while a job is held, as the Rust worker does; the manager's HeartbeatTimeout (15 s) is above it. */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 
-export const NOT_SERVED_HINT = "the manager does not serve WdPoSt jobs: enable its worker-prover module (manager run --poster --worker-prover)";
+export const NOT_SERVED_HINT =
+  "the manager does not serve WdPoSt jobs: enable its worker-prover module (manager run --poster --worker-prover)";
 
 export function isMethodNotFound(err: unknown): boolean {
   return err instanceof RpcCallError && err.code === RpcErrorCode.MethodNotFound;

@@ -3,14 +3,20 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { abort, Failure, temporary } from "../../core/errors/index.ts";
 import { RpcCallError, RpcErrorCode } from "../../core/rpc/index.ts";
-import { WdPoSt, WdPoStAllocatedJobSchema, windowPoStWireNamesForSize, type WdPoStAllocatedJob, type WindowPoStJobOutput } from "../../core/sector/api-wdpost.ts";
+import {
+  WdPoSt,
+  type WdPoStAllocatedJob,
+  WdPoStAllocatedJobSchema,
+  type WindowPoStJobOutput,
+  windowPoStWireNamesForSize,
+} from "../../core/sector/api-wdpost.ts";
 import { sectorName } from "../../core/sector/id.ts";
-import { WindowPoStOutputSchema, type PoStTaskWire } from "../../plugins/post-wire.ts";
-import type { JobRecord } from "../state/store.ts";
+import { type PoStTaskWire, WindowPoStOutputSchema } from "../../plugins/post-wire.ts";
 import type { StageRunner } from "../stages.ts";
+import type { JobRecord } from "../state/store.ts";
 import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
+import { type WdPoStEvent, type WdPoStState, wdpostPlan } from "./wdpost.ts";
 import { isMethodNotFound, type WdPoStLink } from "./wdpost-link.ts";
-import { wdpostPlan, type WdPoStEvent, type WdPoStState } from "./wdpost.ts";
 
 /**
  * The work behind each state of the wdpost plan. What makes it different from sealing:
@@ -42,7 +48,12 @@ const Phases = v.object({ wdpost: v.optional(WdPoStAllocatedJobSchema), result: 
 
 function phases(job: JobRecord): v.InferOutput<typeof Phases> {
   const parsed = v.safeParse(Phases, job.phases);
-  if (!parsed.success) throw abort(new Error(`the saved wdpost job is damaged at ${v.getDotPath(parsed.issues[0]) ?? "phases"}: ${parsed.issues[0].message}`));
+  if (!parsed.success)
+    throw abort(
+      new Error(
+        `the saved wdpost job is damaged at ${v.getDotPath(parsed.issues[0]) ?? "phases"}: ${parsed.issues[0].message}`,
+      ),
+    );
   return parsed.output;
 }
 
@@ -73,28 +84,46 @@ class JobError extends Error {
  * proving it here would declare every sector faulty. Some missing sectors are left to the proof, which
  * reports them as faults.
  */
-export function buildWindowPoStTask(job: WdPoStAllocatedJob, attached: readonly AttachedStore[], workerName: string): PoStTaskWire {
+export function buildWindowPoStTask(
+  job: WdPoStAllocatedJob,
+  attached: readonly AttachedStore[],
+  workerName: string,
+): PoStTaskWire {
   const { Input } = job;
   const stores = new Map(attached.map((a) => [a.name, a]));
   const store = (name: string, what: string, sectorId: number) => {
     const s = stores.get(name);
     if (!s) {
       const have = attached.map((a) => a.name).join(", ") || "none";
-      throw new JobError(`${what} of sector ${sectorId} is in store "${name}", which is not among the [[attached]] stores of worker ${workerName} (it has: ${have})`);
+      throw new JobError(
+        `${what} of sector ${sectorId} is in store "${name}", which is not among the [[attached]] stores of worker ${workerName} (it has: ${have})`,
+      );
     }
     return s;
   };
   const sectors = Input.Sectors ?? [];
   const replicas = sectors.map((s) => {
-    const sealed = replicaPaths(store(s.Accesses.SealedFile, "the sealed file", s.SectorId), Input.MinerId, s.SectorId, s.Upgrade).sealed;
-    const cache = replicaPaths(store(s.Accesses.CacheDir, "the cache dir", s.SectorId), Input.MinerId, s.SectorId, s.Upgrade).cache;
+    const sealed = replicaPaths(
+      store(s.Accesses.SealedFile, "the sealed file", s.SectorId),
+      Input.MinerId,
+      s.SectorId,
+      s.Upgrade,
+    ).sealed;
+    const cache = replicaPaths(
+      store(s.Accesses.CacheDir, "the cache dir", s.SectorId),
+      Input.MinerId,
+      s.SectorId,
+      s.Upgrade,
+    ).cache;
     return { sector_id: s.SectorId, comm_r: [...s.CommR], cache_dir: cache, sealed_file: sealed };
   });
   const missing = replicas.filter((r) => !existsSync(r.sealed_file) || !existsSync(r.cache_dir));
   if (replicas.length > 0 && missing.length === replicas.length) {
     const first = missing[0]!;
     const what = existsSync(first.sealed_file) ? first.cache_dir : first.sealed_file;
-    throw new JobError(`none of the ${replicas.length} sector(s) is readable on worker ${workerName}: ${what} does not exist${replicas.length > 1 ? " (and likewise for the others)" : ""}`);
+    throw new JobError(
+      `none of the ${replicas.length} sector(s) is readable on worker ${workerName}: ${what} does not exist${replicas.length > 1 ? " (and likewise for the others)" : ""}`,
+    );
   }
   return { miner_id: Input.MinerId, proof_type: Input.ProofType, replicas, seed: [...Input.Seed] };
 }
@@ -119,14 +148,19 @@ export function wdpostSteps(deps: WdPoStDeps): PlanImpl<WdPoStState, WdPoStEvent
       } catch (err) {
         // Nothing is held yet: an unreachable manager is just another empty round.
         if (isMethodNotFound(err)) link.notServed();
-        else ctx.log.warn(`WdPoStAllocateJobs failed (trying again in ${s.recover_interval / 1000}s): ${(err as Error).message}`);
+        else
+          ctx.log.warn(
+            `WdPoStAllocateJobs failed (trying again in ${s.recover_interval / 1000}s): ${(err as Error).message}`,
+          );
         return { idle: true };
       }
       link.served();
       const job = allocated?.[0];
       if (!job) return { idle: true };
       link.hold(job.Id);
-      ctx.log.info(`WindowPoSt job ${job.Id} allocated: miner ${job.Input.MinerId}, ${job.Input.Sectors?.length ?? 0} sector(s), ${job.Input.ProofType}`);
+      ctx.log.info(
+        `WindowPoSt job ${job.Id} allocated: miner ${job.Input.MinerId}, ${job.Input.Sectors?.length ?? 0} sector(s), ${job.Input.ProofType}`,
+      );
       return { event: "Allocated", patch: { wdpost: job } };
     },
 
@@ -137,11 +171,17 @@ export function wdpostSteps(deps: WdPoStDeps): PlanImpl<WdPoStState, WdPoStEvent
       let result: JobResult;
       try {
         const task = buildWindowPoStTask(job, deps.attached, link.workerName);
-        const out = await deps.stages.run("window_post", task, { signal: ctx.signal, setActivity: ctx.setActivity, log: ctx.log });
+        const out = await deps.stages.run("window_post", task, {
+          signal: ctx.signal,
+          setActivity: ctx.setActivity,
+          log: ctx.log,
+        });
         const checked = v.safeParse(WindowPoStOutputSchema, out);
         result = checked.success
           ? { output: checked.output }
-          : { error: `window_post answered no WindowPoSt result: ${v.getDotPath(checked.issues[0]) ?? "output"}: ${checked.issues[0].message}` };
+          : {
+              error: `window_post answered no WindowPoSt result: ${v.getDotPath(checked.issues[0]) ?? "output"}: ${checked.issues[0].message}`,
+            };
       } catch (err) {
         // Stopping or pausing the worker is not the job's failure: the step runs again on resume. Until
         // then the heartbeats stop, so that a long pause hands the job to another worker.
@@ -152,7 +192,8 @@ export function wdpostSteps(deps: WdPoStDeps): PlanImpl<WdPoStState, WdPoStEvent
         result = { error: (err as Error).message };
       }
       const secs = ((Date.now() - started) / 1000).toFixed(1);
-      if ("output" in result) ctx.log.info(`WindowPoSt job ${job.Id} proven in ${secs}s (${result.output.faults.length} fault(s))`);
+      if ("output" in result)
+        ctx.log.info(`WindowPoSt job ${job.Id} proven in ${secs}s (${result.output.faults.length} fault(s))`);
       else ctx.log.error(`WindowPoSt job ${job.Id} failed after ${secs}s: ${result.error}`);
       return { event: "Generate", patch: { result } };
     },
@@ -164,9 +205,18 @@ export function wdpostSteps(deps: WdPoStDeps): PlanImpl<WdPoStState, WdPoStEvent
       if (!result) throw abort(new Error(`WindowPoSt job ${job.Id} has no result to hand in`));
       const output: WindowPoStJobOutput | null = "output" in result ? result.output : null;
       try {
-        await link.rpc.call(WdPoSt.FinishJob, job.Id, output, "error" in result ? result.error || "window_post failed" : "");
+        await link.rpc.call(
+          WdPoSt.FinishJob,
+          job.Id,
+          output,
+          "error" in result ? result.error || "window_post failed" : "",
+        );
       } catch (err) {
-        if (err instanceof RpcCallError && err.code === RpcErrorCode.InvalidParams && /does not exist/.test(err.rpcMessage)) {
+        if (
+          err instanceof RpcCallError &&
+          err.code === RpcErrorCode.InvalidParams &&
+          /does not exist/.test(err.rpcMessage)
+        ) {
           ctx.log.warn(`WindowPoSt job ${job.Id} was removed on the manager; its result is dropped`);
         } else {
           throw temporary(err);
@@ -192,7 +242,9 @@ export function wdpostSteps(deps: WdPoStDeps): PlanImpl<WdPoStState, WdPoStEvent
       const { wdpost: held, result } = phases(job);
       if (held) {
         link.release(held.Id);
-        ctx.log.info(`WindowPoSt job ${held.Id}: ${result && "output" in result ? "proof handed in" : "failure reported to the manager"}`);
+        ctx.log.info(
+          `WindowPoSt job ${held.Id}: ${result && "output" in result ? "proof handed in" : "failure reported to the manager"}`,
+        );
       }
     },
     async cleanup(job, ctx) {
@@ -205,7 +257,9 @@ export function wdpostSteps(deps: WdPoStDeps): PlanImpl<WdPoStState, WdPoStEvent
       try {
         await link.rpc.call(WdPoSt.FinishJob, held.Id, null, reason);
       } catch (err) {
-        ctx.log.warn(`could not report the aborted WindowPoSt job ${held.Id}: ${(err as Error).message}; the manager re-queues it after its heartbeat timeout`);
+        ctx.log.warn(
+          `could not report the aborted WindowPoSt job ${held.Id}: ${(err as Error).message}; the manager re-queues it after its heartbeat timeout`,
+        );
       }
     },
   };
@@ -220,5 +274,9 @@ function asJobFailure(err: unknown, ctx: StepContext): Failure {
   const f = err instanceof Failure ? err : abort(err);
   if (f.level === "temporary" && ctx.job.retry < ctx.settings.max_retries) return f;
   if (f.level === "abort") return f;
-  return abort(new Error(f.level === "temporary" ? `${f.message} (gave up after ${ctx.job.retry} retries)` : f.message, { cause: f }));
+  return abort(
+    new Error(f.level === "temporary" ? `${f.message} (gave up after ${ctx.job.retry} retries)` : f.message, {
+      cause: f,
+    }),
+  );
 }

@@ -24,14 +24,32 @@ export const WorkerThreadInfoSchema = v.object({
 });
 export type WorkerThreadInfo = v.InferOutput<typeof WorkerThreadInfoSchema>;
 
-const index = v.pipe(v.number("index must be a number"), v.integer("index must be an integer"), v.minValue(0, "index must not be negative"));
+const index = v.pipe(
+  v.number("index must be a number"),
+  v.integer("index must be an integer"),
+  v.minValue(0, "index must not be negative"),
+);
 const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"));
 
 export const VenusWorker = {
   WorkerList: defineMethod("VenusWorker.WorkerList", [] as const, v.array(WorkerThreadInfoSchema)),
   WorkerPause: defineMethod("VenusWorker.WorkerPause", [["index", index]] as const, v.boolean()),
-  WorkerResume: defineMethod("VenusWorker.WorkerResume", [["index", index], ["set_to", v.nullish(v.string())]] as const, v.boolean()),
-  WorkerSetEnv: defineMethod("VenusWorker.WorkerSetEnv", [["name", envName], ["value", v.string()]] as const, v.null()),
+  WorkerResume: defineMethod(
+    "VenusWorker.WorkerResume",
+    [
+      ["index", index],
+      ["set_to", v.nullish(v.string())],
+    ] as const,
+    v.boolean(),
+  ),
+  WorkerSetEnv: defineMethod(
+    "VenusWorker.WorkerSetEnv",
+    [
+      ["name", envName],
+      ["value", v.string()],
+    ] as const,
+    v.null(),
+  ),
   WorkerRemoveEnv: defineMethod("VenusWorker.WorkerRemoveEnv", [["name", envName]] as const, v.null()),
   WorkerVersion: defineMethod("VenusWorker.WorkerVersion", [] as const, v.string()),
 } as const;

@@ -37,7 +37,11 @@ export function threadInfo(s: ThreadStatus, now = Date.now()): WorkerThreadInfo 
 export function implementWorkerApi(registry: RpcRegistry, threads: readonly SealingThread[]): void {
   const thread = (index: number) => {
     const t = threads[index];
-    if (!t) throw new RpcError(RpcErrorCode.InvalidParams, `no sealing thread #${index}; this worker has ${threads.length} (0..${threads.length - 1})`);
+    if (!t)
+      throw new RpcError(
+        RpcErrorCode.InvalidParams,
+        `no sealing thread #${index}; this worker has ${threads.length} (0..${threads.length - 1})`,
+      );
     return t;
   };
   registry

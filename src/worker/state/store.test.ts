@@ -1,14 +1,22 @@
-import { afterAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ThreadStateStore, type JobRecord } from "./store.ts";
+import { type JobRecord, ThreadStateStore } from "./store.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "damocles-thread-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const record: JobRecord = { version: 1, plan: "sealer", state: "PC1Done", prev_state: "TicketAssigned", retry: 0, sector: { miner: 1000, number: 7, proof_type: 5 }, phases: { ticket: { ticket: "AAAA", epoch: 3 } } };
+const record: JobRecord = {
+  version: 1,
+  plan: "sealer",
+  state: "PC1Done",
+  prev_state: "TicketAssigned",
+  retry: 0,
+  sector: { miner: 1000, number: 7, proof_type: 5 },
+  phases: { ticket: { ticket: "AAAA", epoch: 3 } },
+};
 
 test("a saved job survives reopening, with its trace", () => {
   const store = new ThreadStateStore(join(tmp, "a"));
@@ -17,7 +25,9 @@ test("a saved job survives reopening, with its trace", () => {
   store.close();
   const again = new ThreadStateStore(join(tmp, "a"));
   expect(again.load()).toEqual(record);
-  expect(again.trace()).toEqual([expect.objectContaining({ sector: "s-t01000-7", prev: "TicketAssigned", next: "PC1Done", event: "PC1" })]);
+  expect(again.trace()).toEqual([
+    expect.objectContaining({ sector: "s-t01000-7", prev: "TicketAssigned", next: "PC1Done", event: "PC1" }),
+  ]);
   again.clear();
   expect(again.load()).toBeUndefined();
   again.close();

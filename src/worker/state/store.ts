@@ -55,11 +55,15 @@ export class ThreadStateStore {
     try {
       json = JSON.parse(row.record);
     } catch {
-      throw new Error(`${join(this.location, "meta/thread.db")}: the saved job is not valid JSON; move the file away to start this thread afresh`);
+      throw new Error(
+        `${join(this.location, "meta/thread.db")}: the saved job is not valid JSON; move the file away to start this thread afresh`,
+      );
     }
     const parsed = v.safeParse(JobEnvelope, json);
     if (!parsed.success) {
-      throw new Error(`${join(this.location, "meta/thread.db")}: the saved job is damaged (${parsed.issues[0]?.message}); move the file away to start this thread afresh`);
+      throw new Error(
+        `${join(this.location, "meta/thread.db")}: the saved job is damaged (${parsed.issues[0]?.message}); move the file away to start this thread afresh`,
+      );
     }
     return parsed.output;
   }
@@ -68,9 +72,15 @@ export class ThreadStateStore {
   save(record: JobRecord, trace?: { prev: string; next: string; event: string; failure?: string }): void {
     const sector = record.sector ? `s-t0${record.sector.miner}-${record.sector.number}` : null;
     this.db.transaction(() => {
-      this.db.query("INSERT INTO job (slot, record, updated_at) VALUES (0, ?, ?) ON CONFLICT(slot) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at").run(JSON.stringify(record), Date.now());
+      this.db
+        .query(
+          "INSERT INTO job (slot, record, updated_at) VALUES (0, ?, ?) ON CONFLICT(slot) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at",
+        )
+        .run(JSON.stringify(record), Date.now());
       if (trace) {
-        this.db.query("INSERT INTO trace (sector, prev, next, event, at, failure) VALUES (?, ?, ?, ?, ?, ?)").run(sector, trace.prev, trace.next, trace.event, Date.now(), trace.failure ?? null);
+        this.db
+          .query("INSERT INTO trace (sector, prev, next, event, at, failure) VALUES (?, ?, ?, ?, ?, ?)")
+          .run(sector, trace.prev, trace.next, trace.event, Date.now(), trace.failure ?? null);
       }
     })();
   }

@@ -28,7 +28,10 @@ export function cpusetRule(ctx: DoctorContext): void {
     for (let i = 0; i < j; i++) {
       const a = withCpus[i]!;
       const shared = b.cpus!.filter((c) => a.cpus!.includes(c));
-      if (shared.length > 0) clashes.push(`PU${shared.length === 1 ? "" : "s"} ${formatCpuset(shared)} with ${a.name} ("${a.proc.cgroup!.cpuset}")`);
+      if (shared.length > 0)
+        clashes.push(
+          `PU${shared.length === 1 ? "" : "s"} ${formatCpuset(shared)} with ${a.name} ("${a.proc.cgroup!.cpuset}")`,
+        );
     }
     if (clashes.length === 0) continue;
     ctx.warn(

@@ -1,4 +1,4 @@
-import { envOf, listWords, type DoctorContext, type ProcessorRef } from "../context.ts";
+import { type DoctorContext, envOf, listWords, type ProcessorRef } from "../context.ts";
 import { isRemoteProxy } from "../proxy.ts";
 
 /**
@@ -20,7 +20,9 @@ function devices(value: string): string[] {
 }
 
 export function gpuRule(ctx: DoctorContext): void {
-  const withCuda = ctx.processors.filter((p) => envOf(p.proc, "CUDA_VISIBLE_DEVICES") !== undefined && !isRemoteProxy(p.proc));
+  const withCuda = ctx.processors.filter(
+    (p) => envOf(p.proc, "CUDA_VISIBLE_DEVICES") !== undefined && !isRemoteProxy(p.proc),
+  );
   const gpus = ctx.facts.gpus;
   const named = new Set(withCuda.flatMap((p) => devices(envOf(p.proc, "CUDA_VISIBLE_DEVICES")!)));
   const idle = gpus?.filter((g) => !named.has(String(g.index))) ?? [];
@@ -70,7 +72,10 @@ export function gpuRule(ctx: DoctorContext): void {
       const value = envOf(r.proc, "CUDA_VISIBLE_DEVICES")!;
       const unknown = devices(value).filter((d) => /^\d+$/.test(d) && !have.has(d));
       if (unknown.length === 0) continue;
-      const list = gpus.length === 0 ? "lists no GPU" : `lists GPU${gpus.length === 1 ? "" : "s"} ${gpus.map((g) => g.index).join(", ")}`;
+      const list =
+        gpus.length === 0
+          ? "lists no GPU"
+          : `lists GPU${gpus.length === 1 ? "" : "s"} ${gpus.map((g) => g.index).join(", ")}`;
       ctx.warn(
         [...r.keys, "envs", "CUDA_VISIBLE_DEVICES"],
         `CUDA_VISIBLE_DEVICES = "${value}" names GPU ${unknown.join(", ")}, but nvidia-smi on ${ctx.facts.machine} ${list}: ` +
@@ -87,7 +92,9 @@ export function gpuRule(ctx: DoctorContext): void {
     for (let i = 0; i < j; i++) {
       const a = gpuRefs[i]!;
       if (a.stage === b.stage) continue;
-      const shared = devices(envOf(a.proc, "CUDA_VISIBLE_DEVICES")!).filter((d) => devices(envOf(b.proc, "CUDA_VISIBLE_DEVICES")!).includes(d));
+      const shared = devices(envOf(a.proc, "CUDA_VISIBLE_DEVICES")!).filter((d) =>
+        devices(envOf(b.proc, "CUDA_VISIBLE_DEVICES")!).includes(d),
+      );
       if (shared.length === 0) continue;
       const locksA = new Set(a.proc.locks ?? []);
       if ((b.proc.locks ?? []).some((l) => locksA.has(l) && ctx.config.processors.ext_locks[l] !== undefined)) continue;
@@ -105,7 +112,8 @@ export function gpuRule(ctx: DoctorContext): void {
 function differingEntries(group: ProcessorRef[]): string[] {
   const out: string[] = [];
   const locks = new Set(group.map((r) => [...(r.proc.locks ?? [])].sort().join(",")));
-  if (locks.size > 1) out.push(`locks (${[...locks].map((l) => (l === "" ? "none" : l.split(",").join("+"))).join(", ")})`);
+  if (locks.size > 1)
+    out.push(`locks (${[...locks].map((l) => (l === "" ? "none" : l.split(",").join("+"))).join(", ")})`);
   const pickers = new Set(group.flatMap((r) => Object.keys(r.proc.envs ?? {}).filter((k) => DEVICE_PICKER.test(k))));
   for (const k of pickers) {
     const values = new Set(group.map((r) => envOf(r.proc, k) ?? ""));

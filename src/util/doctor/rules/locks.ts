@@ -1,5 +1,5 @@
 import { closest } from "../../../core/config/unknown-keys.ts";
-import { listWords, type DoctorContext, type ProcessorRef } from "../context.ts";
+import { type DoctorContext, listWords, type ProcessorRef } from "../context.ts";
 import { isRemoteProxy } from "../proxy.ts";
 
 /**
@@ -23,7 +23,7 @@ export function locksRule(ctx: DoctorContext): void {
       ctx.error(
         [...ref.keys, "locks"],
         `locks names "${name}", which [processors.ext_locks] does not define: the worker refuses to start ` +
-          `("${ref.name}.locks: \"${name}\" is not defined in [processors.ext_locks]"; the original damocles-worker silently treated it as unlimited, ` +
+          `("${ref.name}.locks: "${name}" is not defined in [processors.ext_locks]"; the original damocles-worker silently treated it as unlimited, ` +
           `so work meant to take turns ran at once). Fix: ${guess ? `did you mean "${guess}"? Otherwise ` : ""}add ${name} = 1 under [processors.ext_locks].`,
       );
     }
@@ -33,7 +33,10 @@ export function locksRule(ctx: DoctorContext): void {
     const keys = ["processors", "ext_locks", name];
     const refs = users.get(name) ?? [];
     if (refs.length === 0) {
-      ctx.warn(keys, `ext_locks.${name} = ${count} is defined but no processor lists it in locks, so it limits nothing. Fix: add locks = ["${name}"] to the processors that must take turns, or remove it.`);
+      ctx.warn(
+        keys,
+        `ext_locks.${name} = ${count} is defined but no processor lists it in locks, so it limits nothing. Fix: add locks = ["${name}"] to the processors that must take turns, or remove it.`,
+      );
       continue;
     }
     const local = refs.filter((r) => !isRemoteProxy(r.proc));
@@ -48,7 +51,9 @@ export function locksRule(ctx: DoctorContext): void {
       );
     } else if (local.length === 1 && refs.length === 1) {
       const proxyNote =
-        proxies.length > 0 ? ` (${listWords(proxies.map((p) => p.name))} run${proxies.length === 1 ? "s" : ""} on a remote proxy, so nothing here shares the GPU with it)` : "";
+        proxies.length > 0
+          ? ` (${listWords(proxies.map((p) => p.name))} run${proxies.length === 1 ? "s" : ""} on a remote proxy, so nothing here shares the GPU with it)`
+          : "";
       ctx.warn(
         keys,
         `ext_locks.${name} is used only by ${refs[0]!.name}${proxyNote}: a lock makes processors of different stages take turns on one device, e.g. a pc2 and a c2 on one GPU; ` +

@@ -1,7 +1,7 @@
 import { formatCpuset } from "../../../core/config/index.ts";
 import { formatGroupIndexes } from "../../hwinfo/plan.ts";
-import { envOf, listWords, truthyEnv, type DoctorContext, type ProcessorRef } from "../context.ts";
-import { analyzeSdrCpuset, sdrFixes, type SdrAnalysis } from "../sdr.ts";
+import { type DoctorContext, envOf, listWords, type ProcessorRef, truthyEnv } from "../context.ts";
+import { analyzeSdrCpuset, type SdrAnalysis, sdrFixes } from "../sdr.ts";
 
 /**
  * Rule 1: a PC1 processor with FIL_PROOFS_USE_MULTICORE_SDR must get whole L3 groups, or the same number
@@ -9,7 +9,9 @@ import { analyzeSdrCpuset, sdrFixes, type SdrAnalysis } from "../sdr.ts";
  */
 export function multicoreSdrRule(ctx: DoctorContext): void {
   const topo = ctx.topology;
-  const sdr = ctx.processors.filter((p) => p.stage === "pc1" && truthyEnv(envOf(p.proc, "FIL_PROOFS_USE_MULTICORE_SDR")));
+  const sdr = ctx.processors.filter(
+    (p) => p.stage === "pc1" && truthyEnv(envOf(p.proc, "FIL_PROOFS_USE_MULTICORE_SDR")),
+  );
   if (!topo || sdr.length === 0) return;
   if (topo.caches.l3.length === 0) {
     ctx.warn(
@@ -25,7 +27,9 @@ export function multicoreSdrRule(ctx: DoctorContext): void {
     if (cpus.length === 0) continue; // cpusets naming only unknown PUs are reported by the cpuset rule
     const a = analyzeSdrCpuset(topo, cpus);
     if (!a.level || (a.equal && a.remainder === 0 && a.whole)) continue;
-    const what = ref.cpus ? `cgroup.cpuset "${ref.proc.cgroup!.cpuset}"` : "no cgroup.cpuset (so every PU of the machine)";
+    const what = ref.cpus
+      ? `cgroup.cpuset "${ref.proc.cgroup!.cpuset}"`
+      : "no cgroup.cpuset (so every PU of the machine)";
     const detail = describeGroups(a);
     const fix = fixText(ctx, ref, a);
     if (a.remainder !== 0) {
@@ -78,7 +82,14 @@ function describeGroups(a: SdrAnalysis): string {
   for (const g of a.groups) {
     const run = runs.at(-1);
     const last = run?.at(-1);
-    if (run && last && last.index + 1 === g.index && last.selectedCores === g.selectedCores && last.totalCores === g.totalCores) run.push(g);
+    if (
+      run &&
+      last &&
+      last.index + 1 === g.index &&
+      last.selectedCores === g.selectedCores &&
+      last.totalCores === g.totalCores
+    )
+      run.push(g);
     else runs.push([g]);
   }
   return runs
@@ -95,8 +106,10 @@ function fixText(ctx: DoctorContext, ref: ProcessorRef, a: SdrAnalysis): string 
   const node = topo.numaNodes.find((n) => n.id === ref.proc.numa_preferred);
   const { expand, trim } = sdrFixes(topo, a, node?.cpus);
   const options: string[] = [];
-  const overlap = (cpus: number[]) => ctx.processors.filter((o) => o !== ref && o.cpus?.some((c) => cpus.includes(c))).map((o) => o.name);
-  const inNode = (cpus: number[]) => (node && cpus.every((c) => node.cpus.includes(c)) ? `, in NUMA node ${node.id}` : "");
+  const overlap = (cpus: number[]) =>
+    ctx.processors.filter((o) => o !== ref && o.cpus?.some((c) => cpus.includes(c))).map((o) => o.name);
+  const inNode = (cpus: number[]) =>
+    node && cpus.every((c) => node.cpus.includes(c)) ? `, in NUMA node ${node.id}` : "";
   const describe = (cpus: number[], why: string) => {
     const clash = overlap(cpus);
     return `cgroup.cpuset = "${formatCpuset(cpus)}" (${why}${inNode(cpus)}${clash.length > 0 ? `; overlaps ${listWords(clash)}` : ""})`;
@@ -104,10 +117,15 @@ function fixText(ctx: DoctorContext, ref: ProcessorRef, a: SdrAnalysis): string 
   const coreOf = new Map(topo.pus.map((p) => [p.id, p.core]));
   const groupsIn = (cpus: number[]) => a.groups.filter((g) => g.allCpus.some((c) => cpus.includes(c)));
   // Whole by cores: taking one thread of every core of a group counts as the whole group.
-  const isWhole = (cpus: number[]) => groupsIn(cpus).every((g) => new Set(cpus.filter((c) => g.allCpus.includes(c)).map((c) => coreOf.get(c))).size === g.totalCores);
-  const label = (cpus: number[]) => `${isWhole(cpus) ? "whole" : "the same number of cores in each"} ${a.level} ${formatGroupIndexes(groupsIn(cpus).map((g) => g.index))}`;
+  const isWhole = (cpus: number[]) =>
+    groupsIn(cpus).every(
+      (g) => new Set(cpus.filter((c) => g.allCpus.includes(c)).map((c) => coreOf.get(c))).size === g.totalCores,
+    );
+  const label = (cpus: number[]) =>
+    `${isWhole(cpus) ? "whole" : "the same number of cores in each"} ${a.level} ${formatGroupIndexes(groupsIn(cpus).map((g) => g.index))}`;
   options.push(describe(expand, label(expand)));
   const current = a.groups.flatMap((g) => g.selectedCpus);
-  if (trim.length > 0 && formatCpuset(trim) !== formatCpuset(expand) && formatCpuset(trim) !== formatCpuset(current)) options.push(describe(trim, label(trim)));
+  if (trim.length > 0 && formatCpuset(trim) !== formatCpuset(expand) && formatCpuset(trim) !== formatCpuset(current))
+    options.push(describe(trim, label(trim)));
   return `Fix: ${options.join(", or ")}.`;
 }

@@ -23,15 +23,22 @@ export function paramsRule(ctx: DoctorContext): void {
       const steps = [...new Set(files.map((f) => f.fix).filter((c): c is string => c !== undefined))];
       const rest = files.filter((f) => f.fix === undefined);
       if (rest.length > 0) {
-        steps.push(`fetch the parameters for ${sizesOf(rest, sizeWords)} into ${r.cacheDir} (or set FIL_PROOFS_PARAMETER_CACHE to the directory that holds them)`);
+        steps.push(
+          `fetch the parameters for ${sizesOf(rest, sizeWords)} into ${r.cacheDir} (or set FIL_PROOFS_PARAMETER_CACHE to the directory that holds them)`,
+        );
       }
       return `Fix: ${action}${steps.join("; ")}.`;
     };
 
     const missing = byStatus("missing");
     if (missing.length > 0) {
-      const what = r.exact ? `${count(missing)} missing from ${where}: ${names(missing)}` : `no proof parameters in ${where}`;
-      ctx.error(keys, `${what}; ${tasksOf(missing, sizeWords)} fail with "No cached parameters found". ${fix(missing, "")}`);
+      const what = r.exact
+        ? `${count(missing)} missing from ${where}: ${names(missing)}`
+        : `no proof parameters in ${where}`;
+      ctx.error(
+        keys,
+        `${what}; ${tasksOf(missing, sizeWords)} fail with "No cached parameters found". ${fix(missing, "")}`,
+      );
     }
     const empty = byStatus("empty");
     if (empty.length > 0) {
@@ -60,7 +67,8 @@ export function allowedSizes(ctx: DoctorContext): { sizes: number[]; keys: (stri
   if (sizes.size > 0) keys = ["sealing", "allowed_sizes"];
   for (const t of ctx.config.threads) {
     for (const s of t.sealing.allowed_sizes ?? []) sizes.add(s);
-    if (keys.length === 0 && ctx.has(["sealing_thread", t.index, "sealing", "allowed_sizes"])) keys = ["sealing_thread", t.index, "sealing", "allowed_sizes"];
+    if (keys.length === 0 && ctx.has(["sealing_thread", t.index, "sealing", "allowed_sizes"]))
+      keys = ["sealing_thread", t.index, "sealing", "allowed_sizes"];
   }
   return { sizes: [...sizes].sort((a, b) => a - b), keys };
 }
@@ -76,14 +84,17 @@ function count(files: ParamFileStatus[]): string {
 function names(files: ParamFileStatus[], withDetail = false): string {
   const shown = files.slice(0, 3).map((f) => {
     if (!withDetail) return f.file;
-    if (f.actualBytes !== undefined && f.expectedBytes !== undefined) return `${f.file} (${f.actualBytes} of ${f.expectedBytes} bytes)`;
+    if (f.actualBytes !== undefined && f.expectedBytes !== undefined)
+      return `${f.file} (${f.actualBytes} of ${f.expectedBytes} bytes)`;
     return f.detail ? `${f.file} (${f.detail})` : f.file;
   });
   return files.length > 3 ? `${shown.join(", ")} and ${files.length - 3} more` : shown.join(", ");
 }
 
 function sizesOf(files: ParamFileStatus[], fallback: string): string {
-  const s = [...new Set(files.map((f) => f.sectorSize).filter((x): x is number => x !== undefined))].sort((a, b) => a - b);
+  const s = [...new Set(files.map((f) => f.sectorSize).filter((x): x is number => x !== undefined))].sort(
+    (a, b) => a - b,
+  );
   return s.length > 0 ? s.map(sectorSizeName).join(", ") : fallback;
 }
 

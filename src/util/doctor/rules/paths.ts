@@ -28,7 +28,10 @@ function binRule(ctx: DoctorContext): void {
     const fails = `the processor cannot start and every ${ref.stage} task sent to it fails`;
     if (!bin.includes("/") && bin !== "~") {
       if (!fs.which(bin)) {
-        ctx.error(keys, `bin "${bin}" is not found on PATH: ${fails} ("No such file or directory (os error 2)"). Fix: install it, or write the executable's absolute path.`);
+        ctx.error(
+          keys,
+          `bin "${bin}" is not found on PATH: ${fails} ("No such file or directory (os error 2)"). Fix: install it, or write the executable's absolute path.`,
+        );
       }
       continue;
     }
@@ -36,11 +39,20 @@ function binRule(ctx: DoctorContext): void {
     const shown = path === bin ? `"${bin}"` : `"${bin}" (${path})`;
     const kind = fs.kind(path);
     if (kind === "missing") {
-      ctx.error(keys, `bin ${shown} does not exist: ${fails} ("No such file or directory (os error 2)"). Fix: install it there, or correct the path.`);
+      ctx.error(
+        keys,
+        `bin ${shown} does not exist: ${fails} ("No such file or directory (os error 2)"). Fix: install it there, or correct the path.`,
+      );
     } else if (kind !== "file") {
-      ctx.error(keys, `bin ${shown} is ${kind === "dir" ? "a directory" : "not a regular file"}: ${fails} ("Permission denied (os error 13)"). Fix: point bin at the executable file.`);
+      ctx.error(
+        keys,
+        `bin ${shown} is ${kind === "dir" ? "a directory" : "not a regular file"}: ${fails} ("Permission denied (os error 13)"). Fix: point bin at the executable file.`,
+      );
     } else if (!fs.executable(path)) {
-      ctx.error(keys, `bin ${shown} is not executable: ${fails} ("Permission denied (os error 13)"). Fix: chmod +x ${path}.`);
+      ctx.error(
+        keys,
+        `bin ${shown} is not executable: ${fails} ("Permission denied (os error 13)"). Fix: chmod +x ${path}.`,
+      );
     }
   }
 }
@@ -64,11 +76,20 @@ function threadRule(ctx: DoctorContext): void {
     const kind = fs.kind(t.location);
     const init = `damocles worker store sealing-init -l ${t.location}`;
     if (kind === "missing") {
-      ctx.error(keys, `sealing store ${t.location} does not exist: the thread has nowhere to put its sectors and fails at its first task. Fix: ${init}.`);
+      ctx.error(
+        keys,
+        `sealing store ${t.location} does not exist: the thread has nowhere to put its sectors and fails at its first task. Fix: ${init}.`,
+      );
     } else if (kind !== "dir") {
-      ctx.error(keys, `sealing store ${t.location} is not a directory: the thread cannot use it. Fix: point location at a directory and run ${init}.`);
+      ctx.error(
+        keys,
+        `sealing store ${t.location} is not a directory: the thread cannot use it. Fix: point location at a directory and run ${init}.`,
+      );
     } else if (fs.kind(join(t.location, ".holder")) === "missing") {
-      ctx.warn(keys, `sealing store ${t.location} is not initialised (no .holder: sealing-init was not run there), so the data/ and meta/ directories the thread writes to may be missing. Fix: ${init}.`);
+      ctx.warn(
+        keys,
+        `sealing store ${t.location} is not initialised (no .holder: sealing-init was not run there), so the data/ and meta/ directories the thread writes to may be missing. Fix: ${init}.`,
+      );
     }
   }
 }
@@ -79,7 +100,8 @@ function attachedRule(ctx: DoctorContext): void {
   let declared = 0;
   while (ctx.has(["attached", declared])) declared++;
   ctx.config.attached.forEach((a, i) => {
-    const keys = i >= declared && ctx.has(["remote_store"]) ? ["remote_store", "location"] : ["attached", i, "location"];
+    const keys =
+      i >= declared && ctx.has(["remote_store"]) ? ["remote_store", "location"] : ["attached", i, "location"];
     const kind = fs.kind(a.location);
     if (kind === "dir") return;
     const what = kind === "missing" ? "does not exist" : "is not a directory";
