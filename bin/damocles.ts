@@ -17,7 +17,7 @@ const main = command({
     poster: () => import("../src/poster/cli.ts").then((m) => m.posterCommand),
     worker: () => import("../src/worker/cli.ts").then((m) => m.workerCommand),
     util: () => import("../src/util/cli.ts").then((m) => m.utilCommand),
-    processor: () => import("../src/core/processor/cli.ts").then((m) => m.processorCommand),
+    processor: () => import("../src/processor/cli.ts").then((m) => m.processorCommand),
   },
   examples: [
     "damocles manager init --home ~/.damocles-manager",

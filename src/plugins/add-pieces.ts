@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { definePlugin } from "../core/plugin/api.ts";
+import { AddPiecesInputSchema, AddPiecesOutputSchema } from "../core/processor/stages/seal.ts";
 import { addPiece, sealProofFromName, toWirePieceInfo, unpaddedSize } from "../core/proofs/index.ts";
-import { AddPiecesInputSchema, AddPiecesOutputSchema } from "./wire.ts";
 
 /** Download a deal piece (Authorization: Bearer PIECE_FETCHER_TOKEN) next to the staged file. */
 async function fetchPiece(url: string, dir: string, signal: AbortSignal): Promise<string> {

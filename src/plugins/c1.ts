@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { definePlugin } from "../core/plugin/api.ts";
+import { C1InputSchema } from "../core/processor/stages/seal.ts";
 import { fromWireBytes, fromWirePieceInfo, fromWirePreCommitOutput, sealCommitPhase1 } from "../core/proofs/index.ts";
-import { C1InputSchema } from "./wire.ts";
 
 /** c1: vanilla proofs for the seed's challenges; the output (SealCommitPhase1Output JSON) feeds c2. */
 export default definePlugin({

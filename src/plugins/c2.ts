@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { definePlugin } from "../core/plugin/api.ts";
+import { C2InputSchema, C2OutputSchema } from "../core/processor/stages/seal.ts";
 import { type C1Output, fromWireBytes, sealCommitPhase2 } from "../core/proofs/index.ts";
-import { C2InputSchema, C2OutputSchema } from "./wire.ts";
 
 const C1Out = v.looseObject({ registered_proof: v.string() });
 

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { definePlugin } from "../core/plugin/api.ts";
+import { PC1InputSchema } from "../core/processor/stages/seal.ts";
 import { fromWireBytes, fromWirePieceInfo, sealPreCommitPhase1, sealProofFromName } from "../core/proofs/index.ts";
-import { PC1InputSchema } from "./wire.ts";
 
 /** pc1: SDR labelling. The output is rust-fil-proofs' SealPreCommitPhase1Output JSON, passed to pc2 as is. */
 export default definePlugin({

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { definePlugin } from "../core/plugin/api.ts";
+import { PC2InputSchema, PC2OutputSchema } from "../core/processor/stages/seal.ts";
 import { type Pc1Output, sealPreCommitPhase2, toWirePreCommitOutput } from "../core/proofs/index.ts";
-import { PC2InputSchema, PC2OutputSchema } from "./wire.ts";
 
 const Pc1Out = v.looseObject({ registered_proof: v.string() });
 

@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import * as v from "valibot";
 import { definePlugin } from "../core/plugin/api.ts";
+import { TreeDInputSchema } from "../core/processor/stages/seal.ts";
 import { generateTreeD, sealProofFromName } from "../core/proofs/index.ts";
-import { TreeDInputSchema } from "./wire.ts";
 
 /** tree_d: builds sc-02-data-tree-d.dat over the staged file in the sector's cache directory. */
 export default definePlugin({

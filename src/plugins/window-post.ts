@@ -1,6 +1,11 @@
 import { definePlugin } from "../core/plugin/api.ts";
+import {
+  fromWirePoStTask,
+  proofsToWire,
+  WindowPoStInputSchema,
+  WindowPoStOutputSchema,
+} from "../core/processor/stages/post.ts";
 import { generateWindowPost } from "../core/proofs/index.ts";
-import { fromWirePoStTask, proofsToWire, WindowPoStInputSchema, WindowPoStOutputSchema } from "./post-wire.ts";
 
 /**
  * window_post: the WindowPoSt SNARKs of one partition set. Sectors whose files cannot be read are not an

@@ -1,6 +1,11 @@
 import { definePlugin } from "../core/plugin/api.ts";
+import {
+  fromWirePoStTask,
+  proofsToWire,
+  WinningPoStInputSchema,
+  WinningPoStOutputSchema,
+} from "../core/processor/stages/post.ts";
 import { generateWinningPost } from "../core/proofs/index.ts";
-import { fromWirePoStTask, proofsToWire, WinningPoStInputSchema, WinningPoStOutputSchema } from "./post-wire.ts";
 
 /**
  * winning_post: the WinningPoSt SNARK over the challenged sectors (the caller picks them with

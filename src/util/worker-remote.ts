@@ -1,8 +1,8 @@
 import { CliError, command } from "../core/cli/command.ts";
+import { renderThreads } from "../core/cli/threads.ts";
+import { withWorkerClient } from "../core/rpc/worker-client.ts";
 import { Venus } from "../core/sector/api.ts";
-import { renderThreads } from "../worker/manage.ts";
-import { VenusWorker } from "../worker/rpc/api.ts";
-import { withWorkerClient } from "../worker/rpc/client.ts";
+import { VenusWorker } from "../core/sector/api-worker.ts";
 import { managerApiArgs, withManager } from "./sealer/client.ts";
 
 /**

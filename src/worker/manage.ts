@@ -1,9 +1,9 @@
 import { CliError, command } from "../core/cli/command.ts";
-import { formatAge, renderTable } from "../core/cli/table.ts";
+import { renderThreads } from "../core/cli/threads.ts";
 import { readConfigFile } from "../core/config/index.ts";
 import type { RpcClient } from "../core/rpc/client.ts";
-import { VenusWorker, type WorkerThreadInfo } from "./rpc/api.ts";
-import { withWorkerClient } from "./rpc/client.ts";
+import { withWorkerClient } from "../core/rpc/worker-client.ts";
+import { VenusWorker } from "../core/sector/api-worker.ts";
 
 /**
  * Local management of a running worker over its VenusWorker RPC (seed 004): list, pause, resume, and the
@@ -30,33 +30,6 @@ async function workerAddr(args: { host?: string; config?: string }): Promise<str
 
 async function withWorker<T>(args: { host?: string; config?: string }, fn: (c: RpcClient) => Promise<T>): Promise<T> {
   return withWorkerClient(await workerAddr(args), fn);
-}
-
-function elapsed(t: WorkerThreadInfo["thread_state"]): string {
-  return "elapsed" in t ? formatAge(t.elapsed) : "-";
-}
-
-/** The table both `worker list` and the manager's `util worker info` print. */
-export function renderThreads(threads: readonly WorkerThreadInfo[]): string {
-  return renderTable(
-    ["#", "Location", "Plan", "SectorID", "Paused", "PausedElapsed", "State", "Stage", "ThreadState", "LastErr"],
-    threads.map((t) => [
-      t.index,
-      t.location,
-      t.plan,
-      t.job_id ?? "-",
-      t.thread_state.state === "Paused" ? "true" : "false",
-      t.thread_state.state === "Paused" ? elapsed(t.thread_state) : "-",
-      t.job_state,
-      t.job_stage ?? "-",
-      t.thread_state.state === "Running"
-        ? `Running ${t.thread_state.proc ?? ""} ${elapsed(t.thread_state)}`.replace("  ", " ")
-        : t.thread_state.state === "Waiting"
-          ? `Waiting ${elapsed(t.thread_state)}`
-          : t.thread_state.state,
-      t.last_error ?? "-",
-    ]),
-  );
 }
 
 const index = {

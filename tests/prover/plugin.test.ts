@@ -6,13 +6,13 @@ import * as v from "valibot";
 import { childLogger } from "../../src/core/log/index.ts";
 import { validateInput } from "../../src/core/plugin/api.ts";
 import { ProcessorChild, ProcessorError } from "../../src/core/processor/producer.ts";
-import { privateReplica } from "../../src/manager/prover/local.ts";
 import {
   proofsFromWire,
   toWirePoStTask,
   WindowPoStOutputSchema,
   WinningPoStOutputSchema,
-} from "../../src/plugins/post-wire.ts";
+} from "../../src/core/processor/stages/post.ts";
+import { privateReplica } from "../../src/manager/prover/local.ts";
 import windowPost from "../../src/plugins/window-post.ts";
 import { postSectors2KiB } from "../fixtures/post-sectors.ts";
 import { ENTRY } from "../helpers/cli.ts";

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { validateInput } from "../../src/core/plugin/api.ts";
-import { POST_PROOFS } from "../../src/core/sector/proof.ts";
 import {
   fromWirePoStTask,
   postProofFromSerdeName,
@@ -10,7 +9,8 @@ import {
   proofsToWire,
   toWirePoStTask,
   WindowPoStOutputSchema,
-} from "../../src/plugins/post-wire.ts";
+} from "../../src/core/processor/stages/post.ts";
+import { POST_PROOFS } from "../../src/core/sector/proof.ts";
 import windowPost from "../../src/plugins/window-post.ts";
 import winningPost from "../../src/plugins/winning-post.ts";
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RpcClient } from "../../src/core/rpc/client.ts";
 import { Venus } from "../../src/core/sector/api.ts";
-import { VenusWorker } from "../../src/worker/rpc/api.ts";
+import { VenusWorker } from "../../src/core/sector/api-worker.ts";
 import { runCli } from "../helpers/cli.ts";
 import {
   logTail,

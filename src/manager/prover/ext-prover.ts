@@ -3,14 +3,14 @@ import * as v from "valibot";
 import { formatDiagnostic } from "../../core/config/diagnostics.ts";
 import { childLogger } from "../../core/log/index.ts";
 import { ProcessorChild, ProcessorError } from "../../core/processor/producer.ts";
-import { selfCommand } from "../../core/self.ts";
 import {
   type PoStTaskParts,
   proofsFromWire,
   toWirePoStTask,
   WindowPoStOutputSchema,
   WinningPoStOutputSchema,
-} from "../../plugins/post-wire.ts";
+} from "../../core/processor/stages/post.ts";
+import { selfCommand } from "../../core/self.ts";
 import type {
   PoStProofBytes,
   WindowPoStOutput,

@@ -2,11 +2,11 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, 
 import { join } from "node:path";
 import * as v from "valibot";
 import { abort, permanent, temporary } from "../../core/errors/index.ts";
+import { C2OutputSchema, PC2OutputSchema, PieceInfoSchema } from "../../core/processor/stages/seal.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { proverId, sectorName } from "../../core/sector/id.ts";
 import { sealProofFor, sealProofInfo } from "../../core/sector/proof.ts";
 import { sleep } from "../../core/sync/semaphore.ts";
-import { C2OutputSchema, PC2OutputSchema, PieceInfoSchema } from "../../plugins/wire.ts";
 import type { ManagerClient } from "../manager-client.ts";
 import type { StageRunner } from "../stages.ts";
 import type { JobRecord } from "../state/store.ts";

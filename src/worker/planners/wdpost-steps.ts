@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { abort, Failure, temporary } from "../../core/errors/index.ts";
+import { type PoStTaskWire, WindowPoStOutputSchema } from "../../core/processor/stages/post.ts";
 import { RpcCallError, RpcErrorCode } from "../../core/rpc/index.ts";
 import {
   WdPoSt,
@@ -11,7 +12,6 @@ import {
   windowPoStWireNamesForSize,
 } from "../../core/sector/api-wdpost.ts";
 import { sectorName } from "../../core/sector/id.ts";
-import { type PoStTaskWire, WindowPoStOutputSchema } from "../../plugins/post-wire.ts";
 import type { StageRunner } from "../stages.ts";
 import type { JobRecord } from "../state/store.ts";
 import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";

@@ -1,8 +1,8 @@
 import { RpcError, RpcErrorCode } from "../../core/rpc/errors.ts";
 import type { RpcRegistry } from "../../core/rpc/server.ts";
+import { VenusWorker, type WorkerThreadInfo } from "../../core/sector/api-worker.ts";
 import { VERSION_STRING } from "../../core/version.ts";
 import type { SealingThread, ThreadStatus } from "../thread.ts";
-import { VenusWorker, type WorkerThreadInfo } from "./api.ts";
 
 /** A sealing job is named by its sector; a wdpost job by the manager's job id. */
 function jobId(job: ThreadStatus["job"]): string | null {

@@ -1,5 +1,5 @@
-import { CliError } from "../../core/cli/command.ts";
-import { RpcClient } from "../../core/rpc/client.ts";
+import { CliError } from "../cli/command.ts";
+import { RpcClient } from "./client.ts";
 
 /** Opens a client to a worker's VenusWorker API for one CLI action; failures become one operator message. */
 export async function withWorkerClient<T>(addr: string, fn: (c: RpcClient) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { defineMethod } from "../../core/rpc/method.ts";
+import { defineMethod } from "../rpc/method.ts";
 
 /**
  * The worker's management API, namespace `VenusWorker` (reference §3.5): snake_case fields, as the Rust

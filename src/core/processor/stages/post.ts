@@ -1,7 +1,7 @@
 import * as v from "valibot";
-import type { PoStProof, PrivateReplica } from "../core/proofs/index.ts";
-import { POST_PROOFS, postProofRustName } from "../core/sector/proof.ts";
-import { Bytes32Schema } from "./wire.ts";
+import type { PoStProof, PrivateReplica } from "../../proofs/index.ts";
+import { POST_PROOFS, postProofRustName } from "../../sector/proof.ts";
+import { Bytes32Schema } from "./seal.ts";
 
 /**
  * The `window_post` / `winning_post` task and result shapes of the vc-processors protocol (reference §5),

@@ -1,8 +1,8 @@
-import { builtinPlugins } from "../../plugins/index.ts";
-import { CliError, command } from "../cli/command.ts";
-import { loadPlugins } from "../plugin/loader.ts";
-import { runConsumer } from "./consumer.ts";
-import { linesOf } from "./lines.ts";
+import { CliError, command } from "../core/cli/command.ts";
+import { loadPlugins } from "../core/plugin/loader.ts";
+import { runConsumer } from "../core/processor/consumer.ts";
+import { linesOf } from "../core/processor/lines.ts";
+import { builtinPlugins } from "../plugins/index.ts";
 
 export const processorCommand = command({
   meta: {
