@@ -2,8 +2,8 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { builtinPlugins } from "../../plugins/index.ts";
-import { loadPlugins } from "./loader.ts";
+import { loadPlugins } from "../core/plugin/loader.ts";
+import { builtinPlugins } from "./index.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "damocles-plugins-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
