@@ -31,7 +31,7 @@ import { wdpostSteps } from "./planners/wdpost-steps.ts";
 import { implementWorkerApi } from "./rpc/service.ts";
 import { StageRunner } from "./stages.ts";
 import { ThreadStateStore } from "./state/store.ts";
-import { type PlanImpl, SealingThread } from "./thread.ts";
+import { type AnyPlanImpl, erasePlan, SealingThread } from "./thread.ts";
 
 const log = childLogger("worker");
 
@@ -118,17 +118,14 @@ async function checkStoresKnown(manager: ManagerClient, cfg: WorkerConfig): Prom
 
 type PlanDeps = Omit<Parameters<typeof sealerSteps>[0], "location"> & { wdpost: WdPoStLink };
 
-function planFor(thread: ResolvedThread, deps: PlanDeps): PlanImpl<string, string> {
+function planFor(thread: ResolvedThread, deps: PlanDeps): AnyPlanImpl {
   if (thread.plan === "wdpost") {
     if (!deps.stages.has("window_post")) {
       throw new WorkerStartError(
         `sealing_thread[${thread.index}]: plan "wdpost" needs a window_post stage: no built-in plugin, no plugins/ entry and no [[processors.window_post]]`,
       );
     }
-    return wdpostSteps({ link: deps.wdpost, stages: deps.stages, attached: deps.attached }) as unknown as PlanImpl<
-      string,
-      string
-    >;
+    return erasePlan(wdpostSteps({ link: deps.wdpost, stages: deps.stages, attached: deps.attached }));
   }
   if (thread.plan !== "sealer") {
     throw new WorkerStartError(
@@ -136,7 +133,7 @@ function planFor(thread: ResolvedThread, deps: PlanDeps): PlanImpl<string, strin
     );
   }
   if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "sealer" needs a location`);
-  return sealerSteps({ ...deps, location: thread.location }) as unknown as PlanImpl<string, string>;
+  return erasePlan(sealerSteps({ ...deps, location: thread.location }));
 }
 
 export async function startWorker(configPath: string): Promise<RunningWorker> {
@@ -191,7 +188,7 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     const location = t.location;
     const store = location ? new ThreadStateStore(location) : new MemoryJobStore();
     const tlog = logger.withTag(`thread#${t.index}`);
-    let last: { plan: PlanImpl<string, string>; settings: SealingSettings } | undefined;
+    let last: { plan: AnyPlanImpl; settings: SealingSettings } | undefined;
     return new SealingThread({
       index: t.index,
       location: location ?? "-",

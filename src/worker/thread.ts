@@ -2,7 +2,7 @@ import type { ConsolaInstance } from "consola";
 import type { SealingSettings } from "../core/config/index.ts";
 import { escalate, Failure, type FailureLevel, toFailure, WIRE_LEVEL } from "../core/errors/index.ts";
 import { sleep } from "../core/sync/semaphore.ts";
-import { isState, nextState, type PlanTable } from "./planners/plan.ts";
+import { isState, nextState, PlanError, type PlanTable } from "./planners/plan.ts";
 import type { JobRecord, ThreadStateStore } from "./state/store.ts";
 
 /**
@@ -32,6 +32,25 @@ export interface PlanImpl<S extends string, E extends string> {
   finish(job: JobRecord, ctx: StepContext): Promise<void>;
   /** Abort-level failure or a manager-side abort: clean local files (the manager has been told). */
   cleanup(job: JobRecord, ctx: StepContext): Promise<void>;
+}
+
+/**
+ * A plan as a thread holds it: the hot config may switch a thread to another plan between sectors, so the
+ * thread knows states and events only as strings. Every state is checked against the plan's own table before
+ * its step runs, so a saved job from another plan fails loudly instead of running the wrong step.
+ */
+export type AnyPlanImpl = PlanImpl<string, string>;
+
+export function erasePlan<S extends string, E extends string>(impl: PlanImpl<S, E>): AnyPlanImpl {
+  return {
+    table: impl.table,
+    exec: (state, ctx) => {
+      if (!isState(impl.table, state)) throw new PlanError(`plan ${impl.table.name}: unknown state ${state}`);
+      return impl.exec(state, ctx);
+    },
+    finish: (job, ctx) => impl.finish(job, ctx),
+    cleanup: (job, ctx) => impl.cleanup(job, ctx),
+  };
 }
 
 export interface ManagerReporter {

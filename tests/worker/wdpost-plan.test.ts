@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ConsolaInstance, createConsola } from "consola";
 import { Hono } from "hono";
+import type { AttachedStore } from "../../src/core/config/index.ts";
 import { SEALING_DEFAULTS } from "../../src/core/config/index.ts";
 import type { AnyStagePlugin } from "../../src/core/plugin/api.ts";
 import { mountRpc, RpcClient, RpcRegistry, type RunningServer, serve } from "../../src/core/rpc/index.ts";
@@ -20,9 +21,9 @@ import { nextState, PlanError } from "../../src/worker/planners/plan.ts";
 import { wdpostPlan } from "../../src/worker/planners/wdpost.ts";
 import { WdPoStLink } from "../../src/worker/planners/wdpost-link.ts";
 import { MemoryJobStore } from "../../src/worker/planners/wdpost-memory-store.ts";
-import { type AttachedStore, buildWindowPoStTask, wdpostSteps } from "../../src/worker/planners/wdpost-steps.ts";
+import { buildWindowPoStTask, wdpostSteps } from "../../src/worker/planners/wdpost-steps.ts";
 import { StageRunner } from "../../src/worker/stages.ts";
-import { type PlanImpl, SealingThread } from "../../src/worker/thread.ts";
+import { erasePlan, SealingThread } from "../../src/worker/thread.ts";
 import { until } from "../helpers/cluster.ts";
 import { tempDir } from "../manager/helpers.ts";
 import { bytes32, fakeTask } from "../wdpost/helpers.ts";
@@ -92,7 +93,7 @@ function worker(
   const rpc = new RpcClient(url, { timeoutMs: 2_000 });
   const link = new WdPoStLink(rpc, "w-test", log, opts.heartbeatMs ?? 3_000);
   const stages = new StageRunner(new Map([["window_post", plugin(run)]]), new Map(), { concurrent: {}, staggered: {} });
-  const plan = wdpostSteps({ link, stages, attached }) as unknown as PlanImpl<string, string>;
+  const plan = erasePlan(wdpostSteps({ link, stages, attached }));
   const settings = { ...SEALING_DEFAULTS, recover_interval: 20, seal_interval: 5, max_retries: opts.maxRetries ?? 2 };
   const thread = new SealingThread({
     index: 0,

@@ -5,6 +5,7 @@ export * from "./load.ts";
 export type { DevnetConfig, ManagerConfig, MinerConfig, PersistStoreConfig } from "./manager.ts";
 export * from "./units.ts";
 export type {
+  AttachedStore,
   Plan,
   ProcessorConfig,
   ResolvedThread,

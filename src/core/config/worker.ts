@@ -187,17 +187,12 @@ export const WorkerFileSchema = v.object({
   sealing_thread: v.optional(v.array(SealingThreadSchema, "expected [[sealing_thread]] blocks"), []),
   attached: v.optional(v.array(AttachedSchema, "expected [[attached]] blocks"), []),
   /** Legacy single persist store from venus-worker days; read as one more `[[attached]]`. */
-  remote_store: v.optional(
-    v.object({
-      name: v.optional(nonEmptyStr()),
-      location: nonEmptyStr("a directory path"),
-      readonly: v.optional(bool(), false),
-    }),
-  ),
+  remote_store: v.optional(AttachedSchema),
   processors: v.optional(ProcessorsSchema, {}),
 });
 export type WorkerFile = v.InferOutput<typeof WorkerFileSchema>;
-export type AttachedStoreConfig = v.InferOutput<typeof AttachedSchema>;
+/** A persist store the worker writes to or reads from, its name resolved (the location's base name by default). */
+export type AttachedStore = Required<v.InferOutput<typeof AttachedSchema>>;
 
 /** The worker configuration after defaults, legacy aliases and per-thread merging. */
 export interface WorkerConfig {
@@ -206,7 +201,7 @@ export interface WorkerConfig {
   sector_manager: WorkerFile["sector_manager"] & { rpcUrl: string };
   sealing: SealingOverrides;
   threads: ResolvedThread[];
-  attached: { name: string; location: string; readonly: boolean }[];
+  attached: AttachedStore[];
   processors: {
     limitation: { concurrent: Record<string, number>; staggered: Record<string, number> };
     ext_locks: Record<string, number>;

@@ -10,6 +10,11 @@ export interface PlanTable<S extends string, E extends string> {
   states: Record<S, { stage: string; on: Partial<Record<E, S>> }>;
 }
 
+/** The events a plan's table accepts, derived from the table itself. */
+export type PlanEvent<P> = P extends PlanTable<string, infer E> ? E : never;
+/** The states of a plan's table. */
+export type PlanState<P> = P extends PlanTable<infer S, string> ? S : never;
+
 export function definePlan<const S extends string, const E extends string>(table: PlanTable<S, E>): PlanTable<S, E> {
   for (const [state, def] of Object.entries(table.states) as [S, { on: Partial<Record<E, S>> }][]) {
     for (const [event, next] of Object.entries(def.on) as [E, S][]) {

@@ -1,11 +1,13 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
+import type { AttachedStore } from "../../core/config/index.ts";
 import { abort, permanent, temporary } from "../../core/errors/index.ts";
 import { C2OutputSchema, PC2OutputSchema, PieceInfoSchema } from "../../core/processor/stages/seal.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { proverId, sectorName } from "../../core/sector/id.ts";
 import { sealProofFor, sealProofInfo } from "../../core/sector/proof.ts";
+import { OnChainState, SubmitResult } from "../../core/sector/states.ts";
 import { sleep } from "../../core/sync/semaphore.ts";
 import type { ManagerClient } from "../manager-client.ts";
 import type { StageRunner } from "../stages.ts";
@@ -18,9 +20,6 @@ import { type SealerEvent, type SealerState, sealerPlan } from "./sealer.ts";
  * external processor written for damocles-worker can take any of them.
  */
 
-/** SubmitResult and OnChainState integers of the Venus API (reference §3.2). */
-const SubmitResult = { Accepted: 1, DuplicateSubmit: 2, MismatchedSubmission: 3, Rejected: 4, FilesMissed: 5 } as const;
-const OnChain = { Pending: 1, Packed: 2, Landed: 3, NotFound: 4, Failed: 5, PermFailed: 6, ShouldAbort: 7 } as const;
 /** Present while a PC2 may have touched the sealed file, i.e. from its start until the state has moved on. */
 const PC2_MARKER = ".pc2_running";
 /** What PC2 writes into the cache. */
@@ -42,12 +41,6 @@ const Phases = v.object({
   proof_resubmit: v.optional(v.boolean()),
 });
 type Phases = v.InferOutput<typeof Phases>;
-
-export interface AttachedStore {
-  name: string;
-  location: string;
-  readonly: boolean;
-}
 
 export interface SealerDeps {
   manager: ManagerClient;
@@ -423,23 +416,23 @@ async function polled(
 ): Promise<StepOutcome<SealerEvent>> {
   const desc = st.Desc ? `: ${st.Desc}` : "";
   switch (st.State) {
-    case OnChain.Landed:
+    case OnChainState.Landed:
       return { event: landed };
-    case OnChain.Pending:
-    case OnChain.Packed:
+    case OnChainState.Pending:
+    case OnChainState.Packed:
       ctx.setActivity({ kind: "waiting", on: `${what} to land` });
       await sleep(ctx.settings.rpc_polling_interval, ctx.signal);
       return { idle: true };
-    case OnChain.Failed:
+    case OnChainState.Failed:
       ctx.log.warn(`${what} message failed${desc}; submitting again in ${RESUBMIT_WAIT_MS / 1000}s`);
       await sleep(Math.min(RESUBMIT_WAIT_MS, ctx.settings.rpc_polling_interval), ctx.signal);
       return { event: resubmit };
-    case OnChain.ShouldAbort:
+    case OnChainState.ShouldAbort:
       throw abort(new Error(`${what}: the chain says this sector must be aborted${desc}`));
-    case OnChain.NotFound:
-    case OnChain.PermFailed:
+    case OnChainState.NotFound:
+    case OnChainState.PermFailed:
       throw permanent(
-        new Error(`${what} ${st.State === OnChain.NotFound ? "not found" : "failed permanently"}${desc}`),
+        new Error(`${what} ${st.State === OnChainState.NotFound ? "not found" : "failed permanently"}${desc}`),
       );
     default:
       throw temporary(new Error(`${what}: unknown on-chain state ${st.State}${desc}`));

@@ -1,4 +1,4 @@
-import { definePlan } from "./plan.ts";
+import { definePlan, type PlanEvent, type PlanState } from "./plan.ts";
 
 /**
  * The sealer plan (reference §4.3): a CC or deal sector from allocation to a landed ProveCommit.
@@ -31,25 +31,5 @@ export const sealerPlan = definePlan({
   },
 });
 
-export type SealerState = keyof typeof sealerPlan.states;
-export type SealerEvent =
-  | "Allocate"
-  | "AcquireDeals"
-  | "AddPiece"
-  | "BuildTreeD"
-  | "AssignTicket"
-  | "PC1"
-  | "PC2"
-  | "PC2NeedSyntheticProof"
-  | "SyntheticPoRep"
-  | "SubmitPC"
-  | "CheckPC"
-  | "ReSubmitPC"
-  | "Persist"
-  | "SubmitPersistance"
-  | "AssignSeed"
-  | "C1"
-  | "C2"
-  | "SubmitProof"
-  | "ReSubmitProof"
-  | "Finish";
+export type SealerState = PlanState<typeof sealerPlan>;
+export type SealerEvent = PlanEvent<typeof sealerPlan>;

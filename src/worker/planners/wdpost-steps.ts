@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
+import type { AttachedStore } from "../../core/config/index.ts";
 import { abort, Failure, temporary } from "../../core/errors/index.ts";
 import { type PoStTaskWire, WindowPoStOutputSchema } from "../../core/processor/stages/post.ts";
 import { RpcCallError, RpcErrorCode } from "../../core/rpc/index.ts";
@@ -28,12 +29,6 @@ import { isMethodNotFound, type WdPoStLink } from "./wdpost-link.ts";
  *   max_retries rounds, a damaged saved job) aborts the job, which tells the manager so it can re-queue
  *   it, and the thread takes the next one. A paused PoSt thread would just miss deadlines.
  */
-
-export interface AttachedStore {
-  name: string;
-  location: string;
-  readonly: boolean;
-}
 
 export interface WdPoStDeps {
   link: WdPoStLink;

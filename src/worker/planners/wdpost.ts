@@ -1,4 +1,4 @@
-import { definePlan } from "./plan.ts";
+import { definePlan, type PlanEvent, type PlanState } from "./plan.ts";
 
 /**
  * The wdpost plan (reference §4.7, seed 002's worker-prover mode): take one WindowPoSt job from the
@@ -18,5 +18,5 @@ export const wdpostPlan = definePlan({
   },
 });
 
-export type WdPoStState = keyof typeof wdpostPlan.states;
-export type WdPoStEvent = "Allocated" | "Generate" | "Finish";
+export type WdPoStState = PlanState<typeof wdpostPlan>;
+export type WdPoStEvent = PlanEvent<typeof wdpostPlan>;
