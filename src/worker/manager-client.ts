@@ -4,6 +4,7 @@ import { RpcClient } from "../core/rpc/client.ts";
 import { RpcCallError, RpcErrorCode } from "../core/rpc/errors.ts";
 import type { CallArgs, MethodDef, ParamList } from "../core/rpc/method.ts";
 import { Venus } from "../core/sector/api.ts";
+import type { SectorID } from "../core/sector/id.ts";
 import type { JobRecord } from "./state/store.ts";
 import type { ManagerReporter } from "./thread.ts";
 
@@ -62,7 +63,8 @@ export class ManagerClient {
   }
 }
 
-export function sectorId(job: JobRecord): { Miner: number; Number: number } {
+/** The wire SectorID of a job's sector (the worker stores it snake_case). */
+export function sectorId(job: JobRecord): SectorID {
   if (!job.sector) throw new Error("job has no sector yet");
   return { Miner: job.sector.miner, Number: job.sector.number };
 }

@@ -1,6 +1,7 @@
 import type { ConsolaInstance } from "consola";
 import type { SealingSettings } from "../core/config/index.ts";
 import { escalate, Failure, type FailureLevel, toFailure, WIRE_LEVEL } from "../core/errors/index.ts";
+import { sectorName } from "../core/sector/id.ts";
 import { sleep } from "../core/sync/semaphore.ts";
 import { isState, nextState, PlanError, type PlanTable } from "./planners/plan.ts";
 import type { JobRecord, ThreadStateStore } from "./state/store.ts";
@@ -370,5 +371,5 @@ export class SealingThread<S extends string = string, E extends string = string>
 }
 
 export function sectorLabel(job: JobRecord): string {
-  return job.sector ? `s-t0${job.sector.miner}-${job.sector.number}` : "(no sector)";
+  return job.sector ? sectorName(job.sector) : "(no sector)";
 }

@@ -15,9 +15,15 @@ export const EpochSchema = v.pipe(v.number("epoch must be a number"), v.safeInte
 export const SectorIDSchema = v.object({ Miner: ActorIDSchema, Number: SectorNumberSchema });
 export type SectorID = v.InferOutput<typeof SectorIDSchema>;
 
-/** The name workers and files use for a sector: s-t0<miner>-<number>. */
-export function sectorName(id: SectorID): string {
-  return `s-t0${id.Miner}-${id.Number}`;
+/** A sector's identity as the worker stores it (snake_case, like the Rust worker's saved jobs). */
+export interface WorkerSectorRef {
+  miner: number;
+  number: number;
+}
+
+/** The name workers and files use for a sector: s-t0<miner>-<number>. Takes the wire or the worker shape. */
+export function sectorName(id: SectorID | WorkerSectorRef): string {
+  return "Miner" in id ? `s-t0${id.Miner}-${id.Number}` : `s-t0${id.miner}-${id.number}`;
 }
 
 /** The manager's KV key for a sector, as in the original: m-<miner>-n-<number>. */

@@ -9,7 +9,7 @@ import { proverId, sectorName } from "../../core/sector/id.ts";
 import { sealProofFor, sealProofInfo } from "../../core/sector/proof.ts";
 import { OnChainState, SubmitResult } from "../../core/sector/states.ts";
 import { sleep } from "../../core/sync/semaphore.ts";
-import type { ManagerClient } from "../manager-client.ts";
+import { type ManagerClient, sectorId } from "../manager-client.ts";
 import type { StageRunner } from "../stages.ts";
 import type { JobRecord } from "../state/store.ts";
 import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
@@ -51,7 +51,7 @@ export interface SealerDeps {
 }
 
 export function sectorPaths(location: string, job: JobRecord) {
-  const name = sectorName({ Miner: job.sector!.miner, Number: job.sector!.number });
+  const name = sectorName(job.sector!);
   const data = join(location, "data");
   return {
     name,
@@ -82,7 +82,6 @@ const bytes = (b64: string) => [...Buffer.from(b64, "base64")];
 export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent> {
   const stage = (name: string, task: unknown, ctx: StepContext) =>
     deps.stages.run(name, task, { signal: ctx.signal, setActivity: ctx.setActivity, log: ctx.log });
-  const sid = (job: JobRecord) => ({ Miner: job.sector!.miner, Number: job.sector!.number });
 
   const steps: Record<
     Exclude<SealerState, "Finished" | "Aborted">,
@@ -107,7 +106,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
 
     async Allocated(ctx) {
       if (!ctx.settings.enable_deals) return { event: "AcquireDeals", patch: { deals: null } };
-      const deals = await deps.manager.call(Venus.AcquireDeals, sid(ctx.job), {
+      const deals = await deps.manager.call(Venus.AcquireDeals, sectorId(ctx.job), {
         MaxDeals: ctx.settings.max_deals ?? null,
         MinUsedSpace: ctx.settings.min_deal_space ?? null,
       });
@@ -168,7 +167,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       const ph = phases(ctx.job);
       const p = sectorPaths(deps.location, ctx.job);
       const proof = sealProofInfo(ctx.job.sector!.proof_type);
-      const ticket = ph.ticket ?? (await deps.manager.call(Venus.AssignTicket, sid(ctx.job)));
+      const ticket = ph.ticket ?? (await deps.manager.call(Venus.AssignTicket, sectorId(ctx.job)));
       // A previous attempt may have left layers behind: keep only tree_d, which PC1 reads.
       for (const f of readdirSync(p.cache))
         if (f !== "sc-02-data-tree-d.dat") rmSync(join(p.cache, f), { recursive: true, force: true });
@@ -230,7 +229,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       const reset = ph.pc_resubmit === true;
       const resp = await deps.manager.call(
         Venus.SubmitPreCommit,
-        { ID: sid(ctx.job), ProofType: ctx.job.sector!.proof_type },
+        { ID: sectorId(ctx.job), ProofType: ctx.job.sector!.proof_type },
         { CommR: pc2.comm_r, CommD: pc2.comm_d, Ticket: ticket, Deals: null },
         reset,
       );
@@ -238,7 +237,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     },
 
     async PCSubmitted(ctx) {
-      const st = await deps.manager.call(Venus.PollPreCommitState, sid(ctx.job));
+      const st = await deps.manager.call(Venus.PollPreCommitState, sectorId(ctx.job));
       const out = await polled(st, "PreCommit", "CheckPC", "ReSubmitPC", ctx);
       return "event" in out && out.event === "ReSubmitPC" ? { ...out, patch: { pc_resubmit: true } } : out;
     },
@@ -252,7 +251,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       // Sealed file + cache; the manager reserves room in one of the stores we can reach.
       const store = await deps.manager.call(
         Venus.StoreReserveSpace,
-        sid(ctx.job),
+        sectorId(ctx.job),
         proof.sectorSize * 2,
         writable.map((a) => a.name),
       );
@@ -289,13 +288,13 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
 
     async Persisted(ctx) {
       const instance = need(phases(ctx.job).persist_instance, "persist store");
-      const ok = await deps.manager.call(Venus.SubmitPersistedEx, sid(ctx.job), instance, false);
+      const ok = await deps.manager.call(Venus.SubmitPersistedEx, sectorId(ctx.job), instance, false);
       if (!ok) throw permanent(new Error(`the manager could not find the persisted files in store "${instance}"`));
       return { event: "SubmitPersistance" };
     },
 
     async PersistanceSubmitted(ctx) {
-      const w = await deps.manager.call(Venus.WaitSeed, sid(ctx.job), ctx.job.sector!.proof_type);
+      const w = await deps.manager.call(Venus.WaitSeed, sectorId(ctx.job), ctx.job.sector!.proof_type);
       if (w.ShouldWait || !w.Seed) {
         ctx.setActivity({ kind: "waiting", on: "seed" });
         await sleep(Math.min(Math.max(w.Delay, 1) * 1000, ctx.settings.rpc_polling_interval), ctx.signal);
@@ -347,7 +346,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       const proof = need(ph.c2out, "C2 proof");
       const resp = await deps.manager.call(
         Venus.SubmitProof,
-        sid(ctx.job),
+        sectorId(ctx.job),
         { Proof: Buffer.from(proof.proof).toString("base64") },
         ph.proof_resubmit === true,
       );
@@ -356,7 +355,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
 
     async ProofSubmitted(ctx) {
       if (ctx.settings.ignore_proof_check) return { event: "Finish" };
-      const st = await deps.manager.call(Venus.PollProofState, sid(ctx.job));
+      const st = await deps.manager.call(Venus.PollProofState, sectorId(ctx.job));
       const out = await polled(st, "ProveCommit", "Finish", "ReSubmitProof", ctx);
       return "event" in out && out.event === "ReSubmitProof" ? { ...out, patch: { proof_resubmit: true } } : out;
     },
@@ -370,7 +369,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       return step(ctx);
     },
     async finish(job, ctx) {
-      if (job.sector) await deps.manager.call(Venus.ReportFinalized, sid(job));
+      if (job.sector) await deps.manager.call(Venus.ReportFinalized, sectorId(job));
       removeLocalFiles(deps.location, job);
       ctx.log.info(`${sectorPaths(deps.location, job).name} finished`);
     },

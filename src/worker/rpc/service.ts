@@ -1,13 +1,14 @@
 import { RpcError, RpcErrorCode } from "../../core/rpc/errors.ts";
 import type { RpcRegistry } from "../../core/rpc/server.ts";
 import { VenusWorker, type WorkerThreadInfo } from "../../core/sector/api-worker.ts";
+import { sectorName } from "../../core/sector/id.ts";
 import { VERSION_STRING } from "../../core/version.ts";
 import type { SealingThread, ThreadStatus } from "../thread.ts";
 
 /** A sealing job is named by its sector; a wdpost job by the manager's job id. */
 function jobId(job: ThreadStatus["job"]): string | null {
   if (!job) return null;
-  if (job.sector) return `s-t0${job.sector.miner}-${job.sector.number}`;
+  if (job.sector) return sectorName(job.sector);
   const held = job.phases.wdpost as { Id?: unknown } | undefined;
   return typeof held?.Id === "string" ? held.Id : null;
 }

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
+import { sectorName } from "../../core/sector/id.ts";
 
 /**
  * A sealing thread's durable state: one small sqlite file under `<location>/meta`, written (and fsynced)
@@ -70,7 +71,7 @@ export class ThreadStateStore {
 
   /** Persist the job and (optionally) one trace line in one transaction. */
   save(record: JobRecord, trace?: { prev: string; next: string; event: string; failure?: string }): void {
-    const sector = record.sector ? `s-t0${record.sector.miner}-${record.sector.number}` : null;
+    const sector = record.sector ? sectorName(record.sector) : null;
     this.db.transaction(() => {
       this.db
         .query(
