@@ -111,6 +111,14 @@ export function checkLayers(root: string): Violation[] {
         rule: `no file in src/ over ${MAX_SRC_LINES} lines; split it by job`,
       });
     }
+    if (file.endsWith("/index.ts") && !text.trimStart().startsWith("/**")) {
+      violations.push({
+        file,
+        line: 1,
+        subject: "index.ts",
+        rule: "a barrel is a curated public face: open it with a /** comment saying what the module offers",
+      });
+    }
     if (from === undefined) continue;
     for (const { spec, line } of importsOf(text)) {
       const target = relative(root, normalize(join(root, dirname(file), spec)))
@@ -118,6 +126,14 @@ export function checkLayers(root: string): Violation[] {
         .join("/");
       const verdict = allowed(from, target);
       if (!verdict.ok) violations.push({ file, line, subject: spec, rule: verdict.rule });
+      if (target.endsWith("/index.ts") && file.startsWith(`${dirname(target)}/`) && !file.endsWith(".test.ts")) {
+        violations.push({
+          file,
+          line,
+          subject: spec,
+          rule: "inside a module, import the file itself, not the module's own barrel (it invites import cycles)",
+        });
+      }
     }
   }
   return violations;

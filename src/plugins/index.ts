@@ -1,3 +1,5 @@
+/** The built-in stage plugins, in pipeline order: the list the worker and `processor <stage>` load. */
+
 import type { AnyStagePlugin } from "../core/plugin/api.ts";
 import addPieces from "./add-pieces.ts";
 import c1 from "./c1.ts";

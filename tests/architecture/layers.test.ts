@@ -31,6 +31,9 @@ describe("layer rules (docs/architecture.md)", () => {
     plant("src/worker/daemon.ts", 'export { builtinPlugins } from "../plugins/index.ts";\n');
     plant("src/manager/pc.ts", 'import { pc1 } from "../plugins/pc1.ts";\n');
     plant("src/poster/run.ts", 'import { run } from "../manager/run.ts";\n');
+    plant("src/core/rpc/index.ts", 'export * from "./ok.ts";\n');
+    plant("src/core/sector/index.ts", '/** Sectors. */\nexport * from "./id.ts";\n');
+    plant("src/core/sector/uses-barrel.ts", 'import { x } from "./index.ts";\n');
     plant("src/worker/huge.ts", "const a = 1;\n".repeat(MAX_SRC_LINES + 1));
     const found = checkLayers(root);
     const at = (file: string) => found.filter((v) => v.file === file);
@@ -66,9 +69,20 @@ describe("layer rules (docs/architecture.md)", () => {
     test("a file over the size limit", () => {
       expect(at("src/worker/huge.ts")).toEqual([expect.objectContaining({ subject: `${MAX_SRC_LINES + 1} lines` })]);
     });
+    test("a barrel without its opening comment, and a file importing its own module's barrel", () => {
+      expect(at("src/core/rpc/index.ts")).toEqual([
+        expect.objectContaining({ rule: expect.stringContaining("curated") }),
+      ]);
+      expect(at("src/core/sector/index.ts")).toEqual([]);
+      expect(at("src/core/sector/uses-barrel.ts")).toEqual([
+        expect.objectContaining({ subject: "./index.ts", rule: expect.stringContaining("own barrel") }),
+      ]);
+    });
     test("the allowed edges pass: core within core, worker to the built-in list, poster to manager", () => {
       expect(found.map((v) => v.file).sort()).toEqual([
+        "src/core/rpc/index.ts",
         "src/core/sector/bad.ts",
+        "src/core/sector/uses-barrel.ts",
         "src/manager/pc.ts",
         "src/plugins/pc9.ts",
         "src/util/peek.ts",

@@ -1,3 +1,9 @@
+/**
+ * Configuration: valibot schemas of the worker TOML, sector-manager.cfg and ext-prover.cfg, loaded with
+ * smol-toml into typed values (durations, sizes, FIL amounts, cpusets, addresses); errors name the file,
+ * line, key, bad value and expected form. Also the manager's home directory layout.
+ */
+
 export * from "./diagnostics.ts";
 export type { ExtProverConfig, ExtProverEntryConfig } from "./ext-prover.ts";
 export * from "./fields.ts";

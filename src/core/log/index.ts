@@ -1,3 +1,5 @@
+/** The one consola logger of every role, and its per-component children. */
+
 import { type ConsolaInstance, createConsola } from "consola";
 
 /**

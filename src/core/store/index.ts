@@ -1,3 +1,5 @@
+/** Durable key-value collections on bun:sqlite: the manager's store and the devnet's chain state. */
+
 import { Database, type Statement } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";

@@ -1,3 +1,9 @@
+/**
+ * The config doctor: rules that check a worker or manager config against the machine it runs on (CPU
+ * topology under multicore SDR, NUMA placement, GPUs, locks, cpusets, paths, proof parameters, open files),
+ * each finding with the symptom it prevents and the fix. `util config check` is its command.
+ */
+
 export { diagnoseWorker, RULES, type Rule } from "./diagnose.ts";
 export { parseLimits, readOpenFileLimit, realFsProbe, scanParamDir } from "./probes.ts";
 export { proofsParamCheck } from "./proofs-params.ts";

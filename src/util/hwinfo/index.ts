@@ -1,3 +1,8 @@
+/**
+ * Hardware facts for planning sealing threads: CPU topology from sysfs (NUMA nodes, L3 groups, cores,
+ * PUs), GPUs via nvidia-smi, disks and memory. `util hwinfo` prints them; the doctor reasons over them.
+ */
+
 export { type DiskInfo, type DiskType, readDisks } from "./disks.ts";
 export { formatSize } from "./format.ts";
 export {
