@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { threadInfo } from "../../src/worker/rpc/service.ts";
-import type { ThreadStatus } from "../../src/worker/thread.ts";
+import type { ThreadStatus } from "../thread.ts";
+import { threadInfo } from "./service.ts";
 
 /** `worker list` / VenusWorker.WorkerList: what names a thread's job. */
 
