@@ -15,7 +15,7 @@ export class DevnetClock {
   constructor(
     private readonly db: DevnetStore,
     settings: DevnetSettings,
-    readonly now: () => number,
+    private readonly now: () => number,
   ) {
     this.genesis = loadGenesis(db, settings, now());
   }

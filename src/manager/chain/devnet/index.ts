@@ -20,16 +20,10 @@ import type {
   ProvingStats,
 } from "../chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
-import { deriveRandomness, type RandomnessDomain } from "../randomness.ts";
+import { type Beacon, deriveRandomness, type RandomnessDomain } from "../randomness.ts";
 import { type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "../verifier.ts";
 import { DevnetClock, deadlineAt } from "./clock.ts";
-import {
-  type Beacon,
-  type DevnetMinerSpec,
-  MinerActor,
-  type PresealSector,
-  type ProveVerdicts,
-} from "./miner-actor.ts";
+import { type DevnetMinerSpec, MinerActor, type PresealSector, type ProveVerdicts } from "./miner-actor.ts";
 import { MessagePool } from "./mpool.ts";
 import { DevnetStore } from "./store.ts";
 import { type PoStVerdict, WindowPoStJudge } from "./window-post.ts";

@@ -18,7 +18,7 @@ import type {
   SectorResult,
 } from "../chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
-import type { RandomnessDomain } from "../randomness.ts";
+import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type SealVerifier } from "../verifier.ts";
 import { type DevnetClock, deadlineAt, provingPeriod } from "./clock.ts";
 import { type Execution, rejected } from "./mpool.ts";
@@ -28,8 +28,6 @@ const log = childLogger("devnet");
 
 /** Sector lifetime on the devnet: 540 days of 30 s mainnet epochs, counted in epochs. */
 const SECTOR_LIFETIME_EPOCHS = 540 * 2880;
-
-export type Beacon = (domain: RandomnessDomain, actor: number, epoch: number) => Uint8Array;
 
 export interface DevnetMinerSpec {
   actor: number;

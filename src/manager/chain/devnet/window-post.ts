@@ -11,9 +11,9 @@ import type {
   ProvingStats,
 } from "../chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
+import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type PoStVerifier } from "../verifier.ts";
 import { deadlineAt } from "./clock.ts";
-import type { Beacon } from "./miner-actor.ts";
 import { type Execution, rejected } from "./mpool.ts";
 import { type DevnetStore, K, type StoredMiner } from "./store.ts";
 

@@ -2,9 +2,9 @@ import { childLogger } from "../../../core/log/index.ts";
 import { winningPoStProofFor } from "../../../core/sector/index.ts";
 import type { BlockRecord, ProvingSector, RejectionCode } from "../chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
+import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type PoStVerifier } from "../verifier.ts";
 import type { DevnetClock } from "./clock.ts";
-import type { Beacon } from "./miner-actor.ts";
 import type { DevnetStore } from "./store.ts";
 
 const log = childLogger("devnet");
