@@ -96,6 +96,7 @@ describe("devnet with real proofs", () => {
       const badLook = (await chain.messageLookup(bad))!;
       expect(badLook.status).toBe("failed");
       expect(badLook.results![0]!.error).toContain("invalid seal proof");
+      expect(badLook.results![0]!.code).toBe("invalid-proof");
       expect(await chain.sectorInfo(fx.actorId, sector.sectorId)).toBeUndefined();
 
       // A well-formed proof of another sector: the library answers false instead of failing to parse it.
@@ -109,6 +110,7 @@ describe("devnet with real proofs", () => {
       expect((await chain.messageLookup(other))!.results![0]!.error).toStartWith(
         "invalid seal proof: verify_seal rejected it",
       );
+      expect((await chain.messageLookup(other))!.results![0]!.code).toBe("invalid-proof");
 
       const good = await chain.pushMessage({
         from: fx.actorId,
