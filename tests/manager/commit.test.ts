@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { b64, newSectorState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
+import { b64, newSectorState, OnChainState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import type { Chain, ChainMessage } from "../../src/manager/chain/chain.ts";
-import { DevnetChain } from "../../src/manager/chain/devnet.ts";
+import type { Chain, ChainMessage, MessageLookup, RejectionCode } from "../../src/manager/chain/chain.ts";
+import { DevnetChain } from "../../src/manager/chain/devnet/index.ts";
 import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import { CommitManager } from "../../src/manager/commit/manager.ts";
+import { rejectedSectorState } from "../../src/manager/commit/message-state.ts";
 import { batchDue, type CommitMiner } from "../../src/manager/commit/policy.ts";
 import { SectorStates } from "../../src/manager/sectors/states.ts";
 import { FakeClock, fakeVerifier } from "./helpers.ts";
@@ -96,5 +97,61 @@ describe("transactional outbox", () => {
     expect(store.collection("chain").count("msg/")).toBe(1);
     expect(second.outboxSize()).toBe(0);
     chain.close();
+  });
+});
+
+describe("a sector the chain refused", () => {
+  test("its fate follows the reason code: too early retries, a bad proof pauses, anything else aborts", () => {
+    expect(rejectedSectorState("prove", "too-early")).toBe(OnChainState.Failed);
+    expect(rejectedSectorState("prove", "invalid-proof")).toBe(OnChainState.PermFailed);
+    expect(rejectedSectorState("pre", "invalid-proof")).toBe(OnChainState.ShouldAbort);
+    for (const code of ["too-late", "no-precommit", "already-proven", "unverifiable", undefined] as const)
+      expect(rejectedSectorState("prove", code)).toBe(OnChainState.ShouldAbort);
+    expect(rejectedSectorState("pre", "ticket-expired")).toBe(OnChainState.ShouldAbort);
+  });
+
+  test("PollProofState decides on the code, never on the message text", async () => {
+    const store = KVStore.open(":memory:");
+    const clock = new FakeClock();
+    const devnet = new DevnetChain({
+      store,
+      settings: devnetSettings({ BlockTime: 1000 }),
+      verifier: fakeVerifier(),
+      miners: [{ actor: 1000, sectorSize: 2048 }],
+      now: clock.now,
+    });
+    const states = new SectorStates(store);
+    const sid = { Miner: 1000, Number: 7 };
+    states.create(newSectorState(sid, 5));
+    states.update(sid, (s) => {
+      s.Pre = { CommR: { "/": "r" }, CommD: { "/": "d" }, Ticket: { Ticket: "", Epoch: 1 }, Deals: null };
+      s.Seed = { Seed: "", Epoch: 2 };
+      s.Proof = { Proof: "cHJvb2Y=" };
+      s.MessageInfo = { PreCommitCid: null, CommitCid: { "/": "bafy-prove" }, NeedSend: false };
+    });
+    // The chain's verdict, with text that would mislead anything that read it.
+    let verdict: { code: RejectionCode; error: string } = { code: "too-early", error: "invalid seal proof" };
+    const chain: Chain = Object.assign(Object.create(devnet) as Chain, {
+      messageLookup: async (cid: string): Promise<MessageLookup> => ({
+        cid,
+        message: { from: 1000, nonce: 1, method: "ProveCommitSectors3", sectors: [{ number: 7, proof: "cHJvb2Y=" }] },
+        status: "failed",
+        pushedEpoch: 1,
+        packedEpoch: 2,
+        exitCode: 16,
+        ...verdict,
+        results: [{ number: 7, ok: false, ...verdict }],
+      }),
+    });
+    const commit = new CommitManager({ store, states, chain, verifier: fakeVerifier(), miners: () => [miner] });
+
+    const first = await commit.pollProofState(sid);
+    expect(first.State).toBe(OnChainState.Failed);
+    expect(first.Desc).toContain("invalid seal proof"); // the text is still shown to the operator
+    verdict = { code: "invalid-proof", error: "too early: reworded" };
+    expect((await commit.pollProofState(sid)).State).toBe(OnChainState.PermFailed);
+    verdict = { code: "too-late", error: "too early" };
+    expect((await commit.pollProofState(sid)).State).toBe(OnChainState.ShouldAbort);
+    devnet.close();
   });
 });

@@ -3,7 +3,7 @@ import { Venus } from "../../src/core/sector/api.ts";
 import { b64, OnChainState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
 import type { ChainMessage } from "../../src/manager/chain/chain.ts";
-import { type Beacon, DevnetChain } from "../../src/manager/chain/devnet.ts";
+import { type Beacon, DevnetChain } from "../../src/manager/chain/devnet/index.ts";
 import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import { loadProofsVerifier } from "../../src/manager/chain/proofs-verifier.ts";
 import { deriveRandomness } from "../../src/manager/chain/randomness.ts";
@@ -96,6 +96,7 @@ describe("devnet with real proofs", () => {
       const badLook = (await chain.messageLookup(bad))!;
       expect(badLook.status).toBe("failed");
       expect(badLook.results![0]!.error).toContain("invalid seal proof");
+      expect(badLook.results![0]!.code).toBe("invalid-proof");
       expect(await chain.sectorInfo(fx.actorId, sector.sectorId)).toBeUndefined();
 
       // A well-formed proof of another sector: the library answers false instead of failing to parse it.
@@ -109,6 +110,7 @@ describe("devnet with real proofs", () => {
       expect((await chain.messageLookup(other))!.results![0]!.error).toStartWith(
         "invalid seal proof: verify_seal rejected it",
       );
+      expect((await chain.messageLookup(other))!.results![0]!.code).toBe("invalid-proof");
 
       const good = await chain.pushMessage({
         from: fx.actorId,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
 import { type ChainMessage, messageId } from "../../src/manager/chain/chain.ts";
-import { DevnetChain } from "../../src/manager/chain/devnet.ts";
+import { DevnetChain } from "../../src/manager/chain/devnet/index.ts";
 import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import { deriveRandomness } from "../../src/manager/chain/randomness.ts";
 import { BAD_PROOF_B64, FakeClock, fakeVerifier, VALID_PROOF_B64 } from "./helpers.ts";
@@ -138,6 +138,7 @@ describe("devnet chain", () => {
     const look = (await chain.messageLookup(expired))!;
     expect(look.status).toBe("failed");
     expect(look.error).toContain("ticket expired");
+    expect(look.code).toBe("ticket-expired");
 
     const ok = await chain.pushMessage(pre([2], 58, 2));
     await advance(1);
@@ -145,18 +146,26 @@ describe("devnet chain", () => {
     await advance(1);
     const mixed = (await chain.messageLookup(again))!;
     expect(mixed.status).toBe("packed");
-    expect(mixed.results![0]).toEqual({ number: 2, ok: false, error: "sector number 2 is already allocated on chain" });
+    expect(mixed.results![0]).toEqual({
+      number: 2,
+      ok: false,
+      code: "already-allocated",
+      error: "sector number 2 is already allocated on chain",
+    });
     expect(mixed.results![1]!.ok).toBe(true);
     expect((await chain.messageLookup(ok))!.status).not.toBe("failed");
 
     const early = await chain.pushMessage(prove([3], VALID_PROOF_B64, 4));
     await advance(1);
     expect((await chain.messageLookup(early))!.error).toContain("too early");
+    expect((await chain.messageLookup(early))!.code).toBe("too-early");
+    expect((await chain.messageLookup(early))!.results![0]!.code).toBe("too-early");
 
     await advance(5);
     const bad = await chain.pushMessage(prove([3], BAD_PROOF_B64, 5));
     await advance(1);
     expect((await chain.messageLookup(bad))!.error).toContain("invalid seal proof");
+    expect((await chain.messageLookup(bad))!.code).toBe("invalid-proof");
     expect(await chain.sectorInfo(1000, 3)).toBeUndefined();
     const good = await chain.pushMessage(prove([3], VALID_PROOF_B64, 6));
     await advance(3);
@@ -173,6 +182,26 @@ describe("devnet chain", () => {
     await advance(30);
     expect(await chain.preCommitInfo(1000, 1)).toBeUndefined();
     expect(await chain.isSectorNumberAllocated(1000, 1)).toBe(true);
+  });
+
+  test("a malformed stored record is an error naming its key and field, not a wrongly shaped object", async () => {
+    const { chain, store } = devnet();
+    const kv = store.collection("chain");
+    kv.putJSON("sector/1000/1", { number: 1, sealProof: 5, commR: "not bytes", activation: 0 });
+    await expect(chain.sectorInfo(1000, 1)).rejects.toThrow(
+      /^stored record chain\/sector\/1000\/1 is malformed: commR: /,
+    );
+    kv.put("miner/1000", "{truncated");
+    expect(() => devnet(store)).toThrow("stored record chain/miner/1000 is malformed: not valid JSON");
+  });
+
+  test("a message that does not fit the message schema is refused at the pool", async () => {
+    const { chain, advance, store } = devnet();
+    await advance(5);
+    const msg = pre([1], 4) as Extract<ChainMessage, { method: "PreCommitSectorBatch2" }>;
+    const short: ChainMessage = { ...msg, sectors: [{ ...msg.sectors[0]!, commR: [1, 2] }] };
+    await expect(chain.pushMessage(short)).rejects.toThrow("malformed message: sectors.0.commR");
+    expect(store.collection("chain").count("msg/")).toBe(0);
   });
 
   test("a restart continues from the stored state, replaying the epochs it was down", async () => {

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KeyNotFoundError, KVStore } from "../../src/core/store/index.ts";
+import * as v from "valibot";
+import { KeyNotFoundError, KVStore, MalformedRecordError } from "../../src/core/store/index.ts";
 
 const dirs: string[] = [];
 async function waitUntil(ok: () => boolean, ms = 2_000): Promise<void> {
@@ -106,6 +107,21 @@ describe("KVStore", () => {
     const s = KVStore.open(":memory:");
     expect(() => s.collection("meta").mustGet("m-1-n-2")).toThrow(KeyNotFoundError);
     expect(() => s.collection("meta").mustGet("m-1-n-2")).toThrow("key not found: meta/m-1-n-2");
+  });
+
+  test("getParsed/scanParsed check records against a schema and name the key and field of a malformed one", () => {
+    const s = KVStore.open(":memory:");
+    const c = s.collection("chain");
+    const Schema = v.object({ actor: v.number(), size: v.number() });
+    c.putJSON("miner/1", { actor: 1, size: 2048, extra: true });
+    expect(c.getParsed("miner/1", Schema)).toEqual({ actor: 1, size: 2048 });
+    expect(c.getParsed("miner/2", Schema)).toBeUndefined();
+    c.putJSON("miner/2", { actor: 2, size: "big" });
+    expect(() => c.getParsed("miner/2", Schema)).toThrow(MalformedRecordError);
+    expect(() => c.getParsed("miner/2", Schema)).toThrow(/^stored record chain\/miner\/2 is malformed: size: /);
+    expect(() => c.scanParsed("miner/", Schema)).toThrow("chain/miner/2");
+    c.put("miner/3", "{not json");
+    expect(() => c.getParsed("miner/3", Schema)).toThrow("stored record chain/miner/3 is malformed: not valid JSON");
   });
 
   test("a committed write survives kill -9 of the writing process", async () => {

@@ -126,7 +126,52 @@ export type ChainMessage = SealMessage | PoStMessage;
 export const MessageStatusSchema = v.picklist(["pending", "packed", "landed", "failed"]);
 export type MessageStatus = v.InferOutput<typeof MessageStatusSchema>;
 
-export const SectorResultSchema = v.object({ number: nonNegative, ok: v.boolean(), error: v.optional(v.string()) });
+/**
+ * Why the chain refused something, as a code the manager decides on; the `error` text beside it is for
+ * people and may be reworded freely. Records written before codes existed carry none.
+ */
+export const RejectionCodeSchema = v.picklist([
+  /** The sender is not a miner on this chain. */
+  "unknown-miner",
+  /** The parameters do not describe anything the chain can act on (empty batch or partition list, proofs for nothing). */
+  "malformed",
+  /** The same sector or partition appears twice in one message. */
+  "duplicate",
+  /** The seal or PoSt proof type does not fit the miner. */
+  "wrong-proof-type",
+  "already-allocated",
+  /** The PreCommit's ticket epoch is not before the epoch it lands in. */
+  "ticket-too-new",
+  "ticket-expired",
+  /** No PreCommit on chain for the sector (it expired or never landed). */
+  "no-precommit",
+  "already-proven",
+  /** Before the seed epoch has passed; the same proof succeeds later. */
+  "too-early",
+  /** Past the window the chain allows (ProveCommit after MaxProveCommitDuration, a block for an old epoch). */
+  "too-late",
+  /** The proof was checked and is wrong, or cannot even be parsed. */
+  "invalid-proof",
+  /** The chain could not run the check (no verifier, no parameters); says nothing about the proof. */
+  "unverifiable",
+  /** A WindowPoSt for a deadline instance other than the current one. */
+  "wrong-deadline",
+  /** A WindowPoSt names a partition the deadline does not have, or sectors not in it. */
+  "unknown-partition",
+  /** A block for an epoch the chain has not reached. */
+  "future-epoch",
+  "not-elected",
+  /** The chain's own state is inconsistent (a bug, not the sender's fault). */
+  "internal",
+]);
+export type RejectionCode = v.InferOutput<typeof RejectionCodeSchema>;
+
+export const SectorResultSchema = v.object({
+  number: nonNegative,
+  ok: v.boolean(),
+  error: v.optional(v.string()),
+  code: v.optional(RejectionCodeSchema),
+});
 export type SectorResult = v.InferOutput<typeof SectorResultSchema>;
 
 export const MessageLookupSchema = v.object({
@@ -138,6 +183,8 @@ export const MessageLookupSchema = v.object({
   landedEpoch: v.optional(int),
   exitCode: v.optional(int),
   error: v.optional(v.string()),
+  /** Why a failed message failed; for a seal batch, the code of its first sector. */
+  code: v.optional(RejectionCodeSchema),
   /** Per-sector outcome of a batch; a message can succeed while some of its sectors did not. */
   results: v.optional(v.array(SectorResultSchema)),
 });
@@ -177,6 +224,7 @@ export const BlockRecordSchema = v.object({
   epoch: int,
   ok: v.boolean(),
   error: v.optional(v.string()),
+  code: v.optional(RejectionCodeSchema),
   sectors: nonNegative,
 });
 export type BlockRecord = v.InferOutput<typeof BlockRecordSchema>;

@@ -4,6 +4,7 @@ import { Database, type Statement } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
+import * as v from "valibot";
 
 /**
  * Key-value collections on one bun:sqlite file in WAL mode (reference §6.4 names the collections).
@@ -42,6 +43,18 @@ export class KeyNotFoundError extends Error {
   ) {
     super(`key not found: ${collection}/${key}`);
     this.name = "KeyNotFoundError";
+  }
+}
+
+/** A stored value that is not valid JSON or does not match the schema its reader expects. */
+export class MalformedRecordError extends Error {
+  constructor(
+    readonly collection: string,
+    readonly key: string,
+    readonly problem: string,
+  ) {
+    super(`stored record ${collection}/${key} is malformed: ${problem}`);
+    this.name = "MalformedRecordError";
   }
 }
 
@@ -216,6 +229,15 @@ export class Collection {
     return raw === undefined ? undefined : (JSON.parse(raw) as T);
   }
 
+  /**
+   * Like getJSON, but the value must match `schema` (its output is returned): a damaged or foreign record
+   * is a MalformedRecordError naming the collection, key and field, instead of a wrongly typed object.
+   */
+  getParsed<S extends v.GenericSchema>(key: string, schema: S): v.InferOutput<S> | undefined {
+    const raw = this.get(key);
+    return raw === undefined ? undefined : this.parse(key, raw, schema);
+  }
+
   putJSON(key: string, value: unknown): void {
     this.put(key, JSON.stringify(value));
   }
@@ -227,6 +249,25 @@ export class Collection {
 
   scanJSON<T>(prefix = ""): { key: string; value: T }[] {
     return this.scan(prefix).map((e) => ({ key: e.key, value: JSON.parse(e.value) as T }));
+  }
+
+  /** Like scanJSON, with every value checked as getParsed checks it. */
+  scanParsed<S extends v.GenericSchema>(prefix: string, schema: S): { key: string; value: v.InferOutput<S> }[] {
+    return this.scan(prefix).map((e) => ({ key: e.key, value: this.parse(e.key, e.value, schema) }));
+  }
+
+  private parse<S extends v.GenericSchema>(key: string, raw: string, schema: S): v.InferOutput<S> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (err) {
+      throw new MalformedRecordError(this.name, key, `not valid JSON (${(err as Error).message})`);
+    }
+    const parsed = v.safeParse(schema, json);
+    if (parsed.success) return parsed.output;
+    const issue = parsed.issues[0];
+    const where = v.getDotPath(issue);
+    throw new MalformedRecordError(this.name, key, where ? `${where}: ${issue.message}` : issue.message);
   }
 
   count(prefix = ""): number {

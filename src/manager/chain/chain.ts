@@ -1,17 +1,20 @@
 import { createHash } from "node:crypto";
-import type {
-  BlockRecord,
-  ChainHead,
-  ChainMessage,
-  ChainPolicy,
-  DeadlineInfo,
-  FaultRecord,
-  MessageLookup,
-  MinerInfo,
-  PoStRecord,
-  ProvingPartition,
-  ProvingSector,
-  ProvingStats,
+import * as v from "valibot";
+import {
+  type BlockRecord,
+  type ChainHead,
+  type ChainMessage,
+  type ChainPolicy,
+  type DeadlineInfo,
+  type FaultRecord,
+  type MessageLookup,
+  type MinerInfo,
+  type PoStRecord,
+  PreCommitParamsSchema,
+  type ProvingPartition,
+  type ProvingSector,
+  ProvingSectorSchema,
+  type ProvingStats,
 } from "../../core/sector/api-chain.ts";
 import { messageCid } from "../../core/sector/index.ts";
 
@@ -44,35 +47,31 @@ export {
   type ProvingPartition,
   type ProvingSector,
   type ProvingStats,
+  type RejectionCode,
   type SealMessage,
   type SectorResult,
   type SubmitWindowedPoStParams,
 } from "../../core/sector/api-chain.ts";
 
-export interface OnChainPreCommit {
-  number: number;
-  sealProof: number;
-  commR: number[];
-  commD: number[];
-  sealRandEpoch: number;
-  dealIds: number[];
-  preCommitEpoch: number;
-}
+const int = v.pipe(v.number(), v.safeInteger());
+const nonNegative = v.pipe(int, v.minValue(0));
 
-export interface OnChainSector {
-  number: number;
-  sealProof: number;
-  commR: number[];
-  activation: number;
-  expiration: number;
-  deadline: number;
-  partition: number;
-}
+/** A PreCommit as the chain holds it until its ProveCommit lands or it expires. */
+export const OnChainPreCommitSchema = v.object({ ...PreCommitParamsSchema.entries, preCommitEpoch: int });
+export type OnChainPreCommit = v.InferOutput<typeof OnChainPreCommitSchema>;
 
-export interface DeadlineState {
-  index: number;
-  partitions: number[][];
-}
+export const OnChainSectorSchema = v.object({
+  ...ProvingSectorSchema.entries,
+  activation: int,
+  expiration: int,
+  deadline: nonNegative,
+  partition: nonNegative,
+});
+export type OnChainSector = v.InferOutput<typeof OnChainSectorSchema>;
+
+/** One deadline of a miner: its partitions, each the sector numbers assigned to it. */
+export const DeadlineStateSchema = v.object({ index: nonNegative, partitions: v.array(v.array(nonNegative)) });
+export type DeadlineState = v.InferOutput<typeof DeadlineStateSchema>;
 
 export interface MinerPower {
   rawBytes: number;

@@ -11,6 +11,9 @@ export type RandomnessDomain =
   | "WindowedPoStChallengeSeed"
   | "WinningPoStChallengeSeed";
 
+/** Where the devnet draws its randomness from; deriveRandomness over the chain seed unless a test injects one. */
+export type Beacon = (domain: RandomnessDomain, actor: number, epoch: number) => Uint8Array;
+
 export function deriveRandomness(seed: string, domain: RandomnessDomain, actor: number, epoch: number): Uint8Array {
   const out = new Uint8Array(
     createHash("sha256").update(`damocles-devnet\0${seed}\0${domain}\0${actor}\0${epoch}`).digest(),

@@ -1,3 +1,5 @@
+import * as v from "valibot";
+
 /** `[Miners.Commitment.<Pre|Prove>.Batch]` as the batcher reads it (durations in ms). */
 export interface BatchPolicy {
   threshold: number;
@@ -17,10 +19,12 @@ export interface CommitMiner {
 /** The most sectors one PreCommitSectorBatch2 / ProveCommitSectors3 message carries. */
 export const MAX_SECTORS_PER_MESSAGE = 256;
 
-export interface PendingEntry {
+/** A sector waiting for its batch (the `commit/pending/…` record). */
+export const PendingEntrySchema = v.object({
   /** unix ms from which MaxWait is measured: submission for PreCommit, the seed epoch for ProveCommit. */
-  since: number;
-}
+  since: v.number(),
+});
+export type PendingEntry = v.InferOutput<typeof PendingEntrySchema>;
 
 /**
  * The batch rule of the original: send when the pending count reaches Threshold, when asked to, or — at a

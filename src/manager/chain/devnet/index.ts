@@ -1,0 +1,296 @@
+import { childLogger } from "../../../core/log/index.ts";
+import type { KVStore } from "../../../core/store/index.ts";
+import type {
+  BlockRecord,
+  Chain,
+  ChainHead,
+  ChainMessage,
+  ChainPolicy,
+  DeadlineInfo,
+  DeadlineState,
+  FaultRecord,
+  MessageLookup,
+  MinerInfo,
+  MinerPower,
+  OnChainPreCommit,
+  OnChainSector,
+  PoStRecord,
+  ProvingPartition,
+  ProvingSector,
+  ProvingStats,
+} from "../chain.ts";
+import type { DevnetSettings } from "../devnet-config.ts";
+import { type Beacon, deriveRandomness, type RandomnessDomain } from "../randomness.ts";
+import { type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "../verifier.ts";
+import { DevnetClock, deadlineAt } from "./clock.ts";
+import { type DevnetMinerSpec, MinerActor, type PresealSector, type ProveVerdicts } from "./miner-actor.ts";
+import { MessagePool } from "./mpool.ts";
+import { DevnetStore } from "./store.ts";
+import { type PoStVerdict, WindowPoStJudge } from "./window-post.ts";
+import { WinningPoStElections } from "./winning-post.ts";
+
+export type { Beacon, DevnetMinerSpec, PresealSector };
+
+const log = childLogger("devnet");
+
+export interface DevnetOptions {
+  store: KVStore;
+  settings: DevnetSettings;
+  verifier: SealVerifier;
+  /** Verifies WindowPoSt/WinningPoSt; without one every PoSt submission is refused with the reason. */
+  postVerifier?: PoStVerifier;
+  /** Applied once, when the sector's miner is created on this chain. */
+  preseal?: PresealSector[];
+  miners: DevnetMinerSpec[];
+  /** Clock in unix ms; tests pass a controllable one. */
+  now?: () => number;
+  /**
+   * The randomness beacon; default: sha256 of the chain seed (deriveRandomness). A test that holds a
+   * sector sealed elsewhere injects one that answers that sector's ticket and seed.
+   */
+  beacon?: Beacon;
+}
+
+/**
+ * The embedded devnet: a local chain persisted in the manager's store. Epochs follow the wall clock
+ * (clock.ts); every epoch between the last processed one and the head is replayed on the next tick
+ * (messages packed and landed, PreCommits expired, deadlines judged), so a restart continues exactly
+ * where the chain left off. This class composes the jobs: the message pool (mpool.ts), the miner actor's
+ * sealing rules (miner-actor.ts), WindowPoSt judging (window-post.ts) and WinningPoSt elections
+ * (winning-post.ts), all on one validated store (store.ts).
+ */
+export class DevnetChain implements Chain {
+  readonly kind = "devnet";
+  private readonly db: DevnetStore;
+  private readonly clock: DevnetClock;
+  private readonly beacon: Beacon;
+  private readonly pool: MessagePool;
+  private readonly actor: MinerActor;
+  private readonly windowPoSt: WindowPoStJudge;
+  private readonly winningPoSt: WinningPoStElections;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly listeners: ((epoch: number) => void)[] = [];
+  private notifiedEpoch = -1;
+
+  constructor(private readonly opts: DevnetOptions) {
+    const { settings } = opts;
+    this.db = new DevnetStore(opts.store);
+    this.clock = new DevnetClock(this.db, settings, opts.now ?? Date.now);
+    const seed = this.clock.genesis.seed;
+    this.beacon = opts.beacon ?? ((domain, actor, epoch) => deriveRandomness(seed, domain, actor, epoch));
+    const postVerifier = opts.postVerifier ?? unavailablePoStVerifier("no PoSt verifier was given to this devnet");
+    this.pool = new MessagePool(this.db, this.clock, settings);
+    this.actor = new MinerActor(this.db, this.clock, settings, opts.verifier, this.beacon);
+    this.windowPoSt = new WindowPoStJudge(this.db, settings, postVerifier, this.beacon);
+    this.winningPoSt = new WinningPoStElections(this.db, this.clock, settings, postVerifier, this.beacon);
+    for (const m of opts.miners) this.actor.ensureMiner(m, opts.preseal ?? []);
+  }
+
+  /** Starts the epoch clock; epochs are processed at least every half block. */
+  start(): void {
+    if (this.timer) return;
+    const every = Math.max(10, Math.min(1000, Math.floor(this.clock.genesis.blockTimeMs / 2)));
+    this.timer = setInterval(() => void this.tick().catch((err) => log.error("devnet tick failed:", err)), every);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Called after each processed epoch (the manager uses it to drive batching and metrics). */
+  onEpoch(listener: (epoch: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  headEpoch(): number {
+    return this.clock.headEpoch();
+  }
+
+  processedEpoch(): number {
+    return this.clock.processedEpoch();
+  }
+
+  async head(): Promise<ChainHead> {
+    return this.clock.head();
+  }
+
+  policy(): ChainPolicy {
+    const s = this.opts.settings;
+    return {
+      blockTimeMs: this.clock.genesis.blockTimeMs,
+      preCommitChallengeDelay: s.PreCommitChallengeDelay,
+      sealRandomnessLookback: s.SealRandomnessLookback,
+      maxTicketAge: s.MaxTicketAge,
+      maxProveCommitDuration: s.MaxProveCommitDuration,
+      interactivePoRepConfidence: s.InteractivePoRepConfidence,
+      wpostPeriodDeadlines: s.WPoStPeriodDeadlines,
+      wpostChallengeWindow: s.WPoStChallengeWindow,
+      wpostChallengeLookback: s.WPoStChallengeLookback,
+      messageConfidence: s.MessageLandDelay,
+    };
+  }
+
+  private randomness(domain: RandomnessDomain, actor: number, epoch: number): Uint8Array {
+    const head = this.clock.headEpoch();
+    if (epoch > head) throw new Error(`randomness for epoch ${epoch} is not available yet (head is ${head})`);
+    if (epoch < 0) throw new Error(`no randomness before genesis (epoch ${epoch})`);
+    return this.beacon(domain, actor, epoch);
+  }
+
+  async ticketRandomness(actor: number, epoch: number): Promise<Uint8Array> {
+    return this.randomness("SealRandomness", actor, epoch);
+  }
+
+  async interactiveSeedRandomness(actor: number, epoch: number): Promise<Uint8Array> {
+    return this.randomness("InteractiveSealChallengeSeed", actor, epoch);
+  }
+
+  async windowPoStRandomness(actor: number, epoch: number): Promise<Uint8Array> {
+    return this.randomness("WindowedPoStChallengeSeed", actor, epoch);
+  }
+
+  async winningPoStRandomness(actor: number, epoch: number): Promise<Uint8Array> {
+    return this.randomness("WinningPoStChallengeSeed", actor, epoch);
+  }
+
+  async pushMessage(msg: ChainMessage): Promise<string> {
+    return this.pool.push(msg);
+  }
+
+  async messageLookup(cid: string): Promise<MessageLookup | undefined> {
+    return this.pool.lookup(cid);
+  }
+
+  /** Messages still to be executed or to land; for status displays. */
+  pendingMessageCount(): { pending: number; packed: number } {
+    return this.pool.counts();
+  }
+
+  async minerInfo(actor: number): Promise<MinerInfo | undefined> {
+    return this.actor.minerInfo(actor);
+  }
+
+  async listMiners(): Promise<MinerInfo[]> {
+    return this.actor.listMiners();
+  }
+
+  async preCommitInfo(actor: number, number: number): Promise<OnChainPreCommit | undefined> {
+    return this.db.precommit(actor, number);
+  }
+
+  async sectorInfo(actor: number, number: number): Promise<OnChainSector | undefined> {
+    return this.db.sector(actor, number);
+  }
+
+  async isSectorNumberAllocated(actor: number, number: number): Promise<boolean> {
+    return this.actor.isSectorNumberAllocated(actor, number);
+  }
+
+  async deadlines(actor: number): Promise<DeadlineState[]> {
+    return this.db.deadlines(actor);
+  }
+
+  async minerPower(actor: number): Promise<MinerPower> {
+    return this.actor.minerPower(actor);
+  }
+
+  async provingDeadline(actor: number): Promise<DeadlineInfo> {
+    const m = this.db.miner(actor);
+    if (!m) throw new Error(`unknown miner f0${actor}`);
+    return deadlineAt(this.opts.settings, m, this.clock.headEpoch());
+  }
+
+  async provingPartitions(actor: number, open: number): Promise<ProvingPartition[]> {
+    return this.windowPoSt.provingPartitions(actor, open);
+  }
+
+  async faults(actor: number): Promise<FaultRecord[]> {
+    return this.windowPoSt.faults(actor);
+  }
+
+  async postRecords(actor: number, limit = 100): Promise<PoStRecord[]> {
+    return this.windowPoSt.postRecords(actor, limit);
+  }
+
+  async provingStats(actor: number): Promise<ProvingStats> {
+    return this.windowPoSt.provingStats(actor);
+  }
+
+  async isElected(actor: number, epoch: number): Promise<boolean> {
+    return this.winningPoSt.isElected(actor, epoch);
+  }
+
+  async winningSectorSet(actor: number, epoch: number): Promise<ProvingSector[]> {
+    return this.winningPoSt.liveSectors(actor, epoch);
+  }
+
+  submitBlock(actor: number, epoch: number, proofs: { postProof: number; proof: string }[]): Promise<BlockRecord> {
+    return this.winningPoSt.submitBlock(actor, epoch, proofs);
+  }
+
+  /** Processes every epoch up to the head. Concurrent calls share one run. */
+  tick(): Promise<void> {
+    if (!this.ticking) this.ticking = this.runTick().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async runTick(): Promise<void> {
+    const head = this.clock.wallEpoch();
+    let processed = this.clock.processedEpoch();
+    while (processed < head) {
+      const next = this.nextEventEpoch(processed);
+      const epoch = next === undefined || next > head ? head : Math.max(next, processed + 1);
+      await this.processEpoch(epoch);
+      processed = epoch;
+    }
+    if (processed === head && head !== this.notifiedEpoch) {
+      this.notifiedEpoch = head;
+      for (const l of this.listeners) l(head);
+    }
+  }
+
+  /** The first epoch after `after` at which something happens, so idle stretches are skipped in one step. */
+  private nextEventEpoch(after: number): number | undefined {
+    const candidates = [
+      ...this.pool.nextEvents(after),
+      ...this.actor.nextEvents(),
+      ...this.windowPoSt.nextEvents(after),
+    ];
+    if (candidates.length === 0) return undefined;
+    return Math.max(after + 1, Math.min(...candidates));
+  }
+
+  private async processEpoch(epoch: number): Promise<void> {
+    const due = this.pool.due(epoch);
+    // Proofs are verified asynchronously (native, off the JS thread), before the epoch's transaction;
+    // nothing else changes the chain meanwhile because ticks are serialised.
+    const proveVerdicts = new Map<string, ProveVerdicts>();
+    const postVerdicts = new Map<string, PoStVerdict>();
+    for (const m of due) {
+      if (m.message.method === "ProveCommitSectors3")
+        proveVerdicts.set(m.cid, await this.actor.checkProveCommits(m.message, epoch));
+    }
+    for (const m of due) {
+      if (m.message.method === "SubmitWindowedPoSt")
+        postVerdicts.set(m.cid, await this.windowPoSt.check(m.message, epoch));
+    }
+
+    const landed = this.db.transaction(() => {
+      for (const m of due) {
+        const outcome =
+          m.message.method === "SubmitWindowedPoSt"
+            ? this.windowPoSt.execute(m, m.message, epoch, postVerdicts.get(m.cid)!)
+            : this.actor.execute(m.message, epoch, proveVerdicts.get(m.cid));
+        this.pool.settle(m, epoch, outcome);
+      }
+      const landed = this.pool.land(epoch);
+      this.actor.expirePreCommits(epoch);
+      this.windowPoSt.closeDeadlines(epoch);
+      this.db.putProcessed(epoch);
+      return landed;
+    });
+    for (const m of landed) log.debug(`message ${m.cid} landed at epoch ${epoch}`);
+  }
+}

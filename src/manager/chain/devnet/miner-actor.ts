@@ -1,0 +1,322 @@
+import { createHash } from "node:crypto";
+import { childLogger } from "../../../core/log/index.ts";
+import {
+  sealProofFor,
+  sealProofInfo,
+  windowPoStPartitionSectors,
+  windowPoStProofFor,
+} from "../../../core/sector/index.ts";
+import type {
+  DeadlineState,
+  MinerInfo,
+  MinerPower,
+  OnChainSector,
+  PreCommitParams,
+  ProveCommitParams,
+  RejectionCode,
+  SealMessage,
+  SectorResult,
+} from "../chain.ts";
+import type { DevnetSettings } from "../devnet-config.ts";
+import type { Beacon } from "../randomness.ts";
+import { InvalidProofError, type SealVerifier } from "../verifier.ts";
+import { type DevnetClock, deadlineAt, provingPeriod } from "./clock.ts";
+import { type Execution, rejected } from "./mpool.ts";
+import { type DevnetStore, K, type StoredMiner } from "./store.ts";
+
+const log = childLogger("devnet");
+
+/** Sector lifetime on the devnet: 540 days of 30 s mainnet epochs, counted in epochs. */
+const SECTOR_LIFETIME_EPOCHS = 540 * 2880;
+
+export interface DevnetMinerSpec {
+  actor: number;
+  sectorSize: number;
+}
+
+/** A sector sealed before genesis (lotus-seed's pre-seal): active from the miner's creation. */
+export interface PresealSector {
+  actor: number;
+  number: number;
+  sealProof: number;
+  commR: number[];
+}
+
+/** Proof verdicts of a ProveCommit batch by sector number, computed before the epoch's transaction. */
+export type ProveVerdicts = Map<number, SectorResult>;
+
+const sectorFail = (number: number, code: RejectionCode, error: string): SectorResult => ({
+  number,
+  ...rejected(code, error),
+});
+
+/**
+ * The storage miner actor's sealing side: miners and their deadlines, PreCommits checked (sector number,
+ * ticket age, proof type) and ProveCommits verified with verify_seal against the ticket and seed this chain
+ * handed out, then activated into a deadline.
+ */
+export class MinerActor {
+  constructor(
+    private readonly db: DevnetStore,
+    private readonly clock: DevnetClock,
+    private readonly settings: DevnetSettings,
+    private readonly verifier: SealVerifier,
+    private readonly beacon: Beacon,
+  ) {}
+
+  /** Creates the miner on first start (with its pre-sealed sectors); an existing one is left as it is. */
+  ensureMiner(spec: DevnetMinerSpec, allPreseal: PresealSector[]): void {
+    const existing = this.db.miner(spec.actor);
+    if (existing) {
+      if (existing.sectorSize !== spec.sectorSize) {
+        log.warn(
+          `devnet miner ${spec.actor} was created with sector size ${existing.sectorSize} bytes; ignoring the configured ${spec.sectorSize}`,
+        );
+      }
+      return;
+    }
+    const sealProofType = sealProofFor(spec.sectorSize);
+    const offsetDigest = createHash("sha256").update(`${this.clock.genesis.seed}/period/${spec.actor}`).digest();
+    const miner: StoredMiner = {
+      actor: spec.actor,
+      sectorSize: spec.sectorSize,
+      sealProofType,
+      windowPoStProofType: windowPoStProofFor(sealProofType),
+      periodOffset: offsetDigest.readUInt32LE(0) % provingPeriod(this.settings),
+    };
+    const head = this.clock.headEpoch();
+    const preseal = allPreseal.filter((p) => p.actor === spec.actor).sort((a, b) => a.number - b.number);
+    this.db.transaction(() => {
+      this.db.putMiner(miner);
+      const dls = Array.from(
+        { length: this.settings.WPoStPeriodDeadlines },
+        (_, index): DeadlineState => ({ index, partitions: [] }),
+      );
+      for (const p of preseal) {
+        if (p.sealProof !== sealProofType)
+          throw new Error(
+            `pre-sealed sector ${p.number} of f0${spec.actor} has seal proof ${p.sealProof}, the miner uses ${sealProofType}`,
+          );
+        if (p.commR.length !== 32)
+          throw new Error(`pre-sealed sector ${p.number} of f0${spec.actor}: CommR must be 32 bytes`);
+        const { deadline, partition } = this.assignDeadline(miner, dls, p.sealProof, head, p.number);
+        this.db.kv.put(K.allocated(spec.actor, p.number), "");
+        this.db.putSector(spec.actor, {
+          number: p.number,
+          sealProof: p.sealProof,
+          commR: p.commR,
+          activation: head,
+          expiration: head + SECTOR_LIFETIME_EPOCHS,
+          deadline,
+          partition,
+        });
+      }
+      this.db.putDeadlines(spec.actor, dls);
+      this.db.putClosedThrough(spec.actor, head);
+    });
+    log.info(
+      `devnet miner f0${spec.actor} created: ${sealProofInfo(sealProofType).name}${preseal.length ? `, ${preseal.length} pre-sealed sector(s)` : ""}`,
+    );
+  }
+
+  minerInfo(actor: number): MinerInfo | undefined {
+    const m = this.db.miner(actor);
+    return m && publicInfo(m);
+  }
+
+  listMiners(): MinerInfo[] {
+    return this.db.miners().map(publicInfo);
+  }
+
+  isSectorNumberAllocated(actor: number, number: number): boolean {
+    return this.db.kv.has(K.allocated(actor, number));
+  }
+
+  minerPower(actor: number): MinerPower {
+    const m = this.db.miner(actor);
+    if (!m) return { rawBytes: 0, activeSectors: 0, faultySectors: 0 };
+    const active = this.db.kv.count(K.sectors(actor));
+    const faulty = this.db.kv.count(K.faults(actor));
+    return { rawBytes: (active - faulty) * m.sectorSize, activeSectors: active, faultySectors: faulty };
+  }
+
+  /** Epochs at which a PreCommit expires for want of a ProveCommit. */
+  nextEvents(): number[] {
+    return this.db.precommits().map(({ value: pc }) => pc.preCommitEpoch + this.settings.MaxProveCommitDuration + 1);
+  }
+
+  /**
+   * Verifies the proofs of a ProveCommit batch. Verification is asynchronous (native, off the JS thread), so
+   * it runs before the epoch's transaction; nothing else changes PreCommits meanwhile because ticks are
+   * serialised.
+   */
+  async checkProveCommits(msg: { from: number; sectors: ProveCommitParams[] }, epoch: number): Promise<ProveVerdicts> {
+    const verdicts: ProveVerdicts = new Map();
+    for (const sector of msg.sectors) verdicts.set(sector.number, await this.checkProveCommit(msg.from, sector, epoch));
+    return verdicts;
+  }
+
+  /** Executes a PreCommit or ProveCommit batch sector by sector; the message succeeds if any sector does. */
+  execute(msg: SealMessage, epoch: number, verdicts: ProveVerdicts | undefined): Execution {
+    const miner = this.db.miner(msg.from);
+    const results: SectorResult[] = [];
+    const seen = new Set<number>();
+    for (const sector of msg.sectors) {
+      let result: SectorResult;
+      if (!miner) result = sectorFail(sector.number, "unknown-miner", `unknown miner f0${msg.from}`);
+      else if (seen.has(sector.number))
+        result = sectorFail(sector.number, "duplicate", `sector ${sector.number} appears twice in the batch`);
+      else if (msg.method === "PreCommitSectorBatch2")
+        result = this.applyPreCommit(miner, sector as PreCommitParams, epoch);
+      else {
+        const verdict = verdicts?.get(sector.number) ?? sectorFail(sector.number, "internal", "proof was not checked");
+        result = verdict.ok ? this.activate(miner, sector as ProveCommitParams, epoch) : verdict;
+      }
+      seen.add(sector.number);
+      results.push(result);
+    }
+    for (const r of results)
+      if (!r.ok) log.warn(`${msg.method} of s-t0${msg.from}-${r.number} rejected at epoch ${epoch}: ${r.error}`);
+    if (results.some((r) => r.ok)) return { ok: true, results };
+    const first = results[0];
+    return first
+      ? { ...rejected(first.code ?? "internal", first.error ?? "rejected"), results }
+      : { ...rejected("malformed", "empty batch"), results };
+  }
+
+  /** PreCommits older than MaxProveCommitDuration at `epoch` leave the chain (their numbers stay allocated). */
+  expirePreCommits(epoch: number): void {
+    const max = this.settings.MaxProveCommitDuration;
+    for (const { key, value: pc } of this.db.precommits()) {
+      if (pc.preCommitEpoch + max < epoch) {
+        this.db.kv.del(key);
+        log.warn(
+          `PreCommit of ${key.slice(K.precommits.length)} expired at epoch ${epoch}: no valid ProveCommit within ${max} epochs`,
+        );
+      }
+    }
+  }
+
+  private applyPreCommit(miner: StoredMiner, p: PreCommitParams, epoch: number): SectorResult {
+    const fail = (code: RejectionCode, error: string) => sectorFail(p.number, code, error);
+    const s = this.settings;
+    const info = (() => {
+      try {
+        return sealProofInfo(p.sealProof);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (
+      !info ||
+      info.sectorSize !== miner.sectorSize ||
+      (info.variant !== "V1_1" && info.variant !== "V1_1_Feat_SyntheticPoRep")
+    ) {
+      return fail(
+        "wrong-proof-type",
+        `seal proof type ${p.sealProof} does not fit miner f0${miner.actor} (expects ${sealProofInfo(miner.sealProofType).name})`,
+      );
+    }
+    if (this.db.kv.has(K.allocated(miner.actor, p.number)))
+      return fail("already-allocated", `sector number ${p.number} is already allocated on chain`);
+    if (p.sealRandEpoch >= epoch)
+      return fail("ticket-too-new", `ticket epoch ${p.sealRandEpoch} must be before the PreCommit epoch ${epoch}`);
+    if (p.sealRandEpoch < epoch - s.MaxTicketAge) {
+      return fail(
+        "ticket-expired",
+        `ticket expired: ticket epoch ${p.sealRandEpoch} is older than ${s.MaxTicketAge} epochs at epoch ${epoch}`,
+      );
+    }
+    this.db.putPrecommit(miner.actor, { ...p, preCommitEpoch: epoch });
+    this.db.kv.put(K.allocated(miner.actor, p.number), "");
+    return { number: p.number, ok: true };
+  }
+
+  private async checkProveCommit(actor: number, p: ProveCommitParams, epoch: number): Promise<SectorResult> {
+    const fail = (code: RejectionCode, error: string) => sectorFail(p.number, code, error);
+    const s = this.settings;
+    if (this.db.kv.has(K.sector(actor, p.number)))
+      return fail("already-proven", `sector ${p.number} is already proven`);
+    const pc = this.db.precommit(actor, p.number);
+    if (!pc) return fail("no-precommit", `no PreCommit on chain for sector ${p.number} (it expired or never landed)`);
+    const seedEpoch = pc.preCommitEpoch + s.PreCommitChallengeDelay;
+    if (epoch <= seedEpoch)
+      return fail("too-early", `too early: the seed epoch ${seedEpoch} has not passed at epoch ${epoch}`);
+    if (epoch > pc.preCommitEpoch + s.MaxProveCommitDuration)
+      return fail("too-late", `too late: more than ${s.MaxProveCommitDuration} epochs after the PreCommit`);
+    try {
+      const ok = await this.verifier.verifySeal({
+        sealProof: pc.sealProof,
+        commR: Uint8Array.from(pc.commR),
+        commD: Uint8Array.from(pc.commD),
+        minerId: actor,
+        sectorNumber: p.number,
+        ticket: this.beacon("SealRandomness", actor, pc.sealRandEpoch),
+        seed: this.beacon("InteractiveSealChallengeSeed", actor, seedEpoch),
+        proof: new Uint8Array(Buffer.from(p.proof, "base64")),
+      });
+      return ok
+        ? { number: p.number, ok: true }
+        : fail(
+            "invalid-proof",
+            "invalid seal proof: verify_seal rejected it for the on-chain ticket, seed and commitments",
+          );
+    } catch (err) {
+      if (err instanceof InvalidProofError) return fail("invalid-proof", `invalid seal proof: ${err.reason}`);
+      return fail("unverifiable", `seal proof could not be verified: ${(err as Error).message}`);
+    }
+  }
+
+  private activate(miner: StoredMiner, p: ProveCommitParams, epoch: number): SectorResult {
+    const pc = this.db.precommit(miner.actor, p.number);
+    if (!pc) return sectorFail(p.number, "no-precommit", `no PreCommit on chain for sector ${p.number}`);
+    const dls = this.db.deadlines(miner.actor);
+    if (dls.length === 0) return sectorFail(p.number, "internal", `miner f0${miner.actor} has no deadlines`);
+    const { deadline, partition } = this.assignDeadline(miner, dls, pc.sealProof, epoch, p.number);
+    const sector: OnChainSector = {
+      number: p.number,
+      sealProof: pc.sealProof,
+      commR: pc.commR,
+      activation: epoch,
+      expiration: epoch + SECTOR_LIFETIME_EPOCHS,
+      deadline,
+      partition,
+    };
+    this.db.putDeadlines(miner.actor, dls);
+    this.db.putSector(miner.actor, sector);
+    this.db.kv.del(K.precommit(miner.actor, p.number));
+    return { number: p.number, ok: true };
+  }
+
+  /** Like the miner actor: never the deadline open now or the next one, else the one with the fewest sectors. */
+  private assignDeadline(
+    miner: StoredMiner,
+    dls: DeadlineState[],
+    sealProof: number,
+    epoch: number,
+    number: number,
+  ): { deadline: number; partition: number } {
+    const current = deadlineAt(this.settings, miner, epoch).index;
+    const excluded = dls.length > 2 ? new Set([current, (current + 1) % dls.length]) : new Set<number>();
+    const load = (d: DeadlineState) => d.partitions.reduce((n, part) => n + part.length, 0);
+    const target =
+      dls.filter((d) => !excluded.has(d.index)).sort((a, b) => load(a) - load(b) || a.index - b.index)[0] ?? dls[0]!;
+    const size = windowPoStPartitionSectors(sealProof);
+    let partition = target.partitions.length - 1;
+    if (partition < 0 || target.partitions[partition]!.length >= size) {
+      target.partitions.push([]);
+      partition = target.partitions.length - 1;
+    }
+    target.partitions[partition]!.push(number);
+    return { deadline: target.index, partition };
+  }
+}
+
+function publicInfo(m: StoredMiner): MinerInfo {
+  return {
+    actor: m.actor,
+    sectorSize: m.sectorSize,
+    sealProofType: m.sealProofType,
+    windowPoStProofType: m.windowPoStProofType,
+  };
+}
