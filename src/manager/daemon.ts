@@ -7,7 +7,7 @@ import { mountRpc, RpcRegistry, type RunningServer, serve } from "../core/rpc/in
 import { sectorName } from "../core/sector/index.ts";
 import { KVStore } from "../core/store/index.ts";
 import { VERSION, VERSION_STRING } from "../core/version.ts";
-import { type Beacon, DevnetChain } from "./chain/devnet/index.ts";
+import { type Beacon, DevnetChain } from "./chain/devnet.ts";
 import { type DevnetConfig, devnetSettings } from "./chain/devnet-config.ts";
 import { type PresealManifest, presealSectors, readPresealManifest } from "./chain/preseal.ts";
 import { loadPoStVerifier, loadProofsVerifier } from "./chain/proofs-verifier.ts";

@@ -3,7 +3,7 @@ import type { RpcRegistry } from "../core/rpc/index.ts";
 import { Damocles, Venus } from "../core/sector/api.ts";
 import { type SectorState, sealProofInfo, sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
-import type { DevnetChain } from "./chain/devnet/index.ts";
+import type { DevnetChain } from "./chain/devnet.ts";
 import type { CommitManager } from "./commit/manager.ts";
 import type { ManagerMetrics } from "./metrics.ts";
 import type { SectorAllocator } from "./sectors/allocator.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RpcClient } from "../../src/core/rpc/index.ts";
 import { Venus } from "../../src/core/sector/api.ts";
 import { type AllocatedSector, type SectorID, zeroCommD } from "../../src/core/sector/index.ts";
-import type { Beacon } from "../../src/manager/chain/devnet/index.ts";
+import type { Beacon } from "../../src/manager/chain/devnet.ts";
 import type { SealVerifier } from "../../src/manager/chain/verifier.ts";
 import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
 import { FakeClock, fakeVerifier, managerConfig, tempDir } from "./helpers.ts";

@@ -1,5 +1,5 @@
-import { childLogger } from "../../../core/log/index.ts";
-import type { KVStore } from "../../../core/store/index.ts";
+import { childLogger } from "../../core/log/index.ts";
+import type { KVStore } from "../../core/store/index.ts";
 import type {
   BlockRecord,
   Chain,
@@ -18,16 +18,16 @@ import type {
   ProvingPartition,
   ProvingSector,
   ProvingStats,
-} from "../chain.ts";
-import type { DevnetSettings } from "../devnet-config.ts";
-import { type Beacon, deriveRandomness, type RandomnessDomain } from "../randomness.ts";
-import { type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "../verifier.ts";
-import { DevnetClock, deadlineAt } from "./clock.ts";
-import { type DevnetMinerSpec, MinerActor, type PresealSector, type ProveVerdicts } from "./miner-actor.ts";
-import { MessagePool } from "./mpool.ts";
-import { DevnetStore } from "./store.ts";
-import { type PoStVerdict, WindowPoStJudge } from "./window-post.ts";
-import { WinningPoStElections } from "./winning-post.ts";
+} from "./chain.ts";
+import { DevnetClock, deadlineAt } from "./devnet/clock.ts";
+import { type DevnetMinerSpec, MinerActor, type PresealSector, type ProveVerdicts } from "./devnet/miner-actor.ts";
+import { MessagePool } from "./devnet/mpool.ts";
+import { DevnetStore } from "./devnet/store.ts";
+import { type PoStVerdict, WindowPoStJudge } from "./devnet/window-post.ts";
+import { WinningPoStElections } from "./devnet/winning-post.ts";
+import type { DevnetSettings } from "./devnet-config.ts";
+import { type Beacon, deriveRandomness, type RandomnessDomain } from "./randomness.ts";
+import { type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "./verifier.ts";
 
 export type { Beacon, DevnetMinerSpec, PresealSector };
 
