@@ -1,6 +1,6 @@
 import { POST_PROOFS } from "../sector/proof.ts";
 import { ensureProofsConfigured } from "./config.ts";
-import { native, type RawPrivateReplica, type RawPublicReplica } from "./native.ts";
+import { native, type PrivateReplicaJs, type PublicReplicaJs } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
 import {
   type Bytes32,
@@ -39,7 +39,7 @@ async function guard(postProof: number, kind: "winning" | "window"): Promise<voi
   await assertParamsReady(p.sectorSize, kind === "winning" ? "winning-post" : "window-post");
 }
 
-function rawPrivate(r: PrivateReplica, i = 0): RawPrivateReplica {
+function rawPrivate(r: PrivateReplica, i = 0): PrivateReplicaJs {
   return {
     sectorNumber: checkU64(`replicas[${i}].sectorId`, r.sectorId),
     commR: checkBytes32(`replicas[${i}].commR`, r.commR),
@@ -48,7 +48,7 @@ function rawPrivate(r: PrivateReplica, i = 0): RawPrivateReplica {
   };
 }
 
-function rawPublic(r: PublicReplica, i = 0): RawPublicReplica {
+function rawPublic(r: PublicReplica, i = 0): PublicReplicaJs {
   return {
     sectorNumber: checkU64(`replicas[${i}].sectorId`, r.sectorId),
     commR: checkBytes32(`replicas[${i}].commR`, r.commR),
