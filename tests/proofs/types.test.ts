@@ -7,13 +7,11 @@ import {
   fromWirePreCommitOutput,
   paddedSize,
   postRandomness,
-  sealProofFromName,
   toWirePieceInfo,
   toWirePreCommitOutput,
-  UPDATE_PROOFS,
   unpaddedSize,
-  updateProofFor,
 } from "../../src/core/proofs/types.ts";
+import { sealProofFromName, UPDATE_PROOFS, updateProofFor } from "../../src/core/sector/proof.ts";
 
 describe("proofs value helpers (no addon needed)", () => {
   test("padding arithmetic and pledge fill", () => {

@@ -1,4 +1,4 @@
-import { sealProofInfo } from "../sector/proof.ts";
+import { sealProofFromName, sealProofInfo } from "../sector/proof.ts";
 import { ensureProofsConfigured } from "./config.ts";
 import { native, type PieceInfoJs } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
@@ -12,7 +12,6 @@ import {
   type PreCommitOutput,
   type ProverIdInput,
   proverIdBytes,
-  sealProofFromName,
 } from "./types.ts";
 
 /**
