@@ -11,7 +11,13 @@ import {
   verifySeal,
 } from "../../src/core/proofs/index.ts";
 import { native } from "../../src/core/proofs/native.ts";
-import { windowPoStProofFor } from "../../src/core/sector/proof.ts";
+import {
+  POST_PROOFS,
+  SEAL_PROOFS,
+  UPDATE_PROOFS,
+  windowPoStPartitionSectors,
+  windowPoStProofFor,
+} from "../../src/core/sector/proof.ts";
 import { sealed2KiB } from "../fixtures/sealed-2kib.ts";
 
 // Real proofs: the shared fixture seals with two C2 SNARKs on first use (minutes on a 2-core machine).
@@ -51,6 +57,42 @@ describe("proofs addon behaviour", () => {
     ).rejects.toThrow("commR must be 32 bytes");
     // A library error carries the library's message.
     await expect(native().computeCommD(5, [{ commitment: z, size: 100 }])).rejects.toThrow(/compute_comm_d: /);
+  });
+
+  test("the proof-type table agrees with the addon's registry, id by id", async () => {
+    ensureProofsConfigured();
+    const lib = native();
+    for (const p of SEAL_PROOFS) {
+      const d = await lib.sealProofInfo(p.id);
+      expect([p.name, d.sectorSize]).toEqual([p.name, p.sectorSize]);
+      // The library's API version of each family: V1 1.0.0, V1_1 1.1.0, the feature variants 1.2.0.
+      expect([p.name, d.apiVersion]).toEqual([
+        p.name,
+        p.variant === "V1" ? "1.0.0" : p.variant === "V1_1" ? "1.1.0" : "1.2.0",
+      ]);
+    }
+    for (const p of POST_PROOFS) {
+      const d = await lib.postProofInfo(p.id);
+      expect([p.name, d.sectorSize, d.kind]).toEqual([p.name, p.sectorSize, p.kind]);
+      // Go's Window…V1_1 is rust's …V1_2 (API 1.2.0); every other name is the same in both (1.0.0).
+      expect([p.rustName, d.apiVersion]).toEqual([p.rustName, p.rustName.endsWith("V1_2") ? "1.2.0" : "1.0.0"]);
+      if (p.kind === "window") {
+        const sealProof = SEAL_PROOFS.find((s) => s.sectorSize === p.sectorSize)!.id;
+        expect([p.name, d.sectorCount]).toEqual([p.name, windowPoStPartitionSectors(sealProof)]);
+      }
+    }
+    for (const p of UPDATE_PROOFS) {
+      expect([p.name, (await lib.updateProofInfo(p.id)).sectorSize]).toEqual([p.name, p.sectorSize]);
+    }
+    await expect(lib.sealProofInfo(SEAL_PROOFS.length)).rejects.toThrow(
+      "unknown registered seal proof 20 (expected 0..19)",
+    );
+    await expect(lib.postProofInfo(POST_PROOFS.length)).rejects.toThrow(
+      "unknown registered PoSt proof 15 (expected 0..14)",
+    );
+    await expect(lib.updateProofInfo(UPDATE_PROOFS.length)).rejects.toThrow(
+      "unknown registered update proof 5 (expected 0..4)",
+    );
   });
 
   test("settings are fixed once proofs ran in the process", () => {

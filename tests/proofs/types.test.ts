@@ -7,13 +7,22 @@ import {
   fromWirePreCommitOutput,
   paddedSize,
   postRandomness,
-  sealProofFromName,
   toWirePieceInfo,
   toWirePreCommitOutput,
-  UPDATE_PROOFS,
   unpaddedSize,
-  updateProofFor,
 } from "../../src/core/proofs/types.ts";
+import {
+  POST_PROOFS,
+  postProofFromRustName,
+  postProofRustName,
+  SEAL_PROOFS,
+  sealProofFromName,
+  UPDATE_PROOFS,
+  updateProofFor,
+  windowPoStPartitionSectors,
+  windowPoStProofFor,
+  winningPoStProofFor,
+} from "../../src/core/sector/proof.ts";
 
 describe("proofs value helpers (no addon needed)", () => {
   test("padding arithmetic and pledge fill", () => {
@@ -39,6 +48,24 @@ describe("proofs value helpers (no addon needed)", () => {
     expect(updateProofFor(5)).toBe(0);
     expect(updateProofFor(8)).toBe(3);
     expect(updateProofFor(8 << 20)).toBe(1);
+  });
+
+  test("one table: wire integers are family × 5 + size index; rust names differ only for Go's Window…V1_1", () => {
+    for (const table of [SEAL_PROOFS, POST_PROOFS, UPDATE_PROOFS])
+      expect(table.map((p) => p.id)).toEqual([...table.keys()]);
+    expect(SEAL_PROOFS[8]).toMatchObject({ name: "StackedDrg32GiBV1_1", sectorSize: 32 * 2 ** 30, variant: "V1_1" });
+    expect(POST_PROOFS.filter((p) => p.name !== p.rustName).map((p) => [p.id, p.name, p.rustName])).toEqual(
+      ["2KiB", "8MiB", "512MiB", "32GiB", "64GiB"].map((s, i) => [
+        10 + i,
+        `StackedDrgWindow${s}V1_1`,
+        `StackedDrgWindow${s}V1_2`,
+      ]),
+    );
+    expect(postProofRustName(5)).toBe("StackedDrgWindow2KiBV1");
+    expect(postProofFromRustName("StackedDrgWindow64GiBV1_2")).toBe(14);
+    expect(postProofFromRustName("StackedDrgWindow64GiBV1_1")).toBeUndefined();
+    expect([windowPoStProofFor(5), winningPoStProofFor(5)]).toEqual([10, 0]);
+    expect([2, 8, 9].map(windowPoStPartitionSectors)).toEqual([2, 2349, 2300]);
   });
 
   test("wire (processor protocol) forms round-trip", () => {

@@ -1,9 +1,13 @@
 #![deny(clippy::all)]
+// napi-derive compiles its export registration out under `cfg(test)`, so in the test build
+// (`clippy --all-targets`) every exported function and everything it alone uses looks unused.
+#![cfg_attr(test, allow(dead_code))]
 //! napi-rs bindings over filecoin-proofs-api for damocles.
 //!
-//! Every proof function returns a promise: the work runs on napi's worker pool (`AsyncTask`), inside
-//! `catch_unwind` (see `task.rs`), and failures reject with the library's message. Only `configure`
-//! and `addon_info` are synchronous: they touch nothing but process state.
+//! Every proof function returns a promise built by `task::run`: its arguments are converted on the JS
+//! thread (`convert.rs`, `registry.rs`), the work runs on napi's worker pool inside `catch_unwind`, and
+//! failures of either reject with the library's message. Only `configure` and `addon_info` are
+//! synchronous: they touch nothing but process state.
 
 mod convert;
 mod params;
@@ -61,9 +65,8 @@ impl log::Log for StderrLogger {
 }
 
 fn set_log_level(level: &str) -> napi::Result<()> {
-  let filter: log::LevelFilter = level
-    .parse()
-    .map_err(|_| Error::new(Status::InvalidArg, format!("invalid log level {level:?}")))?;
+  let filter: log::LevelFilter =
+    level.parse().map_err(|_| Error::new(Status::InvalidArg, format!("invalid log level {level:?}")))?;
   let mut current = LOGGER_LEVEL.lock().expect("logger lock");
   if current.is_none() {
     static LOGGER: StderrLogger = StderrLogger;
@@ -149,15 +152,11 @@ pub fn addon_info() -> AddonInfo {
   if cfg!(feature = "multicore-sdr") {
     features.push("multicore-sdr".to_string());
   }
-  AddonInfo {
-    version: env!("CARGO_PKG_VERSION").to_string(),
-    features,
-    config: effective(),
-  }
+  AddonInfo { version: env!("CARGO_PKG_VERSION").to_string(), features, config: effective() }
 }
 
 /// Test hook: a job that panics, to prove panics become rejected promises rather than aborts.
 #[napi(ts_return_type = "Promise<void>")]
 pub fn debug_panic(message: String) -> napi::bindgen_prelude::AsyncTask<task::Job<()>> {
-  task::job("debug_panic", move || -> anyhow::Result<()> { panic!("{}", message) })
+  task::run("debug_panic", || Ok(()), move |()| -> anyhow::Result<()> { panic!("{}", message) })
 }

@@ -25,7 +25,6 @@ use bellperson::Circuit;
 use blstrs::{Bls12, Scalar as Fr};
 use filecoin_proofs::parameters::{public_params, window_post_public_params, winning_post_public_params};
 use filecoin_proofs::{with_shape, DefaultPieceHasher, MerkleTreeTrait};
-use filecoin_proofs_api::{RegisteredPoStProof, RegisteredSealProof};
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 use rand::SeedableRng;
@@ -39,8 +38,9 @@ use storage_proofs_post::fallback::{FallbackPoSt, FallbackPoStCircuit, FallbackP
 use storage_proofs_update::constants::TreeRHasher;
 use storage_proofs_update::{EmptySectorUpdate, EmptySectorUpdateCircuit, EmptySectorUpdateCompound};
 
-use crate::convert::u64_of;
-use crate::task::{failed, job, Job};
+use crate::convert::{i64_of, u64_of};
+use crate::registry::current_proofs;
+use crate::task::{run, Job};
 
 /// Prefix of the per-generation temporary directories (swept by the TS layer when stale).
 pub const TMP_PREFIX: &str = ".damocles-params-tmp-";
@@ -52,39 +52,6 @@ const G2_LEN: u64 = 192;
 /// alpha_g1, beta_g1, beta_g2, gamma_g2, delta_g1, delta_g2 (uncompressed).
 const VK_FIXED_LEN: u64 = 3 * G1_LEN + 3 * G2_LEN;
 
-fn sizes_supported(size: u64) -> Result<()> {
-  const OK: [u64; 5] = [2 << 10, 8 << 20, 512 << 20, 32 << 30, 64 << 30];
-  if OK.contains(&size) {
-    Ok(())
-  } else {
-    bail!("unsupported sector size {size} (expected one of 2KiB, 8MiB, 512MiB, 32GiB, 64GiB)")
-  }
-}
-
-fn seal_proof_for(size: u64) -> Result<RegisteredSealProof> {
-  use RegisteredSealProof::*;
-  Ok(match size {
-    s if s == 2 << 10 => StackedDrg2KiBV1_1,
-    s if s == 8 << 20 => StackedDrg8MiBV1_1,
-    s if s == 512 << 20 => StackedDrg512MiBV1_1,
-    s if s == 32 << 30 => StackedDrg32GiBV1_1,
-    s if s == 64 << 30 => StackedDrg64GiBV1_1,
-    _ => bail!("unsupported sector size {size}"),
-  })
-}
-
-fn post_proofs_for(size: u64) -> Result<(RegisteredPoStProof, RegisteredPoStProof)> {
-  use RegisteredPoStProof::*;
-  Ok(match size {
-    s if s == 2 << 10 => (StackedDrgWinning2KiBV1, StackedDrgWindow2KiBV1_2),
-    s if s == 8 << 20 => (StackedDrgWinning8MiBV1, StackedDrgWindow8MiBV1_2),
-    s if s == 512 << 20 => (StackedDrgWinning512MiBV1, StackedDrgWindow512MiBV1_2),
-    s if s == 32 << 30 => (StackedDrgWinning32GiBV1, StackedDrgWindow32GiBV1_2),
-    s if s == 64 << 30 => (StackedDrgWinning64GiBV1, StackedDrgWindow64GiBV1_2),
-    _ => bail!("unsupported sector size {size}"),
-  })
-}
-
 /// The cache id of one circuit (the part between `v28-` and the extension).
 fn cache_id<Tree>(size: u64, kind: &str) -> Result<String>
 where
@@ -92,18 +59,18 @@ where
 {
   match kind {
     "porep" => {
-      let pp = public_params::<Tree>(&seal_proof_for(size)?.as_v1_config())?;
+      let pp = public_params::<Tree>(&current_proofs(size)?.porep.as_v1_config())?;
       Ok(<StackedCompound<Tree, DefaultPieceHasher> as CacheableParameters<
         StackedCircuit<Tree, DefaultPieceHasher>,
         _,
       >>::cache_identifier(&pp))
     }
     "winning-post" => {
-      let pp = winning_post_public_params::<Tree>(&post_proofs_for(size)?.0.as_v1_config())?;
+      let pp = winning_post_public_params::<Tree>(&current_proofs(size)?.winning_post.as_v1_config())?;
       Ok(<FallbackPoStCompound<Tree> as CacheableParameters<FallbackPoStCircuit<Tree>, _>>::cache_identifier(&pp))
     }
     "window-post" => {
-      let pp = window_post_public_params::<Tree>(&post_proofs_for(size)?.1.as_v1_config())?;
+      let pp = window_post_public_params::<Tree>(&current_proofs(size)?.window_post.as_v1_config())?;
       Ok(<FallbackPoStCompound<Tree> as CacheableParameters<FallbackPoStCircuit<Tree>, _>>::cache_identifier(&pp))
     }
     "empty-sector-update" => {
@@ -127,7 +94,7 @@ where
   }
   match kind {
     "porep" => {
-      let pp = public_params::<Tree>(&seal_proof_for(size)?.as_v1_config())?;
+      let pp = public_params::<Tree>(&current_proofs(size)?.porep.as_v1_config())?;
       let circuit = <StackedCompound<Tree, DefaultPieceHasher> as CompoundProof<
         StackedDrg<'_, Tree, DefaultPieceHasher>,
         _,
@@ -135,19 +102,19 @@ where
       setup(circuit, rng)
     }
     "winning-post" => {
-      let pp = winning_post_public_params::<Tree>(&post_proofs_for(size)?.0.as_v1_config())?;
-      let circuit = <FallbackPoStCompound<Tree> as CompoundProof<
-        FallbackPoSt<'_, Tree>,
-        FallbackPoStCircuit<Tree>,
-      >>::blank_circuit(&pp);
+      let pp = winning_post_public_params::<Tree>(&current_proofs(size)?.winning_post.as_v1_config())?;
+      let circuit =
+        <FallbackPoStCompound<Tree> as CompoundProof<FallbackPoSt<'_, Tree>, FallbackPoStCircuit<Tree>>>::blank_circuit(
+          &pp,
+        );
       setup(circuit, rng)
     }
     "window-post" => {
-      let pp = window_post_public_params::<Tree>(&post_proofs_for(size)?.1.as_v1_config())?;
-      let circuit = <FallbackPoStCompound<Tree> as CompoundProof<
-        FallbackPoSt<'_, Tree>,
-        FallbackPoStCircuit<Tree>,
-      >>::blank_circuit(&pp);
+      let pp = window_post_public_params::<Tree>(&current_proofs(size)?.window_post.as_v1_config())?;
+      let circuit =
+        <FallbackPoStCompound<Tree> as CompoundProof<FallbackPoSt<'_, Tree>, FallbackPoStCircuit<Tree>>>::blank_circuit(
+          &pp,
+        );
       setup(circuit, rng)
     }
     "empty-sector-update" => {
@@ -163,7 +130,7 @@ where
 }
 
 fn cache_id_for(size: u64, kind: &str) -> Result<String> {
-  sizes_supported(size)?;
+  current_proofs(size)?;
   with_shape!(size, cache_id, size, kind)
 }
 
@@ -191,28 +158,26 @@ pub struct ParamCircuit {
 fn circuit_entry(size: u64, kind: &str) -> Result<ParamCircuit> {
   let id = cache_id_for(size, kind)?;
   let [params_file, vk_file, meta_file, manifest_file] = file_names(&id);
-  Ok(ParamCircuit {
-    circuit: kind.to_string(),
-    cache_id: id,
-    params_file,
-    vk_file,
-    meta_file,
-    manifest_file,
-  })
+  Ok(ParamCircuit { circuit: kind.to_string(), cache_id: id, params_file, vk_file, meta_file, manifest_file })
+}
+
+/// `kinds` as given, or every circuit when empty.
+fn kinds_or_all(kinds: Vec<String>) -> Vec<String> {
+  if kinds.is_empty() {
+    KINDS.iter().map(|k| k.to_string()).collect()
+  } else {
+    kinds
+  }
 }
 
 /// The circuits (and their file names) a sector size needs, for the given kinds (all when empty).
 #[napi(ts_return_type = "Promise<ParamCircuit[]>")]
 pub fn params_expected(sector_size: i64, kinds: Vec<String>) -> AsyncTask<Job<Vec<ParamCircuit>>> {
-  const NAME: &str = "params_expected";
-  let size = match u64_of("sector size", sector_size) {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let kinds: Vec<String> = if kinds.is_empty() { KINDS.iter().map(|k| k.to_string()).collect() } else { kinds };
-    kinds.iter().map(|k| circuit_entry(size, k)).collect()
-  })
+  run(
+    "params_expected",
+    || u64_of("sector size", sector_size),
+    |size| kinds_or_all(kinds).iter().map(|k| circuit_entry(size, k)).collect(),
+  )
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -274,11 +239,7 @@ fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>)
     .write(true)
     .open(path)
     .with_context(|| format!("could not create {}", path.display()))?;
-  let mut w = HashingWriter {
-    inner: BufWriter::with_capacity(1 << 20, file),
-    hasher: Sha256::new(),
-    written: 0,
-  };
+  let mut w = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), written: 0 };
   write(&mut w).with_context(|| format!("could not write {}", path.display()))?;
   w.flush()?;
   let HashingWriter { inner, hasher, written } = w;
@@ -343,9 +304,7 @@ fn generate_one(dir: &Path, size: u64, kind: &str, seed: &str) -> Result<Generat
     generation_seconds: seconds,
     files: files.clone(),
   };
-  write_file(&tmp.0.join(&manifest_name), |w| {
-    serde_json::to_writer_pretty(w, &manifest).map_err(io::Error::other)
-  })?;
+  write_file(&tmp.0.join(&manifest_name), |w| serde_json::to_writer_pretty(w, &manifest).map_err(io::Error::other))?;
 
   // The manifest goes last: a complete manifest means every file before it is complete.
   for name in [&params_name, &vk_name, &meta_name, &manifest_name] {
@@ -358,14 +317,7 @@ fn generate_one(dir: &Path, size: u64, kind: &str, seed: &str) -> Result<Generat
     circuit: kind.to_string(),
     cache_id: id,
     seconds,
-    files: files
-      .into_iter()
-      .map(|f| GeneratedFile {
-        name: f.name,
-        size: f.size as i64,
-        sha256: f.sha256,
-      })
-      .collect(),
+    files: files.into_iter().map(|f| GeneratedFile { name: f.name, size: i64_of(f.size), sha256: f.sha256 }).collect(),
   })
 }
 
@@ -373,12 +325,11 @@ fn generate_one(dir: &Path, size: u64, kind: &str, seed: &str) -> Result<Generat
 /// is there. Deterministic for a given (seed, sector size, circuit). Minutes of CPU and GiBs of RAM.
 #[napi(ts_return_type = "Promise<GenerateResult>")]
 pub fn params_generate(dir: String, sector_size: i64, circuit: String, seed: String) -> AsyncTask<Job<GenerateResult>> {
-  const NAME: &str = "params_generate";
-  let size = match u64_of("sector size", sector_size) {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || generate_one(Path::new(&dir), size, &circuit, &seed))
+  run(
+    "params_generate",
+    || u64_of("sector size", sector_size),
+    move |size| generate_one(Path::new(&dir), size, &circuit, &seed),
+  )
 }
 
 /// State of one expected file.
@@ -472,10 +423,10 @@ fn inspect_file(
       return st;
     }
   };
-  st.size = meta.len() as i64;
+  st.size = i64_of(meta.len());
   let recorded = manifest.and_then(|m| m.files.iter().find(|f| f.name == name));
   if let Some(r) = recorded {
-    st.expected_size = r.size as i64;
+    st.expected_size = i64_of(r.size);
   }
   if meta.len() == 0 {
     st.status = "empty".into();
@@ -486,7 +437,7 @@ fn inspect_file(
     "params" | "vk" => match structural_size(&path, role == "params") {
       Ok(expected) => {
         if st.expected_size < 0 {
-          st.expected_size = expected as i64;
+          st.expected_size = i64_of(expected);
         }
         if meta.len() < expected {
           st.status = "truncated".into();
@@ -561,9 +512,8 @@ fn inspect(dir: &Path, size: u64, kinds: &[String], verify_hashes: bool) -> Resu
     .iter()
     .map(|kind| {
       let c = circuit_entry(size, kind)?;
-      let manifest: Option<Manifest> = fs::read(dir.join(&c.manifest_file))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+      let manifest: Option<Manifest> =
+        fs::read(dir.join(&c.manifest_file)).ok().and_then(|b| serde_json::from_slice(&b).ok());
       let files = [(&c.params_file, "params"), (&c.vk_file, "vk"), (&c.meta_file, "meta")]
         .into_iter()
         .map(|(name, role)| inspect_file(dir, name, role, size, manifest.as_ref(), verify_hashes))
@@ -589,13 +539,9 @@ pub fn params_inspect(
   kinds: Vec<String>,
   verify_hashes: bool,
 ) -> AsyncTask<Job<Vec<ParamCircuitStatus>>> {
-  const NAME: &str = "params_inspect";
-  let size = match u64_of("sector size", sector_size) {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let kinds: Vec<String> = if kinds.is_empty() { KINDS.iter().map(|k| k.to_string()).collect() } else { kinds };
-    inspect(Path::new(&dir), size, &kinds, verify_hashes)
-  })
+  run(
+    "params_inspect",
+    || u64_of("sector size", sector_size),
+    move |size| inspect(Path::new(&dir), size, &kinds_or_all(kinds), verify_hashes),
+  )
 }

@@ -4,24 +4,20 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Context};
 use filecoin_proofs::{
-  commitment_from_fr, get_base_tree_leafs, get_base_tree_size, DefaultBinaryTree,
-  DefaultPieceHasher, StoreConfig,
+  commitment_from_fr, get_base_tree_leafs, get_base_tree_size, DefaultBinaryTree, DefaultPieceHasher, StoreConfig,
 };
-use filecoin_proofs_api::seal::{
-  self, SealCommitPhase1Output, SealPreCommitPhase1Output, SealPreCommitPhase2Output,
-};
-use filecoin_proofs_api::{UnpaddedByteIndex, UnpaddedBytesAmount};
+use filecoin_proofs_api::seal::{self, SealCommitPhase1Output, SealPreCommitPhase1Output, SealPreCommitPhase2Output};
+use filecoin_proofs_api::{RegisteredSealProof, UnpaddedByteIndex, UnpaddedBytesAmount};
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
 use napi_derive::napi;
 use storage_proofs_core::cache_key::CacheKey;
 use storage_proofs_core::merkle::{create_base_merkle_tree, BinaryMerkleTree};
 
-use crate::convert::{
-  b32, i64_of, piece_info_js, piece_infos, sector_id, seal_proof, u64_of, PieceInfoJs,
-};
-use crate::task::{failed, job, Job};
+use crate::convert::{b32, bytes_js, i64_of, piece_info_js, piece_infos, sector_id, u64_of, u64s, PieceInfoJs};
+use crate::registry::WireProof;
+use crate::task::{run, Job};
 
 /// Result of writing one piece into a staged (unsealed) sector file.
 #[napi(object)]
@@ -42,125 +38,96 @@ pub fn add_piece(
   piece_size: i64,
   existing_piece_sizes: Vec<i64>,
 ) -> AsyncTask<Job<AddPieceResult>> {
-  const NAME: &str = "add_piece";
-  let args = (|| -> Result<_> {
-    let proof = seal_proof(registered_proof)?;
-    let size = u64_of("piece size", piece_size)?;
-    let existing = existing_piece_sizes
-      .iter()
-      .map(|s| u64_of("existing piece size", *s).map(UnpaddedBytesAmount))
-      .collect::<Result<Vec<_>>>()?;
-    Ok((proof, size, existing))
-  })();
-  let (proof, size, existing) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let target = OpenOptions::new()
-      .create(true)
-      .append(true)
-      .open(&staged_path)
-      .with_context(|| format!("could not open staged file {staged_path}"))?;
-    let (info, written) = match source_path {
-      Some(path) => {
-        let source = File::open(&path).with_context(|| format!("could not open piece file {path}"))?;
-        let len = source.metadata()?.len();
-        ensure!(len <= size, "piece file {path} has {len} bytes, more than the piece size {size}");
-        // A data file shorter than its piece is zero-filled to the piece size, as deals are.
-        let reader = source.chain(io::repeat(0)).take(size);
-        seal::add_piece(proof, reader, target, UnpaddedBytesAmount(size), &existing)?
-      }
-      None => seal::add_piece(
-        proof,
-        io::repeat(0).take(size),
-        target,
-        UnpaddedBytesAmount(size),
-        &existing,
-      )?,
-    };
-    Ok(AddPieceResult {
-      piece: piece_info_js(&info),
-      written: i64_of(u64::from(written)),
-    })
-  })
+  run(
+    "add_piece",
+    || {
+      Ok((
+        RegisteredSealProof::from_wire(registered_proof)?,
+        u64_of("piece size", piece_size)?,
+        u64s("existing piece size", &existing_piece_sizes)?.into_iter().map(UnpaddedBytesAmount).collect::<Vec<_>>(),
+      ))
+    },
+    move |(proof, size, existing)| {
+      let target = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&staged_path)
+        .with_context(|| format!("could not open staged file {staged_path}"))?;
+      let (info, written) = match source_path {
+        Some(path) => {
+          let source = File::open(&path).with_context(|| format!("could not open piece file {path}"))?;
+          let len = source.metadata()?.len();
+          ensure!(len <= size, "piece file {path} has {len} bytes, more than the piece size {size}");
+          // A data file shorter than its piece is zero-filled to the piece size, as deals are.
+          let reader = source.chain(io::repeat(0)).take(size);
+          seal::add_piece(proof, reader, target, UnpaddedBytesAmount(size), &existing)?
+        }
+        None => seal::add_piece(proof, io::repeat(0).take(size), target, UnpaddedBytesAmount(size), &existing)?,
+      };
+      Ok(AddPieceResult { piece: piece_info_js(&info), written: i64_of(u64::from(written)) })
+    },
+  )
 }
 
 /// CommP of `piece_size` unpadded bytes read from `path` (zero-filled past its end).
 #[napi(ts_return_type = "Promise<PieceInfoJs>")]
-pub fn generate_piece_commitment(
-  registered_proof: u32,
-  path: String,
-  piece_size: i64,
-) -> AsyncTask<Job<PieceInfoJs>> {
-  const NAME: &str = "generate_piece_commitment";
-  let args = (|| Ok((seal_proof(registered_proof)?, u64_of("piece size", piece_size)?)))();
-  let (proof, size) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let source = File::open(&path).with_context(|| format!("could not open piece file {path}"))?;
-    let reader = source.chain(io::repeat(0)).take(size);
-    let info = seal::generate_piece_commitment(proof, reader, UnpaddedBytesAmount(size))?;
-    Ok(piece_info_js(&info))
-  })
+pub fn generate_piece_commitment(registered_proof: u32, path: String, piece_size: i64) -> AsyncTask<Job<PieceInfoJs>> {
+  run(
+    "generate_piece_commitment",
+    || Ok((RegisteredSealProof::from_wire(registered_proof)?, u64_of("piece size", piece_size)?)),
+    move |(proof, size)| {
+      let source = File::open(&path).with_context(|| format!("could not open piece file {path}"))?;
+      let reader = source.chain(io::repeat(0)).take(size);
+      let info = seal::generate_piece_commitment(proof, reader, UnpaddedBytesAmount(size))?;
+      Ok(piece_info_js(&info))
+    },
+  )
 }
 
 /// CommD (unsealed sector commitment) from the sector's pieces, filling the rest with zero pieces.
 #[napi(ts_return_type = "Promise<Uint8Array>")]
 pub fn compute_comm_d(registered_proof: u32, pieces: Vec<PieceInfoJs>) -> AsyncTask<Job<Uint8Array>> {
-  const NAME: &str = "compute_comm_d";
-  let args = (|| Ok((seal_proof(registered_proof)?, piece_infos(&pieces)?)))();
-  let (proof, pieces) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || Ok(Uint8Array::from(seal::compute_comm_d(proof, &pieces)?.to_vec())))
+  run(
+    "compute_comm_d",
+    || Ok((RegisteredSealProof::from_wire(registered_proof)?, piece_infos(&pieces)?)),
+    |(proof, pieces)| Ok(bytes_js(&seal::compute_comm_d(proof, &pieces)?)),
+  )
 }
 
 /// Builds tree-d (`sc-02-data-tree-d.dat`) over the staged file into `cache_dir` and returns CommD.
 /// PC1 builds the same tree again; this stage exists so CommD can be checked before sealing.
 #[napi(ts_return_type = "Promise<Uint8Array>")]
-pub fn generate_tree_d(
-  registered_proof: u32,
-  staged_path: String,
-  cache_dir: String,
-) -> AsyncTask<Job<Uint8Array>> {
-  const NAME: &str = "generate_tree_d";
-  let proof = match seal_proof(registered_proof) {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let sector_size = proof.sector_size();
-    let padded = u64::from(sector_size);
-    let meta = std::fs::metadata(&staged_path).with_context(|| format!("could not read {staged_path}"))?;
-    ensure!(
-      meta.len() <= padded,
-      "staged file {staged_path} has {} bytes, more than the sector size {padded}",
-      meta.len()
-    );
-    std::fs::create_dir_all(&cache_dir)?;
-    let mut data = Vec::with_capacity(padded as usize);
-    File::open(&staged_path)?.read_to_end(&mut data)?;
-    data.resize(padded as usize, 0);
-    let base_tree_size = get_base_tree_size::<DefaultBinaryTree>(sector_size)?;
-    let base_tree_leafs = get_base_tree_leafs::<DefaultBinaryTree>(base_tree_size)?;
-    let config = StoreConfig::new(Path::new(&cache_dir), CacheKey::CommDTree.to_string(), 0);
-    let tree = create_base_merkle_tree::<BinaryMerkleTree<DefaultPieceHasher>>(
-      Some(config),
-      base_tree_leafs,
-      &data,
-    )?;
-    let comm_d = commitment_from_fr(tree.root().into());
-    Ok(Uint8Array::from(comm_d.to_vec()))
-  })
+pub fn generate_tree_d(registered_proof: u32, staged_path: String, cache_dir: String) -> AsyncTask<Job<Uint8Array>> {
+  run(
+    "generate_tree_d",
+    || RegisteredSealProof::from_wire(registered_proof),
+    move |proof| {
+      let sector_size = proof.sector_size();
+      let padded = u64::from(sector_size);
+      let meta = std::fs::metadata(&staged_path).with_context(|| format!("could not read {staged_path}"))?;
+      ensure!(
+        meta.len() <= padded,
+        "staged file {staged_path} has {} bytes, more than the sector size {padded}",
+        meta.len()
+      );
+      std::fs::create_dir_all(&cache_dir)?;
+      let mut data = Vec::with_capacity(padded as usize);
+      File::open(&staged_path)?.read_to_end(&mut data)?;
+      data.resize(padded as usize, 0);
+      let base_tree_size = get_base_tree_size::<DefaultBinaryTree>(sector_size)?;
+      let base_tree_leafs = get_base_tree_leafs::<DefaultBinaryTree>(base_tree_size)?;
+      let config = StoreConfig::new(Path::new(&cache_dir), CacheKey::CommDTree.to_string(), 0);
+      let tree = create_base_merkle_tree::<BinaryMerkleTree<DefaultPieceHasher>>(Some(config), base_tree_leafs, &data)?;
+      Ok(bytes_js(&commitment_from_fr(tree.root().into())))
+    },
+  )
 }
 
 /// PC1. `out_path` is created empty if it does not exist (the library requires an existing file).
 /// Returns the phase-1 output as JSON (filecoin-proofs-api serde form).
 #[napi(ts_return_type = "Promise<string>")]
+// Positional like the filecoin-proofs-api call it wraps (which allows the same lint); `#[expect]`
+// cannot be used: napi-derive copies it onto its generated glue, where it goes unfulfilled.
 #[allow(clippy::too_many_arguments)]
 pub fn seal_pre_commit_phase1(
   registered_proof: u32,
@@ -172,30 +139,27 @@ pub fn seal_pre_commit_phase1(
   ticket: Uint8Array,
   pieces: Vec<PieceInfoJs>,
 ) -> AsyncTask<Job<String>> {
-  const NAME: &str = "seal_pre_commit_phase1";
-  let args = (|| {
-    Ok((
-      seal_proof(registered_proof)?,
-      b32("prover_id", &prover_id)?,
-      sector_id(sector_number)?,
-      b32("ticket", &ticket)?,
-      piece_infos(&pieces)?,
-    ))
-  })();
-  let (proof, prover_id, sector, ticket, pieces) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    std::fs::create_dir_all(&cache_path)?;
-    if !Path::new(&out_path).exists() {
-      File::create(&out_path).with_context(|| format!("could not create {out_path}"))?;
-    }
-    let out = seal::seal_pre_commit_phase1(
-      proof, &cache_path, &in_path, &out_path, prover_id, sector, ticket, &pieces,
-    )?;
-    Ok(serde_json::to_string(&out)?)
-  })
+  run(
+    "seal_pre_commit_phase1",
+    || {
+      Ok((
+        RegisteredSealProof::from_wire(registered_proof)?,
+        b32("prover_id", &prover_id)?,
+        sector_id(sector_number)?,
+        b32("ticket", &ticket)?,
+        piece_infos(&pieces)?,
+      ))
+    },
+    move |(proof, prover_id, sector, ticket, pieces)| {
+      std::fs::create_dir_all(&cache_path)?;
+      if !Path::new(&out_path).exists() {
+        File::create(&out_path).with_context(|| format!("could not create {out_path}"))?;
+      }
+      let out =
+        seal::seal_pre_commit_phase1(proof, &cache_path, &in_path, &out_path, prover_id, sector, ticket, &pieces)?;
+      Ok(serde_json::to_string(&out)?)
+    },
+  )
 }
 
 /// PC2 output: the replica and data commitments.
@@ -212,28 +176,27 @@ pub fn seal_pre_commit_phase2(
   cache_path: String,
   out_path: String,
 ) -> AsyncTask<Job<PreCommitOutput>> {
-  job("seal_pre_commit_phase2", move || {
-    let p1: SealPreCommitPhase1Output =
-      serde_json::from_str(&phase1_output_json).context("invalid phase-1 output JSON")?;
-    let registered_proof = p1.registered_proof;
-    let out = seal::seal_pre_commit_phase2(p1, &cache_path, &out_path)?;
-    Ok(PreCommitOutput {
-      registered_proof: seal_proof_id(registered_proof),
-      comm_r: Uint8Array::from(out.comm_r.to_vec()),
-      comm_d: Uint8Array::from(out.comm_d.to_vec()),
-    })
-  })
-}
-
-fn seal_proof_id(p: filecoin_proofs_api::RegisteredSealProof) -> u32 {
-  crate::convert::SEAL_PROOFS
-    .iter()
-    .position(|x| *x == p)
-    .expect("every RegisteredSealProof is listed") as u32
+  run(
+    "seal_pre_commit_phase2",
+    || Ok(()),
+    move |()| {
+      let p1: SealPreCommitPhase1Output =
+        serde_json::from_str(&phase1_output_json).context("invalid phase-1 output JSON")?;
+      let registered_proof = p1.registered_proof;
+      let out = seal::seal_pre_commit_phase2(p1, &cache_path, &out_path)?;
+      Ok(PreCommitOutput {
+        registered_proof: registered_proof.wire(),
+        comm_r: bytes_js(&out.comm_r),
+        comm_d: bytes_js(&out.comm_d),
+      })
+    },
+  )
 }
 
 /// C1. Returns the phase-1 commit output as JSON (filecoin-proofs-api serde form).
 #[napi(ts_return_type = "Promise<string>")]
+// Positional like the filecoin-proofs-api call it wraps (which allows the same lint); `#[expect]`
+// cannot be used: napi-derive copies it onto its generated glue, where it goes unfulfilled.
 #[allow(clippy::too_many_arguments)]
 pub fn seal_commit_phase1(
   registered_proof: u32,
@@ -247,41 +210,35 @@ pub fn seal_commit_phase1(
   comm_d: Uint8Array,
   pieces: Vec<PieceInfoJs>,
 ) -> AsyncTask<Job<String>> {
-  const NAME: &str = "seal_commit_phase1";
-  let args = (|| {
-    Ok((
-      seal_proof(registered_proof)?,
-      b32("prover_id", &prover_id)?,
-      sector_id(sector_number)?,
-      b32("ticket", &ticket)?,
-      b32("seed", &seed)?,
-      b32("comm_r", &comm_r)?,
-      b32("comm_d", &comm_d)?,
-      piece_infos(&pieces)?,
-    ))
-  })();
-  let (proof, prover_id, sector, ticket, seed, comm_r, comm_d, pieces) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let pre_commit = SealPreCommitPhase2Output {
-      registered_proof: proof,
-      comm_r,
-      comm_d,
-    };
-    let out = seal::seal_commit_phase1(
-      PathBuf::from(cache_path),
-      PathBuf::from(replica_path),
-      prover_id,
-      sector,
-      ticket,
-      seed,
-      pre_commit,
-      &pieces,
-    )?;
-    Ok(serde_json::to_string(&out)?)
-  })
+  run(
+    "seal_commit_phase1",
+    || {
+      Ok((
+        RegisteredSealProof::from_wire(registered_proof)?,
+        b32("prover_id", &prover_id)?,
+        sector_id(sector_number)?,
+        b32("ticket", &ticket)?,
+        b32("seed", &seed)?,
+        b32("comm_r", &comm_r)?,
+        b32("comm_d", &comm_d)?,
+        piece_infos(&pieces)?,
+      ))
+    },
+    move |(proof, prover_id, sector, ticket, seed, comm_r, comm_d, pieces)| {
+      let pre_commit = SealPreCommitPhase2Output { registered_proof: proof, comm_r, comm_d };
+      let out = seal::seal_commit_phase1(
+        PathBuf::from(cache_path),
+        PathBuf::from(replica_path),
+        prover_id,
+        sector,
+        ticket,
+        seed,
+        pre_commit,
+        &pieces,
+      )?;
+      Ok(serde_json::to_string(&out)?)
+    },
+  )
 }
 
 /// C2: the SNARK. Needs the PoRep parameters for the sector size.
@@ -291,21 +248,21 @@ pub fn seal_commit_phase2(
   prover_id: Uint8Array,
   sector_number: i64,
 ) -> AsyncTask<Job<Uint8Array>> {
-  const NAME: &str = "seal_commit_phase2";
-  let args = (|| Ok((b32("prover_id", &prover_id)?, sector_id(sector_number)?)))();
-  let (prover_id, sector) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let c1: SealCommitPhase1Output =
-      serde_json::from_str(&phase1_output_json).context("invalid commit phase-1 output JSON")?;
-    let out = seal::seal_commit_phase2(c1, prover_id, sector)?;
-    Ok(Uint8Array::from(out.proof))
-  })
+  run(
+    "seal_commit_phase2",
+    || Ok((b32("prover_id", &prover_id)?, sector_id(sector_number)?)),
+    move |(prover_id, sector)| {
+      let c1: SealCommitPhase1Output =
+        serde_json::from_str(&phase1_output_json).context("invalid commit phase-1 output JSON")?;
+      let out = seal::seal_commit_phase2(c1, prover_id, sector)?;
+      Ok(Uint8Array::from(out.proof))
+    },
+  )
 }
 
 #[napi(ts_return_type = "Promise<boolean>")]
+// Positional like the filecoin-proofs-api call it wraps (which allows the same lint); `#[expect]`
+// cannot be used: napi-derive copies it onto its generated glue, where it goes unfulfilled.
 #[allow(clippy::too_many_arguments)]
 pub fn verify_seal(
   registered_proof: u32,
@@ -317,38 +274,38 @@ pub fn verify_seal(
   seed: Uint8Array,
   proof: Uint8Array,
 ) -> AsyncTask<Job<bool>> {
-  const NAME: &str = "verify_seal";
-  let args = (|| {
-    Ok((
-      seal_proof(registered_proof)?,
-      b32("comm_r", &comm_r)?,
-      b32("comm_d", &comm_d)?,
-      b32("prover_id", &prover_id)?,
-      sector_id(sector_number)?,
-      b32("ticket", &ticket)?,
-      b32("seed", &seed)?,
-    ))
-  })();
-  let (rp, comm_r, comm_d, prover_id, sector, ticket, seed) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  let proof = proof.to_vec();
-  job(NAME, move || {
-    seal::verify_seal(rp, comm_r, comm_d, prover_id, sector, ticket, seed, &proof)
-  })
+  run(
+    "verify_seal",
+    || {
+      Ok((
+        RegisteredSealProof::from_wire(registered_proof)?,
+        b32("comm_r", &comm_r)?,
+        b32("comm_d", &comm_d)?,
+        b32("prover_id", &prover_id)?,
+        sector_id(sector_number)?,
+        b32("ticket", &ticket)?,
+        b32("seed", &seed)?,
+        proof.to_vec(),
+      ))
+    },
+    |(rp, comm_r, comm_d, prover_id, sector, ticket, seed, proof)| {
+      seal::verify_seal(rp, comm_r, comm_d, prover_id, sector, ticket, seed, &proof)
+    },
+  )
 }
 
 /// Deletes what sealing no longer needs (layers, tree-c, tree-d); keeps p_aux, t_aux and
 /// tree-r-last, which PoSt and snap updates read.
 #[napi(ts_return_type = "Promise<void>")]
 pub fn clear_cache(cache_path: String) -> AsyncTask<Job<()>> {
-  job("clear_cache", move || seal::clear_cache(Path::new(&cache_path)))
+  run("clear_cache", || Ok(()), move |()| seal::clear_cache(Path::new(&cache_path)))
 }
 
 /// Unseals `num_bytes` unpadded bytes starting at unpadded `offset` into `output_path` (created or
 /// truncated). Returns the number of bytes written.
 #[napi(ts_return_type = "Promise<number>")]
+// Positional like the filecoin-proofs-api call it wraps (which allows the same lint); `#[expect]`
+// cannot be used: napi-derive copies it onto its generated glue, where it goes unfulfilled.
 #[allow(clippy::too_many_arguments)]
 pub fn unseal_range(
   registered_proof: u32,
@@ -362,44 +319,42 @@ pub fn unseal_range(
   offset: i64,
   num_bytes: i64,
 ) -> AsyncTask<Job<i64>> {
-  const NAME: &str = "unseal_range";
-  let args = (|| {
-    Ok((
-      seal_proof(registered_proof)?,
-      b32("prover_id", &prover_id)?,
-      sector_id(sector_number)?,
-      b32("comm_d", &comm_d)?,
-      b32("ticket", &ticket)?,
-      u64_of("offset", offset)?,
-      u64_of("num_bytes", num_bytes)?,
-    ))
-  })();
-  let (proof, prover_id, sector, comm_d, ticket, offset, num_bytes) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let sealed = File::open(&sealed_path).with_context(|| format!("could not open sealed file {sealed_path}"))?;
-    let mut output = OpenOptions::new()
-      .create(true)
-      .write(true)
-      .truncate(true)
-      .open(&output_path)
-      .with_context(|| format!("could not create {output_path}"))?;
-    output.seek(SeekFrom::Start(0))?;
-    let n = seal::unseal_range(
-      proof,
-      PathBuf::from(cache_path),
-      sealed,
-      &output,
-      prover_id,
-      sector,
-      comm_d,
-      ticket,
-      UnpaddedByteIndex(offset),
-      UnpaddedBytesAmount(num_bytes),
-    )?;
-    output.sync_all()?;
-    Ok(i64_of(u64::from(n)))
-  })
+  run(
+    "unseal_range",
+    || {
+      Ok((
+        RegisteredSealProof::from_wire(registered_proof)?,
+        b32("prover_id", &prover_id)?,
+        sector_id(sector_number)?,
+        b32("comm_d", &comm_d)?,
+        b32("ticket", &ticket)?,
+        u64_of("offset", offset)?,
+        u64_of("num_bytes", num_bytes)?,
+      ))
+    },
+    move |(proof, prover_id, sector, comm_d, ticket, offset, num_bytes)| {
+      let sealed = File::open(&sealed_path).with_context(|| format!("could not open sealed file {sealed_path}"))?;
+      let mut output = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(&output_path)
+        .with_context(|| format!("could not create {output_path}"))?;
+      output.seek(SeekFrom::Start(0))?;
+      let n = seal::unseal_range(
+        proof,
+        PathBuf::from(cache_path),
+        sealed,
+        &output,
+        prover_id,
+        sector,
+        comm_d,
+        ticket,
+        UnpaddedByteIndex(offset),
+        UnpaddedBytesAmount(num_bytes),
+      )?;
+      output.sync_all()?;
+      Ok(i64_of(u64::from(n)))
+    },
+  )
 }

@@ -1,6 +1,8 @@
-//! The one way work leaves the JS thread: every exported proof function builds a `Job`, napi runs its
-//! closure on the runtime's worker pool (`AsyncTask`), and the closure runs inside `catch_unwind`, so a
-//! panic deep in rust-fil-proofs becomes a rejected promise ("Rust panic: …") instead of an abort.
+//! The one way work leaves the JS thread. Every exported proof function is `run(name, parse, work)`:
+//! `parse` converts the JS arguments on the JS thread (typed arrays are only readable there), `work`
+//! runs on napi's worker pool (`AsyncTask`) inside `catch_unwind`, so a panic deep in rust-fil-proofs
+//! becomes a rejected promise ("Rust panic: …") instead of an abort. A `parse` error rejects the same
+//! promise before any work is queued, so callers only ever handle one failure path.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,10 +30,8 @@ where
   type JsValue = T;
 
   fn compute(&mut self) -> napi::Result<T> {
-    let work = self
-      .work
-      .take()
-      .ok_or_else(|| Error::new(Status::GenericFailure, format!("{}: job already ran", self.name)))?;
+    let work =
+      self.work.take().ok_or_else(|| Error::new(Status::GenericFailure, format!("{}: job already ran", self.name)))?;
     if self.touches_library {
       PROOFS_USED.store(true, Ordering::SeqCst);
     }
@@ -44,19 +44,16 @@ where
 }
 
 /// Runs `work` with panics caught and errors flattened into a JS-friendly message.
-pub fn guarded<T>(name: &str, work: impl FnOnce() -> anyhow::Result<T>) -> napi::Result<T> {
+fn guarded<T>(name: &str, work: impl FnOnce() -> anyhow::Result<T>) -> napi::Result<T> {
   match catch_unwind(AssertUnwindSafe(work)) {
     Ok(Ok(value)) => Ok(value),
     // `{:#}` prints the whole anyhow context chain on one line: "outer: cause: root cause".
     Ok(Err(err)) => Err(Error::new(Status::GenericFailure, format!("{name}: {err:#}"))),
-    Err(panic) => Err(Error::new(
-      Status::GenericFailure,
-      format!("Rust panic: {name}: {}", panic_message(&panic)),
-    )),
+    Err(panic) => Err(Error::new(Status::GenericFailure, format!("Rust panic: {name}: {}", panic_message(&panic)))),
   }
 }
 
-pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
   if let Some(s) = panic.downcast_ref::<&str>() {
     (*s).to_string()
   } else if let Some(s) = panic.downcast_ref::<String>() {
@@ -66,28 +63,19 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
   }
 }
 
-/// Wraps a closure into an `AsyncTask` that napi runs off the JS thread.
-pub fn job<T, F>(name: &'static str, work: F) -> AsyncTask<Job<T>>
+/// The promise of an exported function `name`: `parse` now (JS thread), then `work` on the worker
+/// pool with what `parse` returned. Errors of either reject with `"<name>: <anyhow chain>"`.
+pub fn run<A, T, P, W>(name: &'static str, parse: P, work: W) -> AsyncTask<Job<T>>
 where
+  A: Send + 'static,
   T: Send + 'static + ToNapiValue + TypeName,
-  F: FnOnce() -> anyhow::Result<T> + Send + 'static,
+  P: FnOnce() -> anyhow::Result<A>,
+  W: FnOnce(A) -> anyhow::Result<T> + Send + 'static,
 {
-  AsyncTask::new(Job {
-    name,
-    work: Some(Box::new(work)),
-    touches_library: true,
-  })
-}
-
-/// Argument errors found on the JS thread (before any work is queued) still surface as a rejected
-/// promise, so callers only ever handle one failure path.
-pub fn failed<T>(name: &'static str, err: anyhow::Error) -> AsyncTask<Job<T>>
-where
-  T: Send + 'static + ToNapiValue + TypeName,
-{
-  AsyncTask::new(Job {
-    name,
-    work: Some(Box::new(move || Err(err))),
-    touches_library: false,
-  })
+  let job = match parse() {
+    Ok(args) => Job { name, work: Some(Box::new(move || work(args))), touches_library: true },
+    // Nothing reached the library: the settings stay open to `configure`.
+    Err(err) => Job { name, work: Some(Box::new(move || Err(err))), touches_library: false },
+  };
+  AsyncTask::new(job)
 }

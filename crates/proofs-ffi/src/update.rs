@@ -1,18 +1,19 @@
 //! Empty-sector update ("SnapDeals"): encode data into a CC sector, prove, verify, decode, remove.
 
+use anyhow::{ensure, Context, Result};
 use filecoin_proofs_api::update;
-use filecoin_proofs_api::PartitionProofBytes;
+use filecoin_proofs_api::{Commitment, PartitionProofBytes, RegisteredUpdateProof};
 use napi::bindgen_prelude::{AsyncTask, Uint8Array};
 use napi_derive::napi;
 
-use crate::convert::{b32, piece_infos, update_proof, PieceInfoJs};
-use crate::task::{failed, job, Job};
+use crate::convert::{b32, bytes_js, piece_infos, PieceInfoJs};
+use crate::registry::WireProof;
+use crate::task::{run, Job};
 
 /// The update code mmaps its output files read-write without growing them, so each must already
 /// exist with the full sector size. Shorter files (for staged data: unwritten tail = zero padding)
 /// are extended with zeros.
-fn ensure_sector_sized(path: &str, sector_size: u64) -> anyhow::Result<()> {
-  use anyhow::Context;
+fn ensure_sector_sized(path: &str, sector_size: u64) -> Result<()> {
   let f = std::fs::OpenOptions::new()
     .create(true)
     .truncate(false)
@@ -20,11 +21,33 @@ fn ensure_sector_sized(path: &str, sector_size: u64) -> anyhow::Result<()> {
     .open(path)
     .with_context(|| format!("could not open {path}"))?;
   let len = f.metadata()?.len();
-  anyhow::ensure!(len <= sector_size, "{path} has {len} bytes, more than the sector size {sector_size}");
+  ensure!(len <= sector_size, "{path} has {len} bytes, more than the sector size {sector_size}");
   if len < sector_size {
     f.set_len(sector_size)?;
   }
   Ok(())
+}
+
+/// What every update proof and verification is about: the proof type, the sector's old replica
+/// commitment and its new replica and data commitments.
+struct Update {
+  proof: RegisteredUpdateProof,
+  comm_r_old: Commitment,
+  comm_r_new: Commitment,
+  comm_d_new: Commitment,
+}
+
+fn update_of(proof: u32, comm_r_old: &[u8], comm_r_new: &[u8], comm_d_new: &[u8]) -> Result<Update> {
+  Ok(Update {
+    proof: RegisteredUpdateProof::from_wire(proof)?,
+    comm_r_old: b32("comm_r_old", comm_r_old)?,
+    comm_r_new: b32("comm_r_new", comm_r_new)?,
+    comm_d_new: b32("comm_d_new", comm_d_new)?,
+  })
+}
+
+fn partition_proofs_of(proofs: &[Uint8Array]) -> Vec<PartitionProofBytes> {
+  proofs.iter().map(|p| PartitionProofBytes(p.to_vec())).collect()
 }
 
 #[napi(object)]
@@ -38,7 +61,6 @@ pub struct SnapEncodeOutput {
 /// the sector size, the staged file is zero-extended to the sector size, and `new_cache_path` is
 /// created as a directory if missing.
 #[napi(ts_return_type = "Promise<SnapEncodeOutput>")]
-#[allow(clippy::too_many_arguments)]
 pub fn empty_sector_update_encode_into(
   update_proof_type: u32,
   new_replica_path: String,
@@ -48,32 +70,30 @@ pub fn empty_sector_update_encode_into(
   staged_data_path: String,
   pieces: Vec<PieceInfoJs>,
 ) -> AsyncTask<Job<SnapEncodeOutput>> {
-  const NAME: &str = "empty_sector_update_encode_into";
-  let args = (|| Ok((update_proof(update_proof_type)?, piece_infos(&pieces)?)))();
-  let (proof, pieces) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    std::fs::create_dir_all(&new_cache_path)?;
-    let size = u64::from(proof.sector_size());
-    ensure_sector_sized(&new_replica_path, size)?;
-    ensure_sector_sized(&staged_data_path, size)?;
-    let out = update::empty_sector_update_encode_into(
-      proof,
-      &new_replica_path,
-      &new_cache_path,
-      &sector_key_path,
-      &sector_key_cache_path,
-      &staged_data_path,
-      &pieces,
-    )?;
-    Ok(SnapEncodeOutput {
-      comm_r_new: Uint8Array::from(out.comm_r_new.to_vec()),
-      comm_r_last_new: Uint8Array::from(out.comm_r_last_new.to_vec()),
-      comm_d_new: Uint8Array::from(out.comm_d_new.to_vec()),
-    })
-  })
+  run(
+    "empty_sector_update_encode_into",
+    || Ok((RegisteredUpdateProof::from_wire(update_proof_type)?, piece_infos(&pieces)?)),
+    move |(proof, pieces)| {
+      std::fs::create_dir_all(&new_cache_path)?;
+      let size = proof.sector_bytes();
+      ensure_sector_sized(&new_replica_path, size)?;
+      ensure_sector_sized(&staged_data_path, size)?;
+      let out = update::empty_sector_update_encode_into(
+        proof,
+        &new_replica_path,
+        &new_cache_path,
+        &sector_key_path,
+        &sector_key_cache_path,
+        &staged_data_path,
+        &pieces,
+      )?;
+      Ok(SnapEncodeOutput {
+        comm_r_new: bytes_js(&out.comm_r_new),
+        comm_r_last_new: bytes_js(&out.comm_r_last_new),
+        comm_d_new: bytes_js(&out.comm_d_new),
+      })
+    },
+  )
 }
 
 /// Recovers the staged data of an updated replica into `out_data_path` (created/sized to the sector size).
@@ -86,29 +106,26 @@ pub fn empty_sector_update_decode_from(
   sector_key_cache_path: String,
   comm_d_new: Uint8Array,
 ) -> AsyncTask<Job<()>> {
-  const NAME: &str = "empty_sector_update_decode_from";
-  let args = (|| Ok((update_proof(update_proof_type)?, b32("comm_d_new", &comm_d_new)?)))();
-  let (proof, comm_d_new) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    ensure_sector_sized(&out_data_path, u64::from(proof.sector_size()))?;
-    update::empty_sector_update_decode_from(
-      proof,
-      &out_data_path,
-      &replica_path,
-      &sector_key_path,
-      &sector_key_cache_path,
-      comm_d_new,
-    )
-  })
+  run(
+    "empty_sector_update_decode_from",
+    || Ok((RegisteredUpdateProof::from_wire(update_proof_type)?, b32("comm_d_new", &comm_d_new)?)),
+    move |(proof, comm_d_new)| {
+      ensure_sector_sized(&out_data_path, proof.sector_bytes())?;
+      update::empty_sector_update_decode_from(
+        proof,
+        &out_data_path,
+        &replica_path,
+        &sector_key_path,
+        &sector_key_cache_path,
+        comm_d_new,
+      )
+    },
+  )
 }
 
 /// Recovers the sector key (the original CC replica) from an updated replica and its data into
 /// `sector_key_path` (created if missing); `sector_key_cache_path` receives the rebuilt tree-r-last.
 #[napi(ts_return_type = "Promise<void>")]
-#[allow(clippy::too_many_arguments)]
 pub fn empty_sector_update_remove_encoded_data(
   update_proof_type: u32,
   sector_key_path: String,
@@ -118,29 +135,29 @@ pub fn empty_sector_update_remove_encoded_data(
   data_path: String,
   comm_d_new: Uint8Array,
 ) -> AsyncTask<Job<()>> {
-  const NAME: &str = "empty_sector_update_remove_encoded_data";
-  let args = (|| Ok((update_proof(update_proof_type)?, b32("comm_d_new", &comm_d_new)?)))();
-  let (proof, comm_d_new) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    std::fs::create_dir_all(&sector_key_cache_path)?;
-    ensure_sector_sized(&sector_key_path, u64::from(proof.sector_size()))?;
-    update::empty_sector_update_remove_encoded_data(
-      proof,
-      &sector_key_path,
-      &sector_key_cache_path,
-      &replica_path,
-      &replica_cache_path,
-      &data_path,
-      comm_d_new,
-    )
-  })
+  run(
+    "empty_sector_update_remove_encoded_data",
+    || Ok((RegisteredUpdateProof::from_wire(update_proof_type)?, b32("comm_d_new", &comm_d_new)?)),
+    move |(proof, comm_d_new)| {
+      std::fs::create_dir_all(&sector_key_cache_path)?;
+      ensure_sector_sized(&sector_key_path, proof.sector_bytes())?;
+      update::empty_sector_update_remove_encoded_data(
+        proof,
+        &sector_key_path,
+        &sector_key_cache_path,
+        &replica_path,
+        &replica_cache_path,
+        &data_path,
+        comm_d_new,
+      )
+    },
+  )
 }
 
 /// Vanilla partition proofs of an update (the input of the SNARK step).
 #[napi(ts_return_type = "Promise<Uint8Array[]>")]
+// Positional like the filecoin-proofs-api call it wraps (which allows the same lint); `#[expect]`
+// cannot be used: napi-derive copies it onto its generated glue, where it goes unfulfilled.
 #[allow(clippy::too_many_arguments)]
 pub fn generate_empty_sector_update_partition_proofs(
   update_proof_type: u32,
@@ -152,32 +169,23 @@ pub fn generate_empty_sector_update_partition_proofs(
   replica_path: String,
   replica_cache_path: String,
 ) -> AsyncTask<Job<Vec<Uint8Array>>> {
-  const NAME: &str = "generate_empty_sector_update_partition_proofs";
-  let args = (|| {
-    Ok((
-      update_proof(update_proof_type)?,
-      b32("comm_r_old", &comm_r_old)?,
-      b32("comm_r_new", &comm_r_new)?,
-      b32("comm_d_new", &comm_d_new)?,
-    ))
-  })();
-  let (proof, r_old, r_new, d_new) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let proofs = update::generate_partition_proofs(
-      proof,
-      r_old,
-      r_new,
-      d_new,
-      &sector_key_path,
-      &sector_key_cache_path,
-      &replica_path,
-      &replica_cache_path,
-    )?;
-    Ok(proofs.into_iter().map(|PartitionProofBytes(b)| Uint8Array::from(b)).collect())
-  })
+  run(
+    "generate_empty_sector_update_partition_proofs",
+    || update_of(update_proof_type, &comm_r_old, &comm_r_new, &comm_d_new),
+    move |u| {
+      let proofs = update::generate_partition_proofs(
+        u.proof,
+        u.comm_r_old,
+        u.comm_r_new,
+        u.comm_d_new,
+        &sector_key_path,
+        &sector_key_cache_path,
+        &replica_path,
+        &replica_cache_path,
+      )?;
+      Ok(proofs.into_iter().map(|PartitionProofBytes(b)| Uint8Array::from(b)).collect())
+    },
+  )
 }
 
 #[napi(ts_return_type = "Promise<boolean>")]
@@ -188,22 +196,13 @@ pub fn verify_empty_sector_update_partition_proofs(
   comm_r_new: Uint8Array,
   comm_d_new: Uint8Array,
 ) -> AsyncTask<Job<bool>> {
-  const NAME: &str = "verify_empty_sector_update_partition_proofs";
-  let args = (|| {
-    Ok((
-      update_proof(update_proof_type)?,
-      b32("comm_r_old", &comm_r_old)?,
-      b32("comm_r_new", &comm_r_new)?,
-      b32("comm_d_new", &comm_d_new)?,
-    ))
-  })();
-  let (proof, r_old, r_new, d_new) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  let parts: Vec<PartitionProofBytes> =
-    partition_proofs.iter().map(|p| PartitionProofBytes(p.to_vec())).collect();
-  job(NAME, move || update::verify_partition_proofs(proof, &parts, r_old, r_new, d_new))
+  run(
+    "verify_empty_sector_update_partition_proofs",
+    || {
+      Ok((update_of(update_proof_type, &comm_r_old, &comm_r_new, &comm_d_new)?, partition_proofs_of(&partition_proofs)))
+    },
+    |(u, parts)| update::verify_partition_proofs(u.proof, &parts, u.comm_r_old, u.comm_r_new, u.comm_d_new),
+  )
 }
 
 /// The update SNARK from vanilla partition proofs. Needs the empty-sector-update parameters.
@@ -215,29 +214,26 @@ pub fn generate_empty_sector_update_proof_with_vanilla(
   comm_r_new: Uint8Array,
   comm_d_new: Uint8Array,
 ) -> AsyncTask<Job<Uint8Array>> {
-  const NAME: &str = "generate_empty_sector_update_proof_with_vanilla";
-  let args = (|| {
-    Ok((
-      update_proof(update_proof_type)?,
-      b32("comm_r_old", &comm_r_old)?,
-      b32("comm_r_new", &comm_r_new)?,
-      b32("comm_d_new", &comm_d_new)?,
-    ))
-  })();
-  let (proof, r_old, r_new, d_new) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  let parts: Vec<PartitionProofBytes> =
-    vanilla_proofs.iter().map(|p| PartitionProofBytes(p.to_vec())).collect();
-  job(NAME, move || {
-    let out = update::generate_empty_sector_update_proof_with_vanilla(proof, parts, r_old, r_new, d_new)?;
-    Ok(Uint8Array::from(out.0))
-  })
+  run(
+    "generate_empty_sector_update_proof_with_vanilla",
+    || Ok((update_of(update_proof_type, &comm_r_old, &comm_r_new, &comm_d_new)?, partition_proofs_of(&vanilla_proofs))),
+    |(u, parts)| {
+      let out = update::generate_empty_sector_update_proof_with_vanilla(
+        u.proof,
+        parts,
+        u.comm_r_old,
+        u.comm_r_new,
+        u.comm_d_new,
+      )?;
+      Ok(Uint8Array::from(out.0))
+    },
+  )
 }
 
 /// The update SNARK straight from the replicas (vanilla proofs generated internally).
 #[napi(ts_return_type = "Promise<Uint8Array>")]
+// Positional like the filecoin-proofs-api call it wraps (which allows the same lint); `#[expect]`
+// cannot be used: napi-derive copies it onto its generated glue, where it goes unfulfilled.
 #[allow(clippy::too_many_arguments)]
 pub fn generate_empty_sector_update_proof(
   update_proof_type: u32,
@@ -249,32 +245,23 @@ pub fn generate_empty_sector_update_proof(
   replica_path: String,
   replica_cache_path: String,
 ) -> AsyncTask<Job<Uint8Array>> {
-  const NAME: &str = "generate_empty_sector_update_proof";
-  let args = (|| {
-    Ok((
-      update_proof(update_proof_type)?,
-      b32("comm_r_old", &comm_r_old)?,
-      b32("comm_r_new", &comm_r_new)?,
-      b32("comm_d_new", &comm_d_new)?,
-    ))
-  })();
-  let (proof, r_old, r_new, d_new) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  job(NAME, move || {
-    let out = update::generate_empty_sector_update_proof(
-      proof,
-      r_old,
-      r_new,
-      d_new,
-      &sector_key_path,
-      &sector_key_cache_path,
-      &replica_path,
-      &replica_cache_path,
-    )?;
-    Ok(Uint8Array::from(out.0))
-  })
+  run(
+    "generate_empty_sector_update_proof",
+    || update_of(update_proof_type, &comm_r_old, &comm_r_new, &comm_d_new),
+    move |u| {
+      let out = update::generate_empty_sector_update_proof(
+        u.proof,
+        u.comm_r_old,
+        u.comm_r_new,
+        u.comm_d_new,
+        &sector_key_path,
+        &sector_key_cache_path,
+        &replica_path,
+        &replica_cache_path,
+      )?;
+      Ok(Uint8Array::from(out.0))
+    },
+  )
 }
 
 #[napi(ts_return_type = "Promise<boolean>")]
@@ -285,19 +272,9 @@ pub fn verify_empty_sector_update_proof(
   comm_r_new: Uint8Array,
   comm_d_new: Uint8Array,
 ) -> AsyncTask<Job<bool>> {
-  const NAME: &str = "verify_empty_sector_update_proof";
-  let args = (|| {
-    Ok((
-      update_proof(update_proof_type)?,
-      b32("comm_r_old", &comm_r_old)?,
-      b32("comm_r_new", &comm_r_new)?,
-      b32("comm_d_new", &comm_d_new)?,
-    ))
-  })();
-  let (rp, r_old, r_new, d_new) = match args {
-    Ok(v) => v,
-    Err(e) => return failed(NAME, e),
-  };
-  let bytes = proof.to_vec();
-  job(NAME, move || update::verify_empty_sector_update_proof(rp, &bytes, r_old, r_new, d_new))
+  run(
+    "verify_empty_sector_update_proof",
+    || Ok((update_of(update_proof_type, &comm_r_old, &comm_r_new, &comm_d_new)?, proof.to_vec())),
+    |(u, bytes)| update::verify_empty_sector_update_proof(u.proof, &bytes, u.comm_r_old, u.comm_r_new, u.comm_d_new),
+  )
 }

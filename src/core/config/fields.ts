@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { SECTOR_SIZES, type SectorSizeName } from "../sector/proof.ts";
+import { publishedSectorSize, SECTOR_SIZES } from "../sector/proof.ts";
 import { parseBytes, parseDuration, parseFil } from "./units.ts";
 
 /**
@@ -62,18 +62,14 @@ export const byteSize = () =>
   );
 
 /** The sector sizes the proofs library has parameters for (one table, in core/sector). */
-export { SECTOR_SIZES, type SectorSizeName } from "../sector/proof.ts";
+export { publishedSectorSize as sectorSizeName, SECTOR_SIZES, type SectorSizeName } from "../sector/proof.ts";
 
 const SECTOR_SIZE_LIST = Object.keys(SECTOR_SIZES).join(", ");
-
-export function sectorSizeName(bytes: number): SectorSizeName | undefined {
-  return (Object.keys(SECTOR_SIZES) as SectorSizeName[]).find((k) => SECTOR_SIZES[k] === bytes);
-}
 
 export const sectorSize = () =>
   v.pipe(
     byteSize(),
-    v.check((b) => sectorSizeName(b) !== undefined, `expected a sector size (one of ${SECTOR_SIZE_LIST})`),
+    v.check((b) => publishedSectorSize(b) !== undefined, `expected a sector size (one of ${SECTOR_SIZE_LIST})`),
   );
 
 /** FIL amounts are attoFIL as bigint after parsing ("5 nanoFIL" → 5000000000n). */

@@ -6,6 +6,7 @@ import {
   parseSectorSize,
   sealProofFor,
   sectorSizeName,
+  updateProofFor,
   windowPoStProofFor,
   winningPoStProofFor,
 } from "../sector/proof.ts";
@@ -20,7 +21,7 @@ import {
   verifyWinningPost,
 } from "./post.ts";
 import { addPiece, unsealRange, verifySeal } from "./seal.ts";
-import { type PrivateReplica, unpaddedSize, updateProofFor } from "./types.ts";
+import { type PrivateReplica, unpaddedSize } from "./types.ts";
 import {
   emptySectorUpdateDecodeFrom,
   emptySectorUpdateEncodeInto,

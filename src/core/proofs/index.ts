@@ -7,15 +7,22 @@
  *   call `configureProofs()` first if the defaults do not fit (see config.ts).
  * - SNARK steps check their parameter files first and throw `ParamsNotReadyError` naming the fix.
  * - Conventions: 32-byte values are Uint8Array; sector numbers and sizes are numbers; proof types are
- *   wire integers (src/core/sector/proof.ts, UPDATE_PROOFS); PC1/C1 outputs are the protocol's JSON.
+ *   wire integers (the table in src/core/sector/proof.ts); PC1/C1 outputs are the protocol's JSON.
  */
 
+export {
+  sealProofFromName,
+  sealProofName,
+  UPDATE_PROOFS,
+  updateProofFor,
+  updateProofInfo,
+} from "../sector/proof.ts";
 export * from "./config.ts";
+export * from "./details.ts";
 export * from "./lifecycle.ts";
 export { AddonNotBuiltError, addonAvailable } from "./native.ts";
 export * from "./params.ts";
 export * from "./post.ts";
-export * from "./registry.ts";
 export * from "./seal.ts";
 export * from "./types.ts";
 export * from "./update.ts";

@@ -1,6 +1,6 @@
-import { POST_PROOFS } from "../sector/proof.ts";
+import { type PoStKind, postProofInfo } from "../sector/proof.ts";
 import { ensureProofsConfigured } from "./config.ts";
-import { native, type RawPrivateReplica, type RawPublicReplica } from "./native.ts";
+import { native, type PrivateReplicaJs, type PublicReplicaJs } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
 import {
   type Bytes32,
@@ -24,22 +24,18 @@ function lib() {
   return native();
 }
 
-function postProofInfo(id: number, kind?: "winning" | "window") {
-  const p = POST_PROOFS[id];
-  if (!p)
-    throw new RangeError(
-      `unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`,
-    );
-  if (kind && p.kind !== kind) throw new RangeError(`PoSt proof type ${id} (${p.name}) is not a ${kind} PoSt proof`);
+function postProofOfKind(id: number, kind: PoStKind) {
+  const p = postProofInfo(id);
+  if (p.kind !== kind) throw new RangeError(`PoSt proof type ${id} (${p.name}) is not a ${kind} PoSt proof`);
   return p;
 }
 
-async function guard(postProof: number, kind: "winning" | "window"): Promise<void> {
-  const p = postProofInfo(postProof, kind);
+async function guard(postProof: number, kind: PoStKind): Promise<void> {
+  const p = postProofOfKind(postProof, kind);
   await assertParamsReady(p.sectorSize, kind === "winning" ? "winning-post" : "window-post");
 }
 
-function rawPrivate(r: PrivateReplica, i = 0): RawPrivateReplica {
+function rawPrivate(r: PrivateReplica, i = 0): PrivateReplicaJs {
   return {
     sectorNumber: checkU64(`replicas[${i}].sectorId`, r.sectorId),
     commR: checkBytes32(`replicas[${i}].commR`, r.commR),
@@ -48,7 +44,7 @@ function rawPrivate(r: PrivateReplica, i = 0): RawPrivateReplica {
   };
 }
 
-function rawPublic(r: PublicReplica, i = 0): RawPublicReplica {
+function rawPublic(r: PublicReplica, i = 0): PublicReplicaJs {
   return {
     sectorNumber: checkU64(`replicas[${i}].sectorId`, r.sectorId),
     commR: checkBytes32(`replicas[${i}].commR`, r.commR),
@@ -65,7 +61,7 @@ interface PoStBase {
 export async function generateWinningPostSectorChallenge(
   input: PoStBase & { sectorSetLen: number },
 ): Promise<number[]> {
-  postProofInfo(input.postProof, "winning");
+  postProofOfKind(input.postProof, "winning");
   return lib().generateWinningPostSectorChallenge(
     input.postProof,
     postRandomness(input.randomness),
@@ -193,7 +189,7 @@ export async function mergeWindowPostPartitionProofs(input: {
   postProof: number;
   partitionProofs: readonly Uint8Array[];
 }): Promise<PoStProof> {
-  postProofInfo(input.postProof, "window");
+  postProofOfKind(input.postProof, "window");
   return lib().mergeWindowPostPartitionProofs(input.postProof, [...input.partitionProofs]);
 }
 

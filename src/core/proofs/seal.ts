@@ -1,6 +1,6 @@
-import { sealProofInfo } from "../sector/proof.ts";
+import { sealProofFromName, sealProofInfo } from "../sector/proof.ts";
 import { ensureProofsConfigured } from "./config.ts";
-import { native, type RawPieceInfo } from "./native.ts";
+import { native, type PieceInfoJs } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
 import {
   type Bytes32,
@@ -12,7 +12,6 @@ import {
   type PreCommitOutput,
   type ProverIdInput,
   proverIdBytes,
-  sealProofFromName,
 } from "./types.ts";
 
 /**
@@ -25,7 +24,7 @@ function lib() {
   return native();
 }
 
-function rawPieces(pieces: readonly PieceInfo[]): RawPieceInfo[] {
+function rawPieces(pieces: readonly PieceInfo[]): PieceInfoJs[] {
   return pieces.map((p, i) => ({
     commitment: checkBytes32(`pieces[${i}].commitment`, p.commitment),
     size: checkU64(`pieces[${i}].size`, p.size),

@@ -1,4 +1,4 @@
-import { SEAL_PROOFS, SECTOR_SIZES, type SectorSizeName, sealProofInfo } from "../sector/proof.ts";
+import { sealProofFromName, sealProofName } from "../sector/proof.ts";
 
 /**
  * Value types of the typed proofs API and the conversions to the processor protocol's JSON forms
@@ -7,7 +7,8 @@ import { SEAL_PROOFS, SECTOR_SIZES, type SectorSizeName, sealProofInfo } from ".
  *
  * Conventions: 32-byte values are Uint8Array; sector numbers, sizes, offsets and challenge indices are
  * JS numbers (safe integers: every real value is far below 2^53); registered proofs are the wire
- * integers of abi.RegisteredSealProof / RegisteredPoStProof / RegisteredUpdateProof.
+ * integers of abi.RegisteredSealProof / RegisteredPoStProof / RegisteredUpdateProof, whose table is
+ * src/core/sector/proof.ts.
  */
 
 /** A 32-byte value: commitment (CommD/CommR/CommP), prover id, ticket, seed, randomness. */
@@ -61,35 +62,6 @@ export interface PublicReplica {
 export interface PoStProof {
   postProof: number;
   proof: Uint8Array;
-}
-
-/** abi.RegisteredUpdateProof: StackedDrg{size}V1, 0..4 (filecoin-proofs-api API version 1.1.0). */
-export const UPDATE_PROOFS: readonly { id: number; name: string; sectorSize: number }[] = (
-  Object.keys(SECTOR_SIZES) as SectorSizeName[]
-).map((s, i) => ({ id: i, name: `StackedDrg${s}V1`, sectorSize: SECTOR_SIZES[s] }));
-
-export function updateProofFor(sealProofOrSize: number): number {
-  const size = sealProofOrSize < SEAL_PROOFS.length ? sealProofInfo(sealProofOrSize).sectorSize : sealProofOrSize;
-  const p = UPDATE_PROOFS.find((u) => u.sectorSize === size);
-  if (!p) throw new RangeError(`no update proof for sector size ${size}`);
-  return p.id;
-}
-
-export function updateProofInfo(id: number): { id: number; name: string; sectorSize: number } {
-  const p = UPDATE_PROOFS[id];
-  if (!p) throw new RangeError(`unknown update proof type ${id}: expected an integer 0..${UPDATE_PROOFS.length - 1}`);
-  return p;
-}
-
-/** Seal proof wire integer from its serde name ("StackedDrg2KiBV1_1" → 5). */
-export function sealProofFromName(name: string): number {
-  const p = SEAL_PROOFS.find((s) => s.name === name);
-  if (!p) throw new RangeError(`unknown RegisteredSealProof ${JSON.stringify(name)}`);
-  return p.id;
-}
-
-export function sealProofName(id: number): string {
-  return sealProofInfo(id).name;
 }
 
 /** Unpadded (user) bytes of a padded size: ×127/128 (2KiB → 2032). */

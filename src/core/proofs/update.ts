@@ -1,7 +1,8 @@
+import { updateProofInfo } from "../sector/proof.ts";
 import { ensureProofsConfigured } from "./config.ts";
 import { native } from "./native.ts";
 import { assertParamsReady } from "./params.ts";
-import { type Bytes32, checkBytes32, checkU64, type PieceInfo, updateProofInfo } from "./types.ts";
+import { type Bytes32, checkBytes32, checkU64, type PieceInfo } from "./types.ts";
 
 /**
  * Empty-sector update (SnapDeals): encode deal data into a sealed CC sector (the "sector key"),

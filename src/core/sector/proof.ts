@@ -1,8 +1,13 @@
 import * as v from "valibot";
 
 /**
- * Proof types as integers on the wire (abi.RegisteredSealProof / abi.RegisteredPoStProof in go-state-types).
- * The enums are append-only; the integer is what workers, managers and the chain exchange.
+ * The one table of registered proof types: seal (abi.RegisteredSealProof), PoSt (RegisteredPoStProof)
+ * and empty-sector update (RegisteredUpdateProof), by their integers on the wire, with their names and
+ * sector sizes. Everything else (config, processors, the proofs API) derives from it; the Rust addon
+ * mirrors the same order (crates/proofs-ffi/src/registry.rs, checked by tests/proofs/addon.test.ts).
+ *
+ * The enums are append-only. Each lists families of the five published sector sizes, in the order of
+ * SECTOR_SIZES, so a type's integer is `family index × 5 + size index`.
  */
 
 export const SECTOR_SIZES = {
@@ -16,40 +21,103 @@ export const SECTOR_SIZES = {
 export type SectorSizeName = keyof typeof SECTOR_SIZES;
 const SIZE_NAMES = Object.keys(SECTOR_SIZES) as SectorSizeName[];
 
-/** The four families of seal proof, in enum order; each family lists the five published sizes. */
+/** Sectors per WindowPoSt partition (filecoin-proofs' WINDOW_POST_SECTOR_COUNT). */
+const WINDOW_POST_PARTITION_SECTORS: Record<SectorSizeName, number> = {
+  "2KiB": 2,
+  "8MiB": 2,
+  "512MiB": 2,
+  "32GiB": 2349,
+  "64GiB": 2300,
+};
+
+/** One registered proof type. */
+export interface RegisteredProof {
+  /** The wire integer. */
+  readonly id: number;
+  /** The go-state-types (abi) name, e.g. "StackedDrgWindow2KiBV1_1". */
+  readonly name: string;
+  /**
+   * The rust-fil-proofs (filecoin-proofs-api serde) variant name: what vc-processors tasks and the Go
+   * manager write. Equal to `name` except for Go's WindowPoSt …V1_1, which is rust's …V1_2 (the
+   * grindability fix).
+   */
+  readonly rustName: string;
+  readonly sectorSize: number;
+  readonly sizeName: SectorSizeName;
+}
+
+/** A family: one name pattern over the five sizes, plus what its rows carry besides. */
+interface Family<Extra> {
+  prefix: string;
+  suffix: string;
+  rustSuffix?: string;
+  extra: Extra;
+}
+
+function registry<Extra>(families: readonly Family<Extra>[]): readonly (RegisteredProof & Extra)[] {
+  return families.flatMap((f, fi) =>
+    SIZE_NAMES.map((sizeName, si) => ({
+      ...f.extra,
+      id: fi * SIZE_NAMES.length + si,
+      name: `${f.prefix}${sizeName}${f.suffix}`,
+      rustName: `${f.prefix}${sizeName}${f.rustSuffix ?? f.suffix}`,
+      sectorSize: SECTOR_SIZES[sizeName],
+      sizeName,
+    })),
+  );
+}
+
+/** The four families of seal proof, in enum order. */
 export const SEAL_PROOF_VARIANTS = ["V1", "V1_1", "V1_1_Feat_SyntheticPoRep", "V1_2_Feat_NonInteractivePoRep"] as const;
 export type SealProofVariant = (typeof SEAL_PROOF_VARIANTS)[number];
 
-export interface SealProofInfo {
-  readonly id: number;
-  readonly name: string;
-  readonly sectorSize: number;
-  readonly sizeName: SectorSizeName;
+export interface SealProofInfo extends RegisteredProof {
   readonly variant: SealProofVariant;
 }
 
-export const SEAL_PROOFS: readonly SealProofInfo[] = SEAL_PROOF_VARIANTS.flatMap((variant, vi) =>
-  SIZE_NAMES.map((sizeName, si) => ({
-    id: vi * SIZE_NAMES.length + si,
-    name: `StackedDrg${sizeName}${variant}`,
-    sectorSize: SECTOR_SIZES[sizeName],
-    sizeName,
-    variant,
-  })),
+/** abi.RegisteredSealProof 0..19: StackedDrg{size}{variant}. */
+export const SEAL_PROOFS: readonly SealProofInfo[] = registry(
+  SEAL_PROOF_VARIANTS.map((variant) => ({ prefix: "StackedDrg", suffix: variant, extra: { variant } })),
 );
+
+export type PoStKind = "winning" | "window";
+
+export interface PoStProofInfo extends RegisteredProof {
+  readonly kind: PoStKind;
+}
+
+/** abi.RegisteredPoStProof: Winning{size}V1 0..4, Window{size}V1 5..9, Window{size}V1_1 10..14. */
+export const POST_PROOFS: readonly PoStProofInfo[] = registry<{ kind: PoStKind }>([
+  { prefix: "StackedDrgWinning", suffix: "V1", extra: { kind: "winning" } },
+  { prefix: "StackedDrgWindow", suffix: "V1", extra: { kind: "window" } },
+  { prefix: "StackedDrgWindow", suffix: "V1_1", rustSuffix: "V1_2", extra: { kind: "window" } },
+]);
+
+/** abi.RegisteredUpdateProof 0..4: StackedDrg{size}V1 (filecoin-proofs-api API version 1.1.0). */
+export const UPDATE_PROOFS: readonly RegisteredProof[] = registry([{ prefix: "StackedDrg", suffix: "V1", extra: {} }]);
+
+/** The row of wire integer `id`; a RangeError naming `what` and the valid range otherwise. */
+function lookup<P extends RegisteredProof>(table: readonly P[], id: number, what: string, integer = "an integer"): P {
+  const p = table[id];
+  if (!p) throw new RangeError(`unknown ${what} ${id}: expected ${integer} 0..${table.length - 1}`);
+  return p;
+}
+
+// Seal proofs.
 
 export const SealProofSchema = v.pipe(
   v.number(),
   v.integer(),
-  v.minValue(0, "seal proof type must be an abi.RegisteredSealProof integer 0..19"),
-  v.maxValue(SEAL_PROOFS.length - 1, "seal proof type must be an abi.RegisteredSealProof integer 0..19"),
+  v.minValue(0, `seal proof type must be an abi.RegisteredSealProof integer 0..${SEAL_PROOFS.length - 1}`),
+  v.maxValue(
+    SEAL_PROOFS.length - 1,
+    `seal proof type must be an abi.RegisteredSealProof integer 0..${SEAL_PROOFS.length - 1}`,
+  ),
 );
 export type SealProof = v.InferOutput<typeof SealProofSchema>;
 
 export function sealProofInfo(id: number): SealProofInfo {
-  const info = SEAL_PROOFS[id];
-  if (!info) throw new RangeError(`unknown seal proof type ${id}: expected an integer 0..${SEAL_PROOFS.length - 1}`);
-  return info;
+  return lookup(SEAL_PROOFS, id, "seal proof type");
 }
 
 export function sealProofFor(sectorSize: number, variant: SealProofVariant = "V1_1"): number {
@@ -59,54 +127,52 @@ export function sealProofFor(sectorSize: number, variant: SealProofVariant = "V1
   return found.id;
 }
 
+/** Seal proof wire integer from its serde name ("StackedDrg2KiBV1_1" → 5). */
+export function sealProofFromName(name: string): number {
+  const p = SEAL_PROOFS.find((s) => s.name === name);
+  if (!p) throw new RangeError(`unknown RegisteredSealProof ${JSON.stringify(name)}`);
+  return p.id;
+}
+
+export function sealProofName(id: number): string {
+  return sealProofInfo(id).name;
+}
+
+// Sector sizes.
+
+/** The published size name of `bytes`; undefined for any other size. */
+export function publishedSectorSize(bytes: number): SectorSizeName | undefined {
+  return SIZE_NAMES.find((n) => SECTOR_SIZES[n] === bytes);
+}
+
 /** Parses "2KiB", "32GiB", "2048" into bytes of a published sector size. */
 export function parseSectorSize(text: string): number {
   const trimmed = text.trim();
   const named = SIZE_NAMES.find((n) => n.toLowerCase() === trimmed.toLowerCase());
   if (named) return SECTOR_SIZES[named];
-  if (/^\d+$/.test(trimmed)) {
-    const bytes = Number(trimmed);
-    if (SIZE_NAMES.some((n) => SECTOR_SIZES[n] === bytes)) return bytes;
-  }
+  if (/^\d+$/.test(trimmed) && publishedSectorSize(Number(trimmed))) return Number(trimmed);
   throw new RangeError(
     `sector size ${JSON.stringify(text)} is not a published size; use one of ${SIZE_NAMES.join(", ")}`,
   );
 }
 
+/** "2KiB" for a published size, "<bytes>B" for any other. */
 export function sectorSizeName(bytes: number): string {
-  return SIZE_NAMES.find((n) => SECTOR_SIZES[n] === bytes) ?? `${bytes}B`;
+  return publishedSectorSize(bytes) ?? `${bytes}B`;
 }
 
-/**
- * abi.RegisteredPoStProof: Winning{size}V1 0..4, Window{size}V1 5..9, Window{size}V1_1 10..14
- * (Go's V1_1 is rust-fil-proofs' V1_2, the grindability fix).
- */
-export const POST_PROOFS: readonly { id: number; name: string; sectorSize: number; kind: "winning" | "window" }[] = [
-  ...SIZE_NAMES.map((s, i) => ({
-    id: i,
-    name: `StackedDrgWinning${s}V1`,
-    sectorSize: SECTOR_SIZES[s],
-    kind: "winning" as const,
-  })),
-  ...SIZE_NAMES.map((s, i) => ({
-    id: 5 + i,
-    name: `StackedDrgWindow${s}V1`,
-    sectorSize: SECTOR_SIZES[s],
-    kind: "window" as const,
-  })),
-  ...SIZE_NAMES.map((s, i) => ({
-    id: 10 + i,
-    name: `StackedDrgWindow${s}V1_1`,
-    sectorSize: SECTOR_SIZES[s],
-    kind: "window" as const,
-  })),
-];
+// PoSt proofs.
 
 export const PoStProofSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(POST_PROOFS.length - 1));
 
+export function postProofInfo(id: number): PoStProofInfo {
+  return lookup(POST_PROOFS, id, "PoSt proof type", "an abi.RegisteredPoStProof integer");
+}
+
+/** The WindowPoSt proof (current version, Go's …V1_1) for sectors sealed with `sealProof`. */
 export function windowPoStProofFor(sealProof: number): number {
   const size = sealProofInfo(sealProof).sectorSize;
-  return POST_PROOFS.find((p) => p.kind === "window" && p.sectorSize === size && p.id >= 10)!.id;
+  return POST_PROOFS.findLast((p) => p.kind === "window" && p.sectorSize === size)!.id;
 }
 
 export function winningPoStProofFor(sealProof: number): number {
@@ -122,21 +188,32 @@ export function postProofName(id: number): string {
 
 /**
  * rust-fil-proofs' RegisteredPoStProof variant name of a wire integer: what vc-processors tasks and
- * WdPoSt jobs carry. Go's Window…V1_1 (ids 10..14) is rust's …V1_2; every other name is the same.
+ * WdPoSt jobs carry.
  */
 export function postProofRustName(id: number): string {
-  const p = POST_PROOFS[id];
-  if (!p)
-    throw new RangeError(
-      `unknown PoSt proof type ${id}: expected an abi.RegisteredPoStProof integer 0..${POST_PROOFS.length - 1}`,
-    );
-  return id >= 10 ? p.name.replace(/V1_1$/, "V1_2") : p.name;
+  return postProofInfo(id).rustName;
+}
+
+/** The wire integer of a rust-fil-proofs RegisteredPoStProof variant name; undefined when unknown. */
+export function postProofFromRustName(name: string): number | undefined {
+  return POST_PROOFS.find((p) => p.rustName === name)?.id;
 }
 
 /** Sectors per Window PoSt partition, from the proofs' shape constants. */
 export function windowPoStPartitionSectors(sealProof: number): number {
-  const size = sealProofInfo(sealProof).sectorSize;
-  if (size === SECTOR_SIZES["32GiB"]) return 2349;
-  if (size === SECTOR_SIZES["64GiB"]) return 2300;
-  return 2;
+  return WINDOW_POST_PARTITION_SECTORS[sealProofInfo(sealProof).sizeName];
+}
+
+// Empty-sector update proofs.
+
+export function updateProofInfo(id: number): RegisteredProof {
+  return lookup(UPDATE_PROOFS, id, "update proof type");
+}
+
+/** The update proof for sectors sealed with a seal proof, or of a sector size in bytes. */
+export function updateProofFor(sealProofOrSize: number): number {
+  const size = sealProofOrSize < SEAL_PROOFS.length ? sealProofInfo(sealProofOrSize).sectorSize : sealProofOrSize;
+  const p = UPDATE_PROOFS.find((u) => u.sectorSize === size);
+  if (!p) throw new RangeError(`no update proof for sector size ${size}`);
+  return p.id;
 }

@@ -3,7 +3,7 @@ import { native } from "./native.ts";
 
 /**
  * What a registered proof means, from the library itself (partitions, API version, parameter ids).
- * The wire integers, names and sector sizes are constants in src/core/sector/proof.ts and types.ts.
+ * The wire integers, names and sector sizes are the table in src/core/sector/proof.ts.
  */
 
 export interface SealProofDetails {
