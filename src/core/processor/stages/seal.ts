@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { SEAL_PROOFS } from "../../sector/proof.ts";
 
 /**
  * Stage task and result shapes of the vc-processors protocol (reference §5), as rust-fil-proofs' serde
@@ -13,13 +14,8 @@ export const Bytes32Schema = v.pipe(
 export const BytesSchema = v.array(byte, "expected bytes as an array of numbers");
 const u64 = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const path = v.pipe(v.string(), v.minLength(1, "expected a path"));
-const registeredProof = v.pipe(
-  v.string(),
-  v.regex(
-    /^StackedDrg(2KiB|8MiB|512MiB|32GiB|64GiB)V1(_1|_1_Feat_SyntheticPoRep|_2_Feat_NonInteractivePoRep)?$/,
-    "expected a RegisteredSealProof name like StackedDrg2KiBV1_1",
-  ),
-);
+const sealProofNames = SEAL_PROOFS.map((p) => p.rustName) as [string, ...string[]];
+const registeredProof = v.picklist(sealProofNames, "expected a RegisteredSealProof name like StackedDrg2KiBV1_1");
 
 /** PieceInfo: commitment and unpadded size. */
 export const PieceInfoSchema = v.object({ commitment: Bytes32Schema, size: u64 });
