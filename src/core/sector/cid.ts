@@ -1,7 +1,11 @@
+import { CID } from "multiformats/cid";
+import { create as createDigest } from "multiformats/hashes/digest";
+
 /**
- * Minimal CIDv1 construction for the few CIDs the manager shows on the wire: piece/sector commitments
- * (commcid) and devnet message ids. Binary layout: <version=1><codec><multihash code><digest length><digest>,
- * all varints, rendered as multibase base32 lower-case ("b" prefix), the default for CIDv1 strings.
+ * The CIDs of Filecoin commitments (go-fil-commcid): a piece or unsealed-sector commitment (CommP/CommD)
+ * and a sealed-sector commitment (CommR), as CIDv1 in base32 ("baga6ea4sea…", "bagboea4b5a…"), plus the
+ * devnet's message ids. Built and parsed with multiformats; parsing checks codec and hash, so a sealed CID
+ * given where a piece CID is expected is an error, never a wrong commitment.
  */
 
 const FIL_COMMITMENT_UNSEALED = 0xf101;
@@ -11,52 +15,28 @@ const POSEIDON_BLS12_381_A1_FC1 = 0xb401;
 const DAG_CBOR = 0x71;
 const BLAKE2B_256 = 0xb220;
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  let x = n;
-  while (x >= 0x80) {
-    out.push((x & 0x7f) | 0x80);
-    x = Math.floor(x / 128);
-  }
-  out.push(x);
-  return out;
-}
-
-const B32 = "abcdefghijklmnopqrstuvwxyz234567";
-
-function base32(bytes: Uint8Array): string {
-  let out = "";
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
-  return out;
-}
-
-function cidString(codec: number, mhCode: number, digest: Uint8Array): string {
-  const head = [1, ...varint(codec), ...varint(mhCode), ...varint(digest.length)];
-  const bytes = new Uint8Array(head.length + digest.length);
-  bytes.set(head, 0);
-  bytes.set(digest, head.length);
-  return `b${base32(bytes)}`;
-}
+type CommitmentKind = "unsealed" | "sealed";
+const KINDS: Record<CommitmentKind, { codec: number; hash: number; what: string }> = {
+  unsealed: { codec: FIL_COMMITMENT_UNSEALED, hash: SHA2_256_TRUNC254_PADDED, what: "piece/unsealed (CommP/CommD)" },
+  sealed: { codec: FIL_COMMITMENT_SEALED, hash: POSEIDON_BLS12_381_A1_FC1, what: "sealed (CommR)" },
+};
 
 function check32(name: string, bytes: ArrayLike<number>): Uint8Array {
   if (bytes.length !== 32) throw new RangeError(`${name} must be 32 bytes, got ${bytes.length}`);
   return Uint8Array.from(bytes);
 }
 
-/** CommD as the unsealed-sector CID ("baga6ea4sea…"). */
+function cidString(codec: number, hash: number, digest: Uint8Array): string {
+  return CID.createV1(codec, createDigest(hash, digest)).toString();
+}
+
+/** CommD (or a piece's CommP) as the unsealed commitment CID ("baga6ea4sea…"). */
 export function commDToCid(commD: ArrayLike<number>): string {
   return cidString(FIL_COMMITMENT_UNSEALED, SHA2_256_TRUNC254_PADDED, check32("CommD", commD));
 }
+
+/** A piece's CommP as its piece CID: the same CID kind as CommD. */
+export const pieceCid = (commP: ArrayLike<number>): string => commDToCid(commP);
 
 /** CommR as the sealed-sector CID ("bagboea4b5a…"). */
 export function commRToCid(commR: ArrayLike<number>): string {
@@ -68,27 +48,35 @@ export function messageCid(digest32: Uint8Array): string {
   return cidString(DAG_CBOR, BLAKE2B_256, check32("message digest", digest32));
 }
 
-function unbase32(text: string): Uint8Array {
-  const out: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const ch of text) {
-    const idx = B32.indexOf(ch);
-    if (idx < 0) throw new RangeError(`invalid base32 character ${JSON.stringify(ch)}`);
-    value = ((value << 5) | idx) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Uint8Array.from(out);
+/** Thrown for a string that is not a commitment CID of the expected kind; the message names both. */
+export class CommitmentCidError extends RangeError {
+  override name = "CommitmentCidError";
 }
 
-/** The 32-byte commitment inside a CommR/CommD CID (the digest is the last 32 bytes). */
-export function cidToCommitment(cid: string): Uint8Array {
-  if (!cid.startsWith("b")) throw new RangeError(`expected a base32 CIDv1 ("b…"), got ${JSON.stringify(cid)}`);
-  const bytes = unbase32(cid.slice(1));
-  if (bytes.length < 36) throw new RangeError(`CID ${cid} is too short to hold a 32-byte commitment`);
-  return bytes.slice(bytes.length - 32);
+/**
+ * The 32-byte commitment inside a commitment CID. With `kind`, the CID must be of that kind (a piece CID
+ * for "unsealed", a CommR CID for "sealed"); without, either kind is accepted.
+ */
+export function cidToCommitment(text: string, kind?: CommitmentKind): Uint8Array {
+  let cid: CID;
+  try {
+    cid = CID.parse(text);
+  } catch (err) {
+    throw new CommitmentCidError(`${JSON.stringify(text)} is not a CID: ${(err as Error).message}`);
+  }
+  const kinds = kind ? [kind] : (Object.keys(KINDS) as CommitmentKind[]);
+  const match = kinds.find((k) => KINDS[k].codec === cid.code && KINDS[k].hash === cid.multihash.code);
+  if (!match) {
+    const want = kinds.map((k) => KINDS[k].what).join(" or ");
+    throw new CommitmentCidError(`${text} is not a ${want} commitment CID (codec 0x${cid.code.toString(16)})`);
+  }
+  if (cid.multihash.digest.length !== 32) {
+    throw new CommitmentCidError(`${text} holds a ${cid.multihash.digest.length}-byte digest; commitments have 32`);
+  }
+  return Uint8Array.from(cid.multihash.digest);
+}
+
+/** The CommP of a piece CID; throws CommitmentCidError naming the CID when it is not one. */
+export function pieceCommitment(cid: string): Uint8Array {
+  return cidToCommitment(cid, "unsealed");
 }

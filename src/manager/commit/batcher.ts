@@ -167,8 +167,8 @@ function batchMessage(actor: number, nonce: number, kind: CommitKind, chunk: Sec
         sectors: chunk.map((s) => ({
           number: s.ID.Number,
           sealProof: s.SectorType,
-          commR: [...cidToCommitment(s.Pre!.CommR["/"])],
-          commD: [...cidToCommitment(s.Pre!.CommD["/"])],
+          commR: [...cidToCommitment(s.Pre!.CommR["/"], "sealed")],
+          commD: [...cidToCommitment(s.Pre!.CommD["/"], "unsealed")],
           sealRandEpoch: s.Pre!.Ticket.Epoch,
           dealIds: s.Pre!.Deals ?? [],
         })),

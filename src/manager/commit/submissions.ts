@@ -193,8 +193,8 @@ export class CommitSubmissions {
     try {
       valid = await this.deps.verifier.verifySeal({
         sealProof: state.SectorType,
-        commR: cidToCommitment(state.Pre.CommR["/"]),
-        commD: cidToCommitment(state.Pre.CommD["/"]),
+        commR: cidToCommitment(state.Pre.CommR["/"], "sealed"),
+        commD: cidToCommitment(state.Pre.CommD["/"], "unsealed"),
         minerId: sid.Miner,
         sectorNumber: sid.Number,
         ticket: fromB64(state.Pre.Ticket.Ticket),
