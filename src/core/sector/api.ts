@@ -6,6 +6,7 @@ import {
   AcquireDealsSpecSchema,
   AllocatedSectorSchema,
   AllocateSectorSpecSchema,
+  DealsSchema,
   PollStateRespSchema,
   PreCommitOnChainInfoSchema,
   ProofOnChainInfoSchema,
@@ -43,11 +44,7 @@ export const Venus = {
     [["spec", AllocateSectorSpecSchema]] as const,
     v.nullable(AllocatedSectorSchema),
   ),
-  AcquireDeals: defineMethod(
-    "Venus.AcquireDeals",
-    [sid, ["spec", AcquireDealsSpecSchema]] as const,
-    v.nullable(v.array(v.unknown())),
-  ),
+  AcquireDeals: defineMethod("Venus.AcquireDeals", [sid, ["spec", AcquireDealsSpecSchema]] as const, DealsSchema),
   AssignTicket: defineMethod("Venus.AssignTicket", [sid] as const, TicketSchema),
   SubmitPreCommit: defineMethod(
     "Venus.SubmitPreCommit",

@@ -46,6 +46,50 @@ export type AllocatedSector = v.InferOutput<typeof AllocatedSectorSchema>;
 export const AcquireDealsSpecSchema = v.object({ MaxDeals: v.nullish(u64), MinUsedSpace: v.nullish(u64) });
 export type AcquireDealsSpec = v.InferOutput<typeof AcquireDealsSpecSchema>;
 
+/** A token amount (attoFIL) as Go's big.Int writes JSON: a decimal string. */
+const TokenAmountSchema = v.pipe(
+  v.string(),
+  v.regex(/^-?\d+$/, "expected a token amount in attoFIL as a decimal string"),
+);
+
+/** market.DealProposal as Go writes it (go-state-types builtin/v9 market): addresses as strings ("f01000"). */
+export const DealProposalSchema = v.object({
+  PieceCID: CidJsonSchema,
+  PieceSize: u64,
+  VerifiedDeal: v.boolean(),
+  Client: v.string(),
+  Provider: v.string(),
+  Label: v.string(),
+  StartEpoch: EpochSchema,
+  EndEpoch: EpochSchema,
+  StoragePricePerEpoch: TokenAmountSchema,
+  ProviderCollateral: TokenAmountSchema,
+  ClientCollateral: TokenAmountSchema,
+});
+export type DealProposal = v.InferOutput<typeof DealProposalSchema>;
+
+/** Where a piece sits in a sector: padded size and padded offset, and its piece CID (core.PieceInfo). */
+export const SectorPieceRefSchema = v.object({ Size: u64, Offset: u64, Cid: CidJsonSchema });
+export type SectorPieceRef = v.InferOutput<typeof SectorPieceRefSchema>;
+
+/**
+ * One deal piece assigned to a sector (damocles core.DealInfo): what AcquireDeals answers and what
+ * SectorState.Pieces keeps. `IsCompatible` marks pieces from original implementations whose data the worker
+ * uses as it is, instead of padding it itself.
+ */
+export const DealInfoSchema = v.object({
+  ID: u64,
+  PayloadSize: u64,
+  Piece: SectorPieceRefSchema,
+  Proposal: v.nullable(DealProposalSchema),
+  IsCompatible: v.boolean(),
+});
+export type DealInfo = v.InferOutput<typeof DealInfoSchema>;
+
+/** core.Deals: null (no deals) or the sector's deal pieces in their order in the sector. */
+export const DealsSchema = v.nullable(v.array(DealInfoSchema));
+export type Deals = v.InferOutput<typeof DealsSchema>;
+
 export const TicketSchema = v.object({ Ticket: Randomness32Schema, Epoch: EpochSchema });
 export type Ticket = v.InferOutput<typeof TicketSchema>;
 
