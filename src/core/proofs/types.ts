@@ -1,3 +1,4 @@
+import type { PieceInfoWire } from "../processor/stages/seal.ts";
 import { sealProofFromName, sealProofName } from "../sector/proof.ts";
 
 /**
@@ -127,16 +128,11 @@ export function fromWireBytes(bytes: readonly number[]): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-export interface WirePieceInfo {
-  commitment: number[];
-  size: number;
-}
-
-export function toWirePieceInfo(p: PieceInfo): WirePieceInfo {
+export function toWirePieceInfo(p: PieceInfo): PieceInfoWire {
   return { commitment: toWireBytes(p.commitment), size: p.size };
 }
 
-export function fromWirePieceInfo(p: { commitment: readonly number[]; size: number }): PieceInfo {
+export function fromWirePieceInfo(p: PieceInfoWire): PieceInfo {
   return { commitment: checkBytes32("piece commitment", p.commitment), size: checkU64("piece size", p.size) };
 }
 

@@ -17,9 +17,9 @@ const path = v.pipe(v.string(), v.minLength(1, "expected a path"));
 const sealProofNames = SEAL_PROOFS.map((p) => p.rustName) as [string, ...string[]];
 const registeredProof = v.picklist(sealProofNames, "expected a RegisteredSealProof name like StackedDrg2KiBV1_1");
 
-/** PieceInfo: commitment and unpadded size. */
+/** PieceInfo on the wire: commitment as 32 numbers and unpadded size (the bytes form is core/proofs' PieceInfo). */
 export const PieceInfoSchema = v.object({ commitment: Bytes32Schema, size: u64 });
-export type PieceInfo = v.InferOutput<typeof PieceInfoSchema>;
+export type PieceInfoWire = v.InferOutput<typeof PieceInfoSchema>;
 
 export const PieceFileSchema = v.union([
   v.literal("pledge"),
