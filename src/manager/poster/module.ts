@@ -10,10 +10,10 @@ import { createExtProver } from "../prover/ext-prover.ts";
 import { LocalProver } from "../prover/local.ts";
 import { createWorkerProverModule, type WorkerProverModule } from "../wdpost/index.ts";
 import { registerProvingApi } from "./api.ts";
-import type { SectorLocator, StorePaths } from "./locate.ts";
+import type { SectorLocator, StorePaths } from "../stores/locate.ts";
 import { registerPoStMetrics } from "./metrics.ts";
 import { PoSter, type PoSterMiner } from "./poster.ts";
-import type { WindowPoStProver, WinningPoStProver } from "./prover.ts";
+import type { WindowPoStProver, WinningPoStProver } from "../prover.ts";
 
 const log = childLogger("poster");
 

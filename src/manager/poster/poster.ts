@@ -9,9 +9,9 @@ import {
   type ProvingPartition,
 } from "../chain/chain.ts";
 import { checkReplica } from "./check.ts";
-import { locateReplica, type SectorLocator, type StorePaths } from "./locate.ts";
+import { locateReplica, type SectorLocator, type StorePaths } from "../stores/locate.ts";
 import type { PoSterMetrics } from "./metrics.ts";
-import type { PoStReplica, WindowPoStProver } from "./prover.ts";
+import type { PoStReplica, WindowPoStProver } from "../prover.ts";
 
 const log = childLogger("poster");
 

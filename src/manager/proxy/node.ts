@@ -10,7 +10,7 @@ import { KVStore } from "../../core/store/index.ts";
 import { VERSION, VERSION_STRING } from "../../core/version.ts";
 import { MANAGER_DB_FILE } from "../daemon.ts";
 import { ManagerMetrics } from "../metrics.ts";
-import type { SectorLocator } from "../poster/locate.ts";
+import type { SectorLocator } from "../stores/locate.ts";
 import { createProvingModule, type ProvingFlags, type ProvingModule } from "../poster/module.ts";
 import { SectorIndexer } from "../sectors/indexer.ts";
 import { PersistStores } from "../stores/persist.ts";
