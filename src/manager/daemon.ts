@@ -15,7 +15,7 @@ import { acceptAllPoStVerifier, acceptAllVerifier, type SealVerifier } from "./c
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
 import { ManagerMetrics } from "./metrics.ts";
-import { createProvingModule, type ProvingFlags, type ProvingModule } from "./poster/module.ts";
+import { createProvingModule, type ProvingFlags, type ProvingModule } from "./proving.ts";
 import { registerPoStChainApi } from "./proxy/chain-api.ts";
 import { registerSealerApi, type SealerServices } from "./sealer-api.ts";
 import { type AllocatableMiner, SectorAllocator } from "./sectors/allocator.ts";
