@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Hono } from "hono";
 import type { ManagerConfig } from "../core/config/index.ts";
+import { MANAGER_DB_FILE } from "../core/config/manager-home.ts";
 import { childLogger } from "../core/log/index.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../core/metrics/index.ts";
 import { mountRpc, RpcRegistry, type RunningServer, serve } from "../core/rpc/index.ts";
@@ -26,8 +27,6 @@ import { PersistStores } from "./stores/persist.ts";
 import { WorkerRegistry } from "./workers/registry.ts";
 
 const log = childLogger("manager");
-
-export const MANAGER_DB_FILE = "damocles.db";
 
 export interface ManagerOptions {
   home: string;

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { ManagerConfig } from "../core/config/index.ts";
+import { EXT_PROVER_CONFIG_FILE } from "../core/config/manager-home.ts";
 import { childLogger } from "../core/log/index.ts";
 import type { MetricsRegistry } from "../core/metrics/index.ts";
 import type { RpcRegistry } from "../core/rpc/index.ts";
@@ -81,7 +82,7 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
     windowProver = workerProver.prover;
   }
   if (flags.extProver) {
-    const ext = await createExtProver({ configPath: join(opts.confDir, "ext-prover.cfg"), fallback: local });
+    const ext = await createExtProver({ configPath: join(opts.confDir, EXT_PROVER_CONFIG_FILE), fallback: local });
     if (!flags.workerProver) windowProver = ext.window;
     winningProver = ext.winning;
     closeExt = ext.close;
