@@ -94,7 +94,7 @@ export async function startNode<R extends NodeRole>(
 
   try {
     const role = await setup(parts);
-    const nodeStore = parts.openStore();
+    const nodeStore = parts.openStore(); // the one setup opened (setup chooses when: a proxy connects first)
     const proving = await createProvingModule({
       flags: opts.proving ?? {},
       config: opts.config,
