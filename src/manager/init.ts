@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliError, command } from "../core/cli/command.ts";
 import { parseBytes, SECTOR_SIZES, sectorSizeName } from "../core/config/index.ts";
+import { EXT_PROVER_CONFIG_FILE, MANAGER_CONFIG_FILE, resolveManagerHome } from "../core/config/manager-home.ts";
 import { EXT_PROVER_TEMPLATE, managerConfigTemplate } from "../core/config/templates.ts";
-import { EXT_PROVER_CONFIG_FILE, MANAGER_CONFIG_FILE, resolveManagerHome } from "./home.ts";
 
 export const initCommand = command({
   meta: {

@@ -1,6 +1,9 @@
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from "../core/metrics/index.ts";
 import type { WorkerPingInfo } from "../core/sector/index.ts";
 
+/** Seconds, 0.5 s to 30 min: the buckets of the WindowPoSt and WinningPoSt duration series (poster/, miner/). */
+export const POST_SECONDS_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800] as const;
+
 /** The manager's Prometheus series (prefix damocles_manager_, names after the original's views, §8). */
 export class ManagerMetrics {
   readonly registry = new MetricsRegistry("damocles_manager_");

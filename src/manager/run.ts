@@ -2,10 +2,9 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CliError, command } from "../core/cli/command.ts";
 import { ConfigError, loadManagerConfig, parseListenAddr } from "../core/config/index.ts";
+import { API_FILE, expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "../core/config/manager-home.ts";
 import { childLogger } from "../core/log/index.ts";
-import { API_FILE } from "./api-file.ts";
 import { startManager } from "./daemon.ts";
-import { expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "./home.ts";
 import { PROXY_ADDR_FORMS, parseProxyAddr } from "./proxy/addr.ts";
 import { ProxySourceError } from "./proxy/remote-chain.ts";
 

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CliError, command } from "../core/cli/command.ts";
-import { expandHome } from "../manager/home.ts";
+import { expandHome } from "../core/config/manager-home.ts";
 import { PROXY_ADDR_FORMS } from "../manager/proxy/addr.ts";
 import { runDaemon, sharedDaemonArgs, sharedDaemonOptions } from "../manager/run.ts";
 

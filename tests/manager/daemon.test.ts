@@ -11,6 +11,8 @@ import { ENTRY, runCli } from "../helpers/cli.ts";
 import { CC_COMM_D, TEST_COMM_R } from "./fixture.ts";
 import { tempDir, waitFor } from "./helpers.ts";
 
+const SRC = join(import.meta.dir, "../../src");
+
 /**
  * The real daemon as a child process over a real socket: `manager init`, `manager run`, kill -9, restart.
  */
@@ -216,4 +218,61 @@ describe("manager daemon (spawned)", () => {
     expect(sent.method).toBe("PreCommitSectorBatch2");
     expect("sectors" in sent ? sent.sectors.map((s) => s.number) : []).toEqual([sector.ID.Number]);
   }, 90_000);
+});
+
+describe("manager daemon: a start step that fails", () => {
+  test("leaves no store, timer, child or listener open (the port is taken; ext-prover.cfg is missing)", async () => {
+    const dir = tempDir("damocles-daemon-fail-");
+    dirs.push(dir);
+    const home = join(dir.path, "home");
+    // Run in a child: it can only exit by itself once nothing is left open.
+    const script = `
+      import { existsSync } from "node:fs";
+      import { startManager } from ${JSON.stringify(join(SRC, "manager/daemon.ts"))};
+      import { fakeVerifier, managerConfig } from ${JSON.stringify(join(import.meta.dir, "helpers.ts"))};
+      const home = ${JSON.stringify(home)};
+      const wal = home + "/damocles.db-wal";
+      const config = managerConfig({
+        Common: { Devnet: { BlockTime: "100ms", Miners: [{ Actor: 1000, SectorSize: "2KiB" }] } },
+        Miners: [{ Actor: 1000 }],
+      });
+      const base = { home, config, hostname: "127.0.0.1", verifier: fakeVerifier() };
+      const outcome = async (start) => {
+        try {
+          const m = await start();
+          await m.stop();
+          return "started";
+        } catch (err) {
+          return err.code ?? err.message;
+        }
+      };
+      // The last step fails: the chain, the commit manager and proving have started by then.
+      const blocker = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("taken") });
+      const portTaken = await outcome(() => startManager({ ...base, port: blocker.port }));
+      blocker.stop(true);
+      const walAfterPortTaken = existsSync(wal);
+      // Building the proving module fails: the store is open by then.
+      const extProver = await outcome(() =>
+        startManager({ ...base, port: 0, confDir: home + "/no-conf", proving: { extProver: true } }),
+      );
+      const walAfterExtProver = existsSync(wal);
+      console.log(JSON.stringify({ portTaken, walAfterPortTaken, extProver, walAfterExtProver }));
+    `;
+    const proc = Bun.spawn([process.execPath, "-e", script], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    procs.push(proc);
+    const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(20_000).then(() => false)]);
+    if (!exited) proc.kill("SIGKILL");
+    const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    expect(exited, `the process did not exit by itself after the failed starts:\n${stdout}\n${stderr}`).toBe(true);
+    expect(proc.exitCode, stderr).toBe(0);
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    expect(result.portTaken).toBe("EADDRINUSE");
+    expect(result.walAfterPortTaken).toBe(false);
+    expect(result.extProver).toContain("ext-prover.cfg");
+    expect(result.walAfterExtProver).toBe(false);
+  }, 60_000);
 });

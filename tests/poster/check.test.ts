@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkReplica } from "../../src/manager/poster/check.ts";
-import type { PoStReplica } from "../../src/manager/poster/prover.ts";
+import type { PoStReplica } from "../../src/manager/prover.ts";
 
 /** The pre-PoSt sector check, on synthetic files: each way a replica can be unprovable has its reason. */
 

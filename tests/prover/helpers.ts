@@ -10,7 +10,7 @@ import {
 } from "../../src/core/proofs/index.ts";
 import { sectorName } from "../../src/core/sector/index.ts";
 import { windowPoStProofFor, winningPoStProofFor } from "../../src/core/sector/proof.ts";
-import type { PoStReplica, WindowPoStTask, WinningPoStTask } from "../../src/manager/poster/prover.ts";
+import type { PoStReplica, WindowPoStTask, WinningPoStTask } from "../../src/manager/prover.ts";
 import type { PoStFixtureSector } from "../fixtures/post-sectors.ts";
 
 /** Shared by the prover tests: tasks over the PoSt fixture's sectors and their verification. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { sealProofFor, windowPoStProofFor } from "../../src/core/sector/proof.ts";
-import type { PoStReplica, WindowPoStTask } from "../../src/manager/poster/prover.ts";
+import type { PoStReplica, WindowPoStTask } from "../../src/manager/prover.ts";
 
 /** abi.RegisteredPoStProof StackedDrgWindow2KiBV1_1 (id 10), the devnet's 2KiB window proof. */
 export const WINDOW_2KIB = windowPoStProofFor(sealProofFor(2048));

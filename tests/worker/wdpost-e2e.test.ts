@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyWindowPost } from "../../src/core/proofs/index.ts";
 import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
-import type { WindowPoStTask } from "../../src/manager/poster/prover.ts";
+import type { WindowPoStTask } from "../../src/manager/prover.ts";
 import {
   createWorkerProverModule,
   jobInput,

@@ -1,9 +1,9 @@
 import { childLogger } from "../../core/log/index.ts";
 import { winningPoStProofFor } from "../../core/sector/index.ts";
 import type { PoStChain } from "../chain/chain.ts";
-import { locateReplica, type SectorLocator, type StorePaths } from "../poster/locate.ts";
-import type { PoSterMetrics } from "../poster/metrics.ts";
-import type { PoStReplica, WinningPoStProver } from "../poster/prover.ts";
+import type { PoStReplica, WinningPoStProver } from "../prover.ts";
+import { locateReplica, type SectorLocator, type StorePaths } from "../stores/locate.ts";
+import type { WinningPoStMetrics } from "./metrics.ts";
 
 const log = childLogger("miner");
 
@@ -23,7 +23,7 @@ export interface BlockMinerDeps {
   challenge: WinningChallenge;
   /** Miners with [[Miners]].Proof.Enabled. */
   actors: number[];
-  metrics?: PoSterMetrics;
+  metrics?: WinningPoStMetrics;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { PoStReplica } from "./prover.ts";
+import type { PoStReplica } from "../prover.ts";
 
 /**
  * Whether a replica can be proven before a PoSt is attempted (the original's CheckProvable): the sealed

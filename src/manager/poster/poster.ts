@@ -8,10 +8,10 @@ import {
   type PoStMessage,
   type ProvingPartition,
 } from "../chain/chain.ts";
+import type { PoStReplica, WindowPoStProver } from "../prover.ts";
+import { locateReplica, type SectorLocator, type StorePaths } from "../stores/locate.ts";
 import { checkReplica } from "./check.ts";
-import { locateReplica, type SectorLocator, type StorePaths } from "./locate.ts";
-import type { PoSterMetrics } from "./metrics.ts";
-import type { PoStReplica, WindowPoStProver } from "./prover.ts";
+import type { WindowPoStMetrics } from "./metrics.ts";
 
 const log = childLogger("poster");
 
@@ -40,7 +40,7 @@ export interface PoSterDeps {
   prover: WindowPoStProver;
   miners: PoSterMiner[];
   limits: ProvingLimits;
-  metrics?: PoSterMetrics;
+  metrics?: WindowPoStMetrics;
   /** Strict checks: one vanilla proof per sector for the deadline's challenges. */
   vanillaCheck?: (actor: number, postProof: number, randomness: Uint8Array, replica: PoStReplica) => Promise<void>;
   now?: () => number;

@@ -18,7 +18,7 @@ import type {
   WindowPoStTask,
   WinningPoStProver,
   WinningPoStTask,
-} from "../poster/prover.ts";
+} from "../prover.ts";
 import {
   EXT_PROVER_KINDS,
   type ExtProverChildPlan,

@@ -8,7 +8,7 @@ import type {
   WindowPoStTask,
   WinningPoStProver,
   WinningPoStTask,
-} from "../poster/prover.ts";
+} from "../prover.ts";
 
 /**
  * The default prover: PoSt in this process, over the replicas' paths on this machine. The proofs API runs

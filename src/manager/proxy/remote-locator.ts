@@ -1,7 +1,7 @@
 import { RpcClient } from "../../core/rpc/index.ts";
 import { Venus } from "../../core/sector/api.ts";
 import type { SectorID, SectorIndexLocation } from "../../core/sector/index.ts";
-import type { SectorLocator } from "../poster/locate.ts";
+import type { SectorLocator } from "../stores/locate.ts";
 
 /**
  * The source manager's SectorIndexer over `Venus.SectorIndexerFind`: a proxy node sees every sector the

@@ -1,7 +1,7 @@
 import { childLogger } from "../../core/log/index.ts";
 import { postProofWireName, type WdPoStInput, type WdPoStJob } from "../../core/sector/api-wdpost.ts";
 import { fromB64 } from "../../core/sector/wire.ts";
-import type { WindowPoStOutput, WindowPoStProver, WindowPoStTask } from "../poster/prover.ts";
+import type { WindowPoStOutput, WindowPoStProver, WindowPoStTask } from "../prover.ts";
 import type { WdPoStJobs } from "./jobs.ts";
 
 const log = childLogger("wdpost");

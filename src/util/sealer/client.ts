@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../../core/cli/command.ts";
+import { API_FILE, resolveManagerHome } from "../../core/config/manager-home.ts";
 import { RpcCallError, RpcClient, RpcTransportError } from "../../core/rpc/index.ts";
-import { API_FILE } from "../../manager/api-file.ts";
-import { resolveManagerHome } from "../../manager/home.ts";
 
 /** Flags every command that talks to the manager takes. */
 export const managerApiArgs = {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { type SectorID, type SectorIndexLocation, sectorName } from "../../core/sector/index.ts";
 import type { ProvingSector } from "../chain/chain.ts";
-import type { PoStReplica } from "./prover.ts";
+import type { PoStReplica } from "../prover.ts";
 
 /**
  * Where a proving sector's files are: the sector indexer answers persist-store names (locally, or over

@@ -1,7 +1,8 @@
 /**
- * Where PoSt proofs are computed. The poster and the miner modules decide *what* to prove; a prover only
- * computes. Three implementations: in-process (default), worker-prover (jobs handed to workers with
- * plan = "wdpost") and ext-prover (processor children from ext-prover.cfg).
+ * Where PoSt proofs are computed. The poster (WindowPoSt) and the miner (WinningPoSt) decide *what* to prove;
+ * a prover only computes. Three implementations: in-process (prover/local.ts, the default), ext-prover
+ * (prover/ext-prover.ts: processor children from ext-prover.cfg) and worker-prover (wdpost/prover.ts: jobs
+ * handed to workers with plan = "wdpost").
  */
 
 /** One sector to prove, with its files both as persist-store names and as paths on this manager. */

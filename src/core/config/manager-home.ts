@@ -1,3 +1,7 @@
+/**
+ * The manager home's layout: where the home is, and the files in it. Shared by the daemons (manager run,
+ * poster run), `manager init`, and the CLIs that find a running manager through its home.
+ */
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,3 +22,7 @@ export function expandHome(p: string): string {
 
 export const MANAGER_CONFIG_FILE = "sector-manager.cfg";
 export const EXT_PROVER_CONFIG_FILE = "ext-prover.cfg";
+/** The store of a manager or proxy node: everything a restart needs. */
+export const MANAGER_DB_FILE = "damocles.db";
+/** Written by `manager run` into its home: the address it serves on (like lotus' `api` file), for CLIs given only --home. */
+export const API_FILE = "api";

@@ -1,19 +1,21 @@
 import { join } from "node:path";
-import type { ManagerConfig } from "../../core/config/index.ts";
-import { childLogger } from "../../core/log/index.ts";
-import type { MetricsRegistry } from "../../core/metrics/index.ts";
-import type { RpcRegistry } from "../../core/rpc/index.ts";
-import type { KVStore } from "../../core/store/index.ts";
-import type { PoStChain } from "../chain/chain.ts";
-import { BlockMiner } from "../miner/miner.ts";
-import { createExtProver } from "../prover/ext-prover.ts";
-import { LocalProver } from "../prover/local.ts";
-import { createWorkerProverModule, type WorkerProverModule } from "../wdpost/index.ts";
-import { registerProvingApi } from "./api.ts";
-import type { SectorLocator, StorePaths } from "./locate.ts";
-import { registerPoStMetrics } from "./metrics.ts";
-import { PoSter, type PoSterMiner } from "./poster.ts";
+import type { ManagerConfig } from "../core/config/index.ts";
+import { EXT_PROVER_CONFIG_FILE } from "../core/config/manager-home.ts";
+import { childLogger } from "../core/log/index.ts";
+import type { MetricsRegistry } from "../core/metrics/index.ts";
+import type { RpcRegistry } from "../core/rpc/index.ts";
+import type { KVStore } from "../core/store/index.ts";
+import type { PoStChain } from "./chain/chain.ts";
+import { registerWinningPoStMetrics } from "./miner/metrics.ts";
+import { BlockMiner } from "./miner/miner.ts";
+import { registerProvingApi } from "./poster/api.ts";
+import { registerWindowPoStMetrics } from "./poster/metrics.ts";
+import { PoSter, type PoSterMiner } from "./poster/poster.ts";
+import { createExtProver } from "./prover/ext-prover.ts";
+import { LocalProver } from "./prover/local.ts";
 import type { WindowPoStProver, WinningPoStProver } from "./prover.ts";
+import type { SectorLocator, StorePaths } from "./stores/locate.ts";
+import { createWorkerProverModule, type WorkerProverModule } from "./wdpost/index.ts";
 
 const log = childLogger("poster");
 
@@ -54,13 +56,15 @@ export interface ProvingModule {
 }
 
 /**
- * The PoSt side of a manager: picks the prover (in-process, worker-prover or ext-prover), builds the
- * WindowPoSt scheduler and the block miner, and serves Damocles.Proving* (always: `proving check` and
+ * The PoSt side of a manager, composed from the parts below it: picks the prover (prover/local.ts,
+ * wdpost/ for --worker-prover or prover/ext-prover.ts for --ext-prover), builds the WindowPoSt scheduler
+ * (poster/) and the block miner (miner/), and serves Damocles.Proving* (always: `proving check` and
  * `proving faults` are useful on any manager).
  */
 export async function createProvingModule(opts: ProvingModuleOptions): Promise<ProvingModule> {
   const { flags, config } = opts;
-  const metrics = registerPoStMetrics(opts.metrics);
+  const windowMetrics = registerWindowPoStMetrics(opts.metrics);
+  const winningMetrics = registerWinningPoStMetrics(opts.metrics);
   const local = new LocalProver();
   let windowProver: WindowPoStProver = local;
   let winningProver: WinningPoStProver = local;
@@ -78,7 +82,7 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
     windowProver = workerProver.prover;
   }
   if (flags.extProver) {
-    const ext = await createExtProver({ configPath: join(opts.confDir, "ext-prover.cfg"), fallback: local });
+    const ext = await createExtProver({ configPath: join(opts.confDir, EXT_PROVER_CONFIG_FILE), fallback: local });
     if (!flags.workerProver) windowProver = ext.window;
     winningProver = ext.winning;
     closeExt = ext.close;
@@ -94,7 +98,7 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
     maxRecoverSectorLimit: m.PoSt.MaxRecoverSectorLimit,
     maxPartitionsPerPoStMessage: m.PoSt.MaxPartitionsPerPoStMessage,
   }));
-  const proofs = await import("../../core/proofs/index.ts");
+  const proofs = await import("../core/proofs/index.ts");
   const poster = new PoSter({
     chain: opts.chain,
     store: opts.store,
@@ -107,7 +111,7 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
       singleCheckTimeoutMs: proving.SingleCheckTimeout,
       partitionCheckTimeoutMs: proving.PartitionCheckTimeout,
     },
-    metrics,
+    metrics: windowMetrics,
     vanillaCheck: async (actor, postProof, randomness, replica) => {
       const challenges = await proofs.generateFallbackSectorChallenges({
         postProof,
@@ -147,7 +151,7 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
         challenge: (postProof, randomness, actor, sectorSetLen) =>
           proofs.generateWinningPostSectorChallenge({ postProof, randomness, proverId: actor, sectorSetLen }),
         actors: mining,
-        metrics,
+        metrics: winningMetrics,
       })
     : undefined;
 
