@@ -103,7 +103,8 @@ export function checkLayers(root: string): Violation[] {
     const from = layerOf(file);
     const text = readFileSync(join(root, file), "utf8");
     const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
-    if (lines > MAX_SRC_LINES && !file.endsWith(".test.ts")) {
+    // Tests and generated declarations (the napi build writes the addon's .d.ts) are not split by job.
+    if (lines > MAX_SRC_LINES && !file.endsWith(".test.ts") && !file.endsWith(".d.ts")) {
       violations.push({
         file,
         line: lines,

@@ -1,3 +1,8 @@
+/**
+ * The worker-prover (`--worker-prover`): a durable WindowPoSt job store that workers with plan = "wdpost"
+ * claim, heartbeat and finish over Venus.WdPoSt*, and the prover that turns a deadline into jobs and waits.
+ */
+
 import { childLogger } from "../../core/log/index.ts";
 import type { MetricsRegistry } from "../../core/metrics/index.ts";
 import type { RpcRegistry } from "../../core/rpc/index.ts";
