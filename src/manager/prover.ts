@@ -5,6 +5,8 @@
  * handed to workers with plan = "wdpost").
  */
 
+import type { PoStProof } from "../core/proofs/index.ts";
+
 /** One sector to prove, with its files both as persist-store names and as paths on this manager. */
 export interface PoStReplica {
   sectorId: number;
@@ -32,14 +34,9 @@ export interface WindowPoStTask {
   seed: Uint8Array;
 }
 
-export interface PoStProofBytes {
-  postProof: number;
-  proof: Uint8Array;
-}
-
 export interface WindowPoStOutput {
   /** Proofs over the replicas minus `faults`. */
-  proofs: PoStProofBytes[];
+  proofs: PoStProof[];
   /** Sectors the prover could not read/prove; the poster skips them and proves again without them. */
   faults: number[];
 }
@@ -61,6 +58,6 @@ export interface WindowPoStProver {
 
 export interface WinningPoStProver {
   readonly name: string;
-  generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProofBytes[]>;
+  generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProof[]>;
   close?(): Promise<void>;
 }

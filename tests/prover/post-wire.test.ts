@@ -4,13 +4,12 @@ import { validateInput } from "../../src/core/plugin/api.ts";
 import {
   fromWirePoStTask,
   postProofFromSerdeName,
-  postProofSerdeName,
   proofsFromWire,
   proofsToWire,
   toWirePoStTask,
   WindowPoStOutputSchema,
 } from "../../src/core/processor/stages/post.ts";
-import { POST_PROOFS } from "../../src/core/sector/proof.ts";
+import { POST_PROOFS, postProofRustName } from "../../src/core/sector/proof.ts";
 import windowPost from "../../src/plugins/window-post.ts";
 import winningPost from "../../src/plugins/winning-post.ts";
 
@@ -25,13 +24,13 @@ const task = (over: Record<string, unknown> = {}) => ({
 
 describe("PoSt wire forms", () => {
   test("proof types are rust-fil-proofs variant names: Go's WindowV1_1 (10..14) is rust's V1_2", () => {
-    expect(postProofSerdeName(0)).toBe("StackedDrgWinning2KiBV1");
-    expect(postProofSerdeName(5)).toBe("StackedDrgWindow2KiBV1");
-    expect(postProofSerdeName(10)).toBe("StackedDrgWindow2KiBV1_2");
-    expect(postProofSerdeName(13)).toBe("StackedDrgWindow32GiBV1_2");
-    for (const p of POST_PROOFS) expect(postProofFromSerdeName(postProofSerdeName(p.id))).toBe(p.id);
+    expect(postProofRustName(0)).toBe("StackedDrgWinning2KiBV1");
+    expect(postProofRustName(5)).toBe("StackedDrgWindow2KiBV1");
+    expect(postProofRustName(10)).toBe("StackedDrgWindow2KiBV1_2");
+    expect(postProofRustName(13)).toBe("StackedDrgWindow32GiBV1_2");
+    for (const p of POST_PROOFS) expect(postProofFromSerdeName(postProofRustName(p.id))).toBe(p.id);
     expect(() => postProofFromSerdeName("StackedDrgWindow2KiBV1_1")).toThrow("unknown RegisteredPoStProof");
-    expect(() => postProofSerdeName(15)).toThrow("unknown PoSt proof type 15");
+    expect(() => postProofRustName(15)).toThrow("unknown PoSt proof type 15");
   });
 
   test("a task round-trips between the prover's terms and the wire", () => {

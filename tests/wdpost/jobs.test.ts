@@ -16,7 +16,8 @@ import {
   type RunningServer,
   serve,
 } from "../../src/core/rpc/index.ts";
-import { postProofFromWireName, postProofWireName, WdPoSt } from "../../src/core/sector/api-wdpost.ts";
+import { postProofFromWireName, WdPoSt } from "../../src/core/sector/api-wdpost.ts";
+import { postProofRustName } from "../../src/core/sector/proof.ts";
 import { KVStore } from "../../src/core/store/index.ts";
 import { createWorkerProverModule, jobInput, type WorkerProverModule } from "../../src/manager/wdpost/index.ts";
 import { base58, canonicalInputJson, wdpostJobId } from "../../src/manager/wdpost/job-id.ts";
@@ -80,7 +81,7 @@ describe("job ids", () => {
   });
 
   test("ProofType travels as the rust-fil-proofs name; the Go name is read as an alias", () => {
-    expect(postProofWireName(WINDOW_2KIB)).toBe("StackedDrgWindow2KiBV1_2");
+    expect(postProofRustName(WINDOW_2KIB)).toBe("StackedDrgWindow2KiBV1_2");
     expect(jobInput(fakeTask()).ProofType).toBe("StackedDrgWindow2KiBV1_2");
     expect(postProofFromWireName("StackedDrgWindow2KiBV1_2")).toBe(WINDOW_2KIB);
     expect(postProofFromWireName("StackedDrgWindow2KiBV1_1")).toBe(WINDOW_2KIB);

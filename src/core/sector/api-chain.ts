@@ -76,7 +76,7 @@ export type ProveCommitParams = v.InferOutput<typeof ProveCommitParamsSchema>;
 
 /** A PoSt proof: base64 proof bytes with their RegisteredPoStProof. */
 export const PoStProofSchema = v.object({ postProof: int, proof: base64 });
-export type PoStProof = v.InferOutput<typeof PoStProofSchema>;
+export type PoStProofWire = v.InferOutput<typeof PoStProofSchema>;
 
 /** One partition of a WindowPoSt submission, with the fault and recovery declarations that ride along. */
 export const PoStPartitionParamsSchema = v.object({

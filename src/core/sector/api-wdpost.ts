@@ -25,12 +25,9 @@ const u64 = (what: string) =>
     v.minValue(0, `${what} must not be negative`),
   );
 
-/** Go/Lotus names (POST_PROOFS) → the rust-fil-proofs names used on this wire. */
-export const postProofWireName = postProofRustName;
-
 /** The abi.RegisteredPoStProof id of a wire name (rust "…V1_2" or Go "…V1_1"); undefined when unknown. */
 export function postProofFromWireName(name: string): number | undefined {
-  const byRust = POST_PROOFS.find((p) => postProofWireName(p.id) === name);
+  const byRust = POST_PROOFS.find((p) => postProofRustName(p.id) === name);
   if (byRust) return byRust.id;
   return POST_PROOFS.find((p) => p.name === name)?.id;
 }
@@ -38,7 +35,7 @@ export function postProofFromWireName(name: string): number | undefined {
 /** The window proof names a worker allows for its `allowed_sizes` (both window versions, as the Rust worker's to_post_proofs). */
 export function windowPoStWireNamesForSize(sectorSize: number): string[] {
   return POST_PROOFS.filter((p) => p.kind === "window" && p.sectorSize === sectorSize).map((p) =>
-    postProofWireName(p.id),
+    postProofRustName(p.id),
   );
 }
 
@@ -144,3 +141,16 @@ export const WdPoSt = {
   RemoveJob: defineMethod("Venus.WdPoStRemoveJob", [["jobID", jobId]] as const, v.null()),
   AllJobs: defineMethod("Venus.WdPoStAllJobs", [] as const, AllWdPoStJobSchema),
 } as const;
+
+/**
+ * The `data` of the InvalidParams error a manager answers for a job id it does not know (the job was removed
+ * or expired): a worker drops that job's result instead of retrying. A code, so rewording the message cannot
+ * change what a worker does.
+ */
+export const WDPOST_JOB_NOT_FOUND = { reason: "wdpost-job-not-found" } as const;
+
+export function isWdPoStJobNotFound(data: unknown): boolean {
+  return (
+    typeof data === "object" && data !== null && (data as { reason?: unknown }).reason === WDPOST_JOB_NOT_FOUND.reason
+  );
+}

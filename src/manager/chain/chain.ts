@@ -40,7 +40,7 @@ export {
   type MinerInfo,
   type PoStMessage,
   type PoStPartitionParams,
-  type PoStProof,
+  type PoStProofWire,
   type PoStRecord,
   type PreCommitParams,
   type ProveCommitParams,

@@ -10,9 +10,9 @@ import {
   WindowPoStOutputSchema,
   WinningPoStOutputSchema,
 } from "../../core/processor/stages/post.ts";
+import type { PoStProof } from "../../core/proofs/index.ts";
 import { selfCommand } from "../../core/self.ts";
 import type {
-  PoStProofBytes,
   WindowPoStOutput,
   WindowPoStProver,
   WindowPoStTask,
@@ -239,7 +239,7 @@ export class ExtWinningProver implements WinningPoStProver {
     this.name = `ext-prover (${ext.plans.length} winning_post processor${ext.plans.length === 1 ? "" : "s"})`;
   }
 
-  async generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProofBytes[]> {
+  async generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProof[]> {
     if (task.replicas.length === 0)
       throw new Error(`WinningPoSt of miner ${task.minerId}: no challenged sectors to prove`);
     const { output, child } = await this.ext.run(toWirePoStTask(taskParts(task)), signal);

@@ -1,7 +1,7 @@
+import type { PoStProof } from "../../core/proofs/index.ts";
 import { generateWindowPost, generateWinningPost, type PrivateReplica } from "../../core/proofs/index.ts";
 import { abortable } from "../../core/sync/abortable.ts";
 import type {
-  PoStProofBytes,
   PoStReplica,
   WindowPoStOutput,
   WindowPoStProver,
@@ -33,7 +33,7 @@ export class LocalProver implements WindowPoStProver, WinningPoStProver {
     return { proofs: r.proofs, faults: r.faults };
   }
 
-  async generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProofBytes[]> {
+  async generateWinningPoSt(task: WinningPoStTask, signal?: AbortSignal): Promise<PoStProof[]> {
     if (task.replicas.length === 0)
       throw new Error(`WinningPoSt of miner ${task.minerId}: no challenged sectors to prove`);
     return abortable(

@@ -12,7 +12,7 @@ import type {
   MessageLookup,
   MinerInfo,
   PoStChain,
-  PoStProof,
+  PoStProofWire,
   PoStRecord,
   ProvingPartition,
   ProvingSector,
@@ -132,7 +132,7 @@ export class RemotePoStChain implements PoStChain {
     return this.client.call(PoStChainApi.WinningSectorSet, actor, epoch);
   }
 
-  submitBlock(actor: number, epoch: number, proofs: PoStProof[]): Promise<BlockRecord> {
+  submitBlock(actor: number, epoch: number, proofs: PoStProofWire[]): Promise<BlockRecord> {
     return this.client.call(PoStChainApi.SubmitBlock, actor, epoch, proofs);
   }
 

@@ -1,5 +1,5 @@
 import { RpcError, RpcErrorCode, type RpcRegistry } from "../../core/rpc/index.ts";
-import { type AllWdPoStJob, WdPoSt } from "../../core/sector/api-wdpost.ts";
+import { type AllWdPoStJob, WDPOST_JOB_NOT_FOUND, WdPoSt } from "../../core/sector/api-wdpost.ts";
 import { WdPoStJobNotFoundError, type WdPoStJobs } from "./jobs.ts";
 
 /**
@@ -12,7 +12,7 @@ export function registerWdPoStApi(registry: RpcRegistry, jobs: WdPoStJobs): void
       return await fn();
     } catch (err) {
       if (err instanceof WdPoStJobNotFoundError)
-        throw new RpcError(RpcErrorCode.InvalidParams, `jobID: ${err.message}`);
+        throw new RpcError(RpcErrorCode.InvalidParams, `jobID: ${err.message}`, WDPOST_JOB_NOT_FOUND);
       throw err;
     }
   };

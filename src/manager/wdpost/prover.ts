@@ -1,5 +1,6 @@
 import { childLogger } from "../../core/log/index.ts";
-import { postProofWireName, type WdPoStInput, type WdPoStJob } from "../../core/sector/api-wdpost.ts";
+import type { WdPoStInput, WdPoStJob } from "../../core/sector/api-wdpost.ts";
+import { postProofRustName } from "../../core/sector/proof.ts";
 import { fromB64 } from "../../core/sector/wire.ts";
 import type { WindowPoStOutput, WindowPoStProver, WindowPoStTask } from "../prover.ts";
 import type { WdPoStJobs } from "./jobs.ts";
@@ -115,7 +116,7 @@ export function jobInput(task: WindowPoStTask): WdPoStInput {
         Accesses: { SealedFile: r.accesses.sealedFile, CacheDir: r.accesses.cacheDir },
       })),
     MinerId: task.minerId,
-    ProofType: postProofWireName(task.proofType),
+    ProofType: postProofRustName(task.proofType),
     Seed: seed,
   };
 }

@@ -6,6 +6,7 @@ import { abort, Failure, temporary } from "../../core/errors/index.ts";
 import { type PoStTaskWire, WindowPoStOutputSchema } from "../../core/processor/stages/post.ts";
 import { RpcCallError, RpcErrorCode } from "../../core/rpc/index.ts";
 import {
+  isWdPoStJobNotFound,
   WdPoSt,
   type WdPoStAllocatedJob,
   WdPoStAllocatedJobSchema,
@@ -207,11 +208,7 @@ export function wdpostSteps(deps: WdPoStDeps): PlanImpl<WdPoStState, WdPoStEvent
           "error" in result ? result.error || "window_post failed" : "",
         );
       } catch (err) {
-        if (
-          err instanceof RpcCallError &&
-          err.code === RpcErrorCode.InvalidParams &&
-          /does not exist/.test(err.rpcMessage)
-        ) {
+        if (err instanceof RpcCallError && err.code === RpcErrorCode.InvalidParams && isWdPoStJobNotFound(err.data)) {
           ctx.log.warn(`WindowPoSt job ${job.Id} was removed on the manager; its result is dropped`);
         } else {
           throw temporary(err);

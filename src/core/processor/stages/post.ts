@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { PoStProof, PrivateReplica } from "../../proofs/index.ts";
-import { POST_PROOFS, postProofRustName } from "../../sector/proof.ts";
+import { POST_PROOFS, type PoStKind, postProofFromRustName, postProofRustName } from "../../sector/proof.ts";
 import { Bytes32Schema } from "./seal.ts";
 
 /**
@@ -31,21 +31,15 @@ const u64 = v.pipe(
 );
 const path = v.pipe(v.string(), v.minLength(1, "expected a path"));
 
-export type PoStKind = "window" | "winning";
-
-/** rust-fil-proofs' RegisteredPoStProof variant name of a wire integer. */
-export const postProofSerdeName = postProofRustName;
-
-/** The wire integer of a rust variant name ("StackedDrgWindow2KiBV1_2" → 10). */
+/** The wire integer of a rust variant name ("StackedDrgWindow2KiBV1_2" → 10); throws for an unknown name. */
 export function postProofFromSerdeName(name: string): number {
-  const id = POST_PROOFS.findIndex((p) => postProofSerdeName(p.id) === name);
-  if (id < 0) throw new RangeError(`unknown RegisteredPoStProof ${JSON.stringify(name)}`);
+  const id = postProofFromRustName(name);
+  if (id === undefined) throw new RangeError(`unknown RegisteredPoStProof ${JSON.stringify(name)}`);
   return id;
 }
 
 function serdeNames(kind: PoStKind): [string, ...string[]] {
-  const names = POST_PROOFS.filter((p) => p.kind === kind).map((p) => postProofSerdeName(p.id));
-  return names as [string, ...string[]];
+  return POST_PROOFS.filter((p) => p.kind === kind).map((p) => p.rustName) as [string, ...string[]];
 }
 
 export const PoStReplicaWireSchema = v.object({
@@ -99,7 +93,7 @@ export interface PoStTaskParts {
 export function toWirePoStTask(t: PoStTaskParts): PoStTaskWire {
   return {
     miner_id: t.minerId,
-    proof_type: postProofSerdeName(t.proofType),
+    proof_type: postProofRustName(t.proofType),
     replicas: t.replicas.map((r) => ({
       sector_id: r.sectorId,
       comm_r: Array.from(r.commR),
