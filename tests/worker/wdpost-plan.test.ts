@@ -267,6 +267,38 @@ describe("a wdpost thread", () => {
     expect(thread.status().job?.state).toBe("Empty");
   });
 
+  test("a job the manager removed while it was being proven: its result is dropped, the thread goes on", async () => {
+    const m = await manager();
+    let releaseProof!: () => void;
+    const proving = new Promise<void>((r) => {
+      releaseProof = r;
+    });
+    let started = false;
+    const { thread, lines } = worker(m.url, async () => {
+      started = true;
+      await proving;
+      return { proofs: ["cHJvb2Y="], faults: [] };
+    }, [storeWith("persist-1", [1, 2])]);
+    const { job } = await m.mod.jobs.create(1, [0], jobInput(fakeTask()));
+    await until("the worker to start proving", () => started || undefined, 10_000, 10);
+    await m.mod.jobs.remove(job.Id);
+    releaseProof();
+    await until(
+      "the result to be dropped",
+      () => lines.find((l) => l.includes(`WindowPoSt job ${job.Id} was removed on the manager`)),
+      10_000,
+      10,
+    );
+    await until(
+      "the thread to be idle again",
+      () => (thread.status().job?.state === "Empty" ? true : undefined),
+      10_000,
+      10,
+    );
+    expect(thread.status().paused).toBe(false);
+    expect(m.mod.jobs.get(job.Id)).toBeUndefined();
+  });
+
   test("a manager that stops answering FinishJob: retried max_retries times, then the job is aborted and the next one served", async () => {
     const m = await manager();
     // FinishJob fails for the first job until the worker gives up; the abort's own report goes through.
