@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ChildTaskError, type PoolChild, pickWeighted, WeightedPool } from "../../src/manager/prover/weighted-pool.ts";
+import { ChildTaskError, type PoolChild, pickWeighted, WeightedPool } from "./weighted-pool.ts";
 
 /** An in-memory child: every call waits until the test answers it. */
 class FakeChild implements PoolChild {

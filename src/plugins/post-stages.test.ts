@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { validateInput } from "../../src/core/plugin/api.ts";
+import { validateInput } from "../core/plugin/api.ts";
 import {
   fromWirePoStTask,
   postProofFromSerdeName,
@@ -8,10 +8,10 @@ import {
   proofsToWire,
   toWirePoStTask,
   WindowPoStOutputSchema,
-} from "../../src/core/processor/stages/post.ts";
-import { POST_PROOFS, postProofRustName } from "../../src/core/sector/proof.ts";
-import windowPost from "../../src/plugins/window-post.ts";
-import winningPost from "../../src/plugins/winning-post.ts";
+} from "../core/processor/stages/post.ts";
+import { POST_PROOFS, postProofRustName } from "../core/sector/proof.ts";
+import windowPost from "./window-post.ts";
+import winningPost from "./winning-post.ts";
 
 const bytes32 = (n: number) => Array.from({ length: 32 }, (_, i) => (i + n) % 256);
 const task = (over: Record<string, unknown> = {}) => ({

@@ -2,8 +2,8 @@ import { expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkReplica } from "../../src/manager/poster/check.ts";
-import type { PoStReplica } from "../../src/manager/prover.ts";
+import type { PoStReplica } from "../prover.ts";
+import { checkReplica } from "./check.ts";
 
 /** The pre-PoSt sector check, on synthetic files: each way a replica can be unprovable has its reason. */
 

@@ -1,16 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { damoclesParamsDir } from "../../src/core/proofs/config.ts";
-import { pledgeFill } from "../../src/core/proofs/lifecycle.ts";
-import { defaultCircuits, paramsFixCommand, parseCircuits } from "../../src/core/proofs/params.ts";
-import {
-  fromWirePieceInfo,
-  fromWirePreCommitOutput,
-  paddedSize,
-  postRandomness,
-  toWirePieceInfo,
-  toWirePreCommitOutput,
-  unpaddedSize,
-} from "../../src/core/proofs/types.ts";
 import {
   POST_PROOFS,
   postProofFromRustName,
@@ -22,7 +10,19 @@ import {
   windowPoStPartitionSectors,
   windowPoStProofFor,
   winningPoStProofFor,
-} from "../../src/core/sector/proof.ts";
+} from "../sector/proof.ts";
+import { damoclesParamsDir } from "./config.ts";
+import { pledgeFill } from "./lifecycle.ts";
+import { defaultCircuits, paramsFixCommand, parseCircuits } from "./params.ts";
+import {
+  fromWirePieceInfo,
+  fromWirePreCommitOutput,
+  paddedSize,
+  postRandomness,
+  toWirePieceInfo,
+  toWirePreCommitOutput,
+  unpaddedSize,
+} from "./types.ts";
 
 describe("proofs value helpers (no addon needed)", () => {
   test("padding arithmetic and pledge fill", () => {
