@@ -3,6 +3,7 @@ import { childLogger } from "../../../core/log/index.ts";
 import {
   sealProofFor,
   sealProofInfo,
+  sectorName,
   windowPoStPartitionSectors,
   windowPoStProofFor,
 } from "../../../core/sector/index.ts";
@@ -176,7 +177,10 @@ export class MinerActor {
       results.push(result);
     }
     for (const r of results)
-      if (!r.ok) log.warn(`${msg.method} of s-t0${msg.from}-${r.number} rejected at epoch ${epoch}: ${r.error}`);
+      if (!r.ok)
+        log.warn(
+          `${msg.method} of ${sectorName({ Miner: msg.from, Number: r.number })} rejected at epoch ${epoch}: ${r.error}`,
+        );
     if (results.some((r) => r.ok)) return { ok: true, results };
     const first = results[0];
     return first
