@@ -23,6 +23,7 @@ import { SectorIndexer } from "./sectors/indexer.ts";
 import { SectorNumbers } from "./sectors/numbers.ts";
 import { SectorStates } from "./sectors/states.ts";
 import { PersistStores } from "./stores/persist.ts";
+import { registerUnsealApi } from "./unseal/index.ts";
 import { WorkerRegistry } from "./workers/registry.ts";
 
 const log = childLogger("manager");
@@ -157,6 +158,12 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   const registry = new RpcRegistry();
   registerSealerApi(registry, services);
   registerPoStChainApi(registry, chain);
+  registerUnsealApi(registry, {
+    store,
+    states,
+    indexer: services.indexer,
+    actors: () => allocatable.map((m) => m.actor),
+  });
   const proving = await createProvingModule({
     flags: opts.proving ?? {},
     config,
