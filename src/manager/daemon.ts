@@ -158,12 +158,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
   const registry = new RpcRegistry();
   registerSealerApi(registry, services);
   registerPoStChainApi(registry, chain);
-  registerUnsealApi(registry, {
-    store,
-    states,
-    indexer: services.indexer,
-    actors: () => allocatable.map((m) => m.actor),
-  });
+  registerUnsealApi(registry, { ...services, store, actors: () => allocatable.map((m) => m.actor) });
   const proving = await createProvingModule({
     flags: opts.proving ?? {},
     config,
