@@ -1,14 +1,14 @@
+/**
+ * The unseal module of the manager: its Venus methods (AllocateUnsealSector, AcquireUnsealDest,
+ * AchieveUnsealSector, UnsealPiece, FindSectorWithPiece) and our Damocles.UnsealTask(s), over one
+ * UnsealService. A refused request or an unknown task answers InvalidParams with the reason.
+ */
 import { RpcError, RpcErrorCode } from "../../core/rpc/errors.ts";
 import type { RpcRegistry } from "../../core/rpc/server.ts";
 import { DamoclesUnseal, VenusUnseal } from "../../core/sector/api-unseal.ts";
 import { type UnsealDeps, UnsealService } from "./service.ts";
 import { UnsealRequestRefusedError, UnsealTaskNotFoundError } from "./tasks.ts";
 
-/**
- * The unseal module of the manager: its Venus methods (AllocateUnsealSector, AcquireUnsealDest,
- * AchieveUnsealSector, UnsealPiece, FindSectorWithPiece) and our Damocles.UnsealTask(s), over one
- * UnsealService. A refused request or an unknown task answers InvalidParams with the reason.
- */
 export function registerUnsealApi(registry: RpcRegistry, deps: UnsealDeps): UnsealService {
   const s = new UnsealService(deps);
   registry
