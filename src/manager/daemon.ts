@@ -16,6 +16,7 @@ import { SectorNumbers } from "./sectors/numbers.ts";
 import { SectorStates } from "./sectors/states.ts";
 import { type NodeOptions, type RunningNode, startNode } from "./shell.ts";
 import { PersistStores } from "./stores/persist.ts";
+import { registerUnsealApi } from "./unseal/index.ts";
 import { WorkerRegistry } from "./workers/registry.ts";
 
 const log = childLogger("manager");
@@ -136,6 +137,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
 
     registerSealerApi(registry, services);
     registerPoStChainApi(registry, chain);
+    registerUnsealApi(registry, { ...services, store, actors: () => allocatable.map((m) => m.actor) });
     metrics.onlineSectors.collect = (g) => g.set(states.countOnline());
     metrics.threads.collect = () =>
       metrics.collectWorkers(services.workers.list(), Math.floor((opts.now ?? Date.now)() / 1000));

@@ -8,6 +8,7 @@ import pc1 from "./pc1.ts";
 import pc2 from "./pc2.ts";
 import transfer from "./transfer.ts";
 import treeD from "./tree-d.ts";
+import unseal from "./unseal.ts";
 import windowPost from "./window-post.ts";
 import winningPost from "./winning-post.ts";
 
@@ -22,4 +23,5 @@ export const builtinPlugins: readonly AnyStagePlugin[] = [
   transfer,
   windowPost,
   winningPost,
+  unseal,
 ] as AnyStagePlugin[];

@@ -25,6 +25,7 @@ import { VERSION_STRING } from "../core/version.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { ManagerClient } from "./manager-client.ts";
 import { sealerSteps } from "./planners/sealer-steps.ts";
+import { unsealSteps } from "./planners/unseal-steps.ts";
 import { WdPoStLink } from "./planners/wdpost-link.ts";
 import { MemoryJobStore } from "./planners/wdpost-memory-store.ts";
 import { wdpostSteps } from "./planners/wdpost-steps.ts";
@@ -116,7 +117,8 @@ async function checkStoresKnown(manager: ManagerClient, cfg: WorkerConfig): Prom
   }
 }
 
-type PlanDeps = Omit<Parameters<typeof sealerSteps>[0], "location"> & { wdpost: WdPoStLink };
+type PlanDeps = Omit<Parameters<typeof sealerSteps>[0], "location"> &
+  Omit<Parameters<typeof unsealSteps>[0], "location"> & { wdpost: WdPoStLink };
 
 function planFor(thread: ResolvedThread, deps: PlanDeps): AnyPlanImpl {
   if (thread.plan === "wdpost") {
@@ -127,9 +129,13 @@ function planFor(thread: ResolvedThread, deps: PlanDeps): AnyPlanImpl {
     }
     return erasePlan(wdpostSteps({ link: deps.wdpost, stages: deps.stages, attached: deps.attached }));
   }
+  if (thread.plan === "unseal") {
+    if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "unseal" needs a location`);
+    return erasePlan(unsealSteps({ ...deps, location: thread.location }));
+  }
   if (thread.plan !== "sealer") {
     throw new WorkerStartError(
-      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer and wdpost are)`,
+      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer, unseal and wdpost are)`,
     );
   }
   if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "sealer" needs a location`);
@@ -181,6 +187,8 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     stages,
     attached: cfg.attached,
     staticTreeD: cfg.processors.static_tree_d,
+    pieceToken: cfg.sector_manager.piece_token,
+    managerOrigin: new URL(cfg.sector_manager.rpcUrl).origin,
     wdpost,
   };
 

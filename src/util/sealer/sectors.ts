@@ -3,6 +3,7 @@ import { renderTable } from "../../core/cli/table.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { type SectorState, sealProofInfo, sectorName } from "../../core/sector/index.ts";
 import { managerApiArgs, parseSectorArgs, withManager } from "./client.ts";
+import { unsealCommand } from "./unseal.ts";
 
 function kind(s: SectorState): string {
   const marks = [s.Upgraded && "upgrade", s.NeedRebuild && "rebuild", s.Unsealing && "unseal"].filter(Boolean);
@@ -146,7 +147,7 @@ const restore = command({
 });
 
 export const sectorsCommand = command({
-  meta: { name: "sectors", description: "Sector states on the manager: list, state, abort, restore" },
-  subCommands: { list, state, abort, restore },
+  meta: { name: "sectors", description: "Sector states on the manager: list, state, abort, restore, unseal" },
+  subCommands: { list, state, abort, restore, unseal: unsealCommand },
   examples: ["damocles util sealer sectors list", "damocles util sealer sectors state 1000 5"],
 });

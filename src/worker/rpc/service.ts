@@ -1,14 +1,16 @@
 import { RpcError, RpcErrorCode } from "../../core/rpc/errors.ts";
 import type { RpcRegistry } from "../../core/rpc/server.ts";
 import { VenusWorker, type WorkerThreadInfo } from "../../core/sector/api-worker.ts";
-import { sectorName } from "../../core/sector/id.ts";
+import { type SectorID, sectorName } from "../../core/sector/id.ts";
 import { VERSION_STRING } from "../../core/version.ts";
 import type { SealingThread, ThreadStatus } from "../thread.ts";
 
-/** A sealing job is named by its sector; a wdpost job by the manager's job id. */
+/** A sealing job is named by its sector; an unseal job by its sector and piece; a wdpost job by the manager's job id. */
 function jobId(job: ThreadStatus["job"]): string | null {
   if (!job) return null;
   if (job.sector) return sectorName(job.sector);
+  const unseal = job.phases.unseal as { Sector?: { ID?: SectorID }; PieceCid?: { "/"?: string } } | undefined;
+  if (unseal?.Sector?.ID && unseal.PieceCid?.["/"]) return `${sectorName(unseal.Sector.ID)}/${unseal.PieceCid["/"]}`;
   const held = job.phases.wdpost as { Id?: unknown } | undefined;
   return typeof held?.Id === "string" ? held.Id : null;
 }
