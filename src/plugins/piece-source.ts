@@ -2,7 +2,7 @@ import { createReadStream, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { permanent, temporary } from "../core/errors/index.ts";
-import type { AddPiecesPiece } from "../core/processor/stages/seal.ts";
+import { type AddPiecesPiece, PIECE_TOKEN_ENV } from "../core/processor/stages/seal.ts";
 
 /**
  * The bytes of one add_pieces piece as a file the proofs library can read: exactly `payload_size` bytes
@@ -15,8 +15,6 @@ import type { AddPiecesPiece } from "../core/processor/stages/seal.ts";
  * shorter than the deal's payload are permanent, since asking again gets the same answer and an operator
  * must fix the token or the piece store first.
  */
-export const PIECE_TOKEN_ENV = "PIECE_FETCHER_TOKEN";
-
 export interface PieceBytes {
   source: { path: string } | "pledge";
   /** Removes the temporary copy, if one was made. */

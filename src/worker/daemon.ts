@@ -17,6 +17,7 @@ import { childLogger, logger } from "../core/log/index.ts";
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../core/metrics/index.ts";
 import { loadPlugins } from "../core/plugin/loader.ts";
 import { ExtLocks, type PoolMemberSpec, ProcessorPool } from "../core/processor/pool.ts";
+import { PIECE_TOKEN_ENV } from "../core/processor/stages/seal.ts";
 import { mountRpc, RpcRegistry, type RunningServer, serve } from "../core/rpc/server.ts";
 import { Venus } from "../core/sector/api.ts";
 import { selfCommand } from "../core/self.ts";
@@ -68,9 +69,6 @@ async function localAddressTowards(url: string): Promise<string> {
     });
   });
 }
-
-/** The env var add_pieces processors read the piece store token from (vc-processors' PieceHttpFetcher). */
-const PIECE_TOKEN_ENV = "PIECE_FETCHER_TOKEN";
 
 /**
  * Hands `sector_manager.piece_token` to whatever runs add_pieces, as the original does: into the envs of

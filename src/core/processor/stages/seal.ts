@@ -22,6 +22,12 @@ const registeredProof = v.picklist(sealProofNames, "expected a RegisteredSealPro
 export const PieceInfoSchema = v.object({ commitment: Bytes32Schema, size: u64 });
 export type PieceInfoWire = v.InferOutput<typeof PieceInfoSchema>;
 
+/**
+ * The env var an add_pieces processor reads the piece store token from (vc-processors' PieceHttpFetcher):
+ * the worker sets it to `sector_manager.piece_token`; downloads send `Authorization: Bearer <token>`.
+ */
+export const PIECE_TOKEN_ENV = "PIECE_FETCHER_TOKEN";
+
 /** Where a piece's bytes come from (vc-processors' PieceFile, serde camelCase): a URL, a local file, or zeros. */
 export const PieceFileSchema = v.union(
   [v.literal("pledge"), v.object({ local: path }), v.object({ url: v.pipe(v.string(), v.url()) })],
