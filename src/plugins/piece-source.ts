@@ -65,9 +65,19 @@ async function writeStream(chunks: AsyncIterable<Uint8Array>, to: string, limit:
 
 async function downloadPiece(url: string, payload: number, tmpDir: string, signal: AbortSignal): Promise<PieceBytes> {
   const token = process.env[PIECE_TOKEN_ENV];
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   let res: Response;
   try {
-    res = await fetch(url, { signal, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    res = await fetch(url, { signal, headers: auth, redirect: "manual" });
+    const location = res.headers.get("location");
+    if (res.status >= 300 && res.status < 400 && location) {
+      // As the original: the piece store may redirect to the market, which wants the token and its namespace.
+      await res.body?.cancel().catch(() => {});
+      res = await fetch(new URL(location, url), {
+        signal,
+        headers: token ? { ...auth, "X-VENUS-API-NAMESPACE": "v1.IMarket" } : {},
+      });
+    }
   } catch (err) {
     if (signal.aborted) throw err;
     throw temporary(new Error(`piece download failed: ${url}: ${(err as Error).message}`));

@@ -37,7 +37,12 @@ beforeAll(() => {
     port: 0,
     hostname: "127.0.0.1",
     fetch(req) {
-      const cid = decodeURIComponent(new URL(req.url).pathname.replace(/^\/piecestore\//, "").replace(/\.car$/, ""));
+      const path = new URL(req.url).pathname;
+      // A piece store that sends the worker on to the market, as the original manager's proxy may.
+      if (path.startsWith("/redirect/")) return Response.redirect(path.replace("/redirect/", "/market/"), 302);
+      if (path.startsWith("/market/") && req.headers.get("x-venus-api-namespace") !== "v1.IMarket")
+        return new Response("which API?", { status: 400 });
+      const cid = decodeURIComponent(path.replace(/^\/(piecestore|market)\//, "").replace(/\.car$/, ""));
       const auth = req.headers.get("authorization");
       requests.push({ cid, auth });
       if (auth !== `Bearer ${TOKEN}`) return new Response("unauthorized", { status: 401 });
@@ -110,6 +115,15 @@ describe("add_pieces on the golden tasks", () => {
     await addPieces.run(task, ctx());
     expect(statSync(task.staged_filepath).size).toBe(2048);
   });
+});
+
+test("a redirect is followed with the token and the market's API namespace, as the original does", async () => {
+  process.env.PIECE_FETCHER_TOKEN = TOKEN;
+  served.set(DEAL_PIECES[1].cid, DEAL_PIECES[1].bytes);
+  requests.length = 0;
+  const answer = (await addPieces.run(urlTask(`${manager}/redirect/${DEAL_PIECES[1].cid}`), ctx())) as unknown[];
+  expect(answer[0]).toEqual((golden("add_pieces-deals.answer.json") as unknown[])[1]);
+  expect(requests).toEqual([{ cid: DEAL_PIECES[1].cid, auth: `Bearer ${TOKEN}` }]);
 });
 
 describe("a piece that comes in wrong is a named error, never a staged sector", () => {
