@@ -1,6 +1,6 @@
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Hono } from "hono";
 import {
   formatDiagnostic,
@@ -17,6 +17,7 @@ import { childLogger, logger } from "../core/log/index.ts";
 import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from "../core/metrics/index.ts";
 import { loadPlugins } from "../core/plugin/loader.ts";
 import { ExtLocks, type PoolMemberSpec, ProcessorPool } from "../core/processor/pool.ts";
+import { PIECE_TOKEN_ENV } from "../core/processor/stages/seal.ts";
 import { mountRpc, RpcRegistry, type RunningServer, serve } from "../core/rpc/server.ts";
 import { Venus } from "../core/sector/api.ts";
 import { selfCommand } from "../core/self.ts";
@@ -24,6 +25,7 @@ import { sleep } from "../core/sync/semaphore.ts";
 import { VERSION_STRING } from "../core/version.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { ManagerClient } from "./manager-client.ts";
+import { pieceStoreUrl } from "./planners/sealer-deals.ts";
 import { sealerSteps } from "./planners/sealer-steps.ts";
 import { unsealSteps } from "./planners/unseal-steps.ts";
 import { WdPoStLink } from "./planners/wdpost-link.ts";
@@ -67,6 +69,18 @@ async function localAddressTowards(url: string): Promise<string> {
       resolve(addr);
     });
   });
+}
+
+/**
+ * Hands `sector_manager.piece_token` to whatever runs add_pieces, as the original does: into the envs of
+ * every [[processors.add_pieces]] entry, or, when add_pieces runs in-process, into the worker's own env.
+ */
+function exportPieceToken(cfg: WorkerConfig): void {
+  const token = cfg.sector_manager.piece_token;
+  if (!token) return;
+  const entries = cfg.processors.stages.add_pieces ?? [];
+  if (entries.length === 0) process.env[PIECE_TOKEN_ENV] = token;
+  for (const e of entries) e.envs = { ...e.envs, [PIECE_TOKEN_ENV]: token };
 }
 
 function childSpecs(
@@ -163,6 +177,7 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   const manager = new ManagerClient(cfg.sector_manager.rpcUrl, instance);
   await checkStoresKnown(manager, cfg);
 
+  exportPieceToken(cfg);
   const pluginsDir = cfg.worker.plugins_dir ?? join(dirname(configPath), "plugins");
   const registry = await loadPlugins(builtinPlugins, pluginsDir);
   const extLocks = new ExtLocks(cfg.processors.ext_locks);
@@ -189,6 +204,10 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     staticTreeD: cfg.processors.static_tree_d,
     pieceToken: cfg.sector_manager.piece_token,
     managerOrigin: new URL(cfg.sector_manager.rpcUrl).origin,
+    pieces: {
+      localDirs: (cfg.worker.local_pieces_dirs ?? []).map((d) => resolve(d)),
+      storeUrl: pieceStoreUrl(cfg.sector_manager.rpcUrl),
+    },
     wdpost,
   };
 

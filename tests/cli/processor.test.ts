@@ -33,13 +33,14 @@ test("processor transfer: ready line, NDJSON by id, errors as err_msg, garbage i
     }
   };
   expect(await nextLine()).toBe("transfer processor ready");
-  const stores = { local: { name: "local", meta: { location: tmp } } };
+  // The original's wire: absolute uris; stores describe the stores but are not used to resolve paths.
+  const stores = { "persist-1": { name: "persist-1", meta: null } };
   child.stdin.write("this is not json\n");
   child.stdin.write(
-    `${JSON.stringify({ id: 7, task: { stores, routes: [{ src: { store_name: "local", uri: "src/sealed" }, dest: { store_name: "local", uri: "dst/sealed" } }] } })}\n`,
+    `${JSON.stringify({ id: 7, task: { stores, routes: [{ src: { store_name: null, uri: join(tmp, "src", "sealed") }, dest: { store_name: "persist-1", uri: join(tmp, "dst", "sealed") }, opt: null }] } })}\n`,
   );
   child.stdin.write(
-    `${JSON.stringify({ id: 8, task: { stores, routes: [{ src: { store_name: "local", uri: "src/missing" }, dest: { uri: "/tmp/x" } }] } })}\n`,
+    `${JSON.stringify({ id: 8, task: { stores, routes: [{ src: { uri: join(tmp, "src", "missing") }, dest: { uri: "/tmp/x" } }] } })}\n`,
   );
   child.stdin.write(`${JSON.stringify({ id: 9, task: { routes: "nope" } })}\n`);
   child.stdin.flush();

@@ -1,23 +1,27 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import type { AttachedStore } from "../../core/config/index.ts";
 import { abort, permanent, temporary } from "../../core/errors/index.ts";
-import { C2OutputSchema, PC2OutputSchema, PieceInfoSchema } from "../../core/processor/stages/seal.ts";
+import { C2OutputSchema, PC2OutputSchema } from "../../core/processor/stages/seal.ts";
 import { Venus } from "../../core/sector/api.ts";
-import { proverId, sectorName } from "../../core/sector/id.ts";
+import { proverId } from "../../core/sector/id.ts";
 import { sealProofFor, sealProofInfo } from "../../core/sector/proof.ts";
 import { OnChainState, SubmitResult } from "../../core/sector/states.ts";
 import { sleep } from "../../core/sync/semaphore.ts";
-import { type ManagerClient, sectorId } from "../manager-client.ts";
-import type { StageRunner } from "../stages.ts";
+import { sectorId } from "../manager-client.ts";
 import type { JobRecord } from "../state/store.ts";
 import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
 import { type SealerEvent, type SealerState, sealerPlan } from "./sealer.ts";
+import { acquireDeals, addPieces } from "./sealer-deals.ts";
+import { need, phases, type SealerDeps, sectorPaths } from "./sealer-job.ts";
+import { persistFiles } from "./sealer-persist.ts";
+
+export type { SealerDeps } from "./sealer-job.ts";
 
 /**
  * The work behind each state of the sealer plan. Stage tasks use the vc-processors wire shapes, so an
- * external processor written for damocles-worker can take any of them.
+ * external processor written for damocles-worker can take any of them. Data in (deals, add_pieces) is in
+ * sealer-deals.ts, persisting in sealer-persist.ts.
  */
 
 /** Present while a PC2 may have touched the sealed file, i.e. from its start until the state has moved on. */
@@ -26,56 +30,6 @@ const PC2_MARKER = ".pc2_running";
 const PC2_OUTPUT = /^(sc-02-data-tree-c.*\.dat|sc-02-data-tree-r-last.*\.dat|p_aux|t_aux)$/;
 /** The original waits this long after a Failed message before re-submitting. */
 const RESUBMIT_WAIT_MS = 30_000;
-
-const Phases = v.object({
-  pieces: v.optional(v.array(PieceInfoSchema)),
-  ticket: v.optional(v.object({ Ticket: v.string(), Epoch: v.number() })),
-  pc1out: v.optional(v.unknown()),
-  pc2out: v.optional(PC2OutputSchema),
-  persist_instance: v.optional(v.string()),
-  seed: v.optional(v.object({ Seed: v.string(), Epoch: v.number() })),
-  c1out: v.optional(v.unknown()),
-  c2out: v.optional(C2OutputSchema),
-  /** Set by a failed message: the next submission asks the manager to replace the earlier one. */
-  pc_resubmit: v.optional(v.boolean()),
-  proof_resubmit: v.optional(v.boolean()),
-});
-type Phases = v.InferOutput<typeof Phases>;
-
-export interface SealerDeps {
-  manager: ManagerClient;
-  stages: StageRunner;
-  location: string;
-  attached: readonly AttachedStore[];
-  staticTreeD: Record<string, string>;
-}
-
-export function sectorPaths(location: string, job: JobRecord) {
-  const name = sectorName(job.sector!);
-  const data = join(location, "data");
-  return {
-    name,
-    staged: join(data, "unsealed", name),
-    sealed: join(data, "sealed", name),
-    cache: join(data, "cache", name),
-  };
-}
-
-function phases(job: JobRecord): Phases {
-  const parsed = v.safeParse(Phases, job.phases);
-  if (!parsed.success)
-    throw permanent(
-      new Error(
-        `saved sector data is damaged at ${v.getDotPath(parsed.issues[0]) ?? "phases"}: ${parsed.issues[0].message}`,
-      ),
-    );
-  return parsed.output;
-}
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw abort(new Error(`missing ${what}: the sector cannot continue from this state`));
-  return value;
-}
 
 const bytes = (b64: string) => [...Buffer.from(b64, "base64")];
 
@@ -104,44 +58,9 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       return { event: "Allocate", sector: job.sector };
     },
 
-    async Allocated(ctx) {
-      if (!ctx.settings.enable_deals) return { event: "AcquireDeals", patch: { deals: null } };
-      const deals = await deps.manager.call(Venus.AcquireDeals, sectorId(ctx.job), {
-        MaxDeals: ctx.settings.max_deals ?? null,
-        MinUsedSpace: ctx.settings.min_deal_space ?? null,
-      });
-      if ((!deals || deals.length === 0) && ctx.settings.disable_cc) {
-        // CC is disabled: keep asking for deals instead of sealing an empty sector.
-        await sleep(ctx.settings.recover_interval, ctx.signal);
-        return { idle: true };
-      }
-      if (deals && deals.length > 0)
-        throw permanent(
-          new Error(
-            "the manager assigned deals, but this build seals CC sectors only (deal pieces arrive with the deals module)",
-          ),
-        );
-      return { event: "AcquireDeals", patch: { deals: null } };
-    },
+    Allocated: (ctx) => acquireDeals(deps, ctx),
 
-    async DealsAcquired(ctx) {
-      const p = sectorPaths(deps.location, ctx.job);
-      const proof = sealProofInfo(ctx.job.sector!.proof_type);
-      // Start from an empty staged file: a retry must not append the pieces twice.
-      rmSync(p.staged, { force: true });
-      const out = await stage(
-        "add_pieces",
-        {
-          seal_proof_type: proof.name,
-          pieces: [{ piece_file: "pledge", payload_size: 0, piece_size: proof.sectorSize }],
-          staged_filepath: p.staged,
-        },
-        ctx,
-      );
-      const pieces = v.safeParse(v.array(PieceInfoSchema), out);
-      if (!pieces.success) throw permanent(new Error(`add_pieces returned no piece list: ${pieces.issues[0].message}`));
-      return { event: "AddPiece", patch: { pieces: pieces.output } };
-    },
+    DealsAcquired: (ctx) => addPieces(deps, ctx, stage),
 
     async PieceAdded(ctx) {
       const p = sectorPaths(deps.location, ctx.job);
@@ -242,49 +161,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       return "event" in out && out.event === "ReSubmitPC" ? { ...out, patch: { pc_resubmit: true } } : out;
     },
 
-    async PCLanded(ctx) {
-      const p = sectorPaths(deps.location, ctx.job);
-      const proof = sealProofInfo(ctx.job.sector!.proof_type);
-      const writable = deps.attached.filter((a) => !a.readonly);
-      if (writable.length === 0)
-        throw permanent(new Error("no writable [[attached]] store to persist the sector into"));
-      // Sealed file + cache; the manager reserves room in one of the stores we can reach.
-      const store = await deps.manager.call(
-        Venus.StoreReserveSpace,
-        sectorId(ctx.job),
-        proof.sectorSize * 2,
-        writable.map((a) => a.name),
-      );
-      if (!store) {
-        ctx.setActivity({ kind: "waiting", on: "persist store space" });
-        await sleep(ctx.settings.rpc_polling_interval, ctx.signal);
-        return { idle: true };
-      }
-      const target = deps.attached.find((a) => a.name === store.Name);
-      if (!target)
-        throw permanent(
-          new Error(`the manager chose store "${store.Name}", which is not among this worker's [[attached]] stores`),
-        );
-      const keep = readdirSync(p.cache).filter(
-        (f) => f === "p_aux" || f === "t_aux" || f.startsWith("sc-02-data-tree-r-last"),
-      );
-      const stores = {
-        local: { name: "local", meta: { location: join(deps.location, "data") } },
-        [target.name]: { name: target.name, meta: { location: target.location } },
-      };
-      const routes = [
-        {
-          src: { store_name: "local", uri: `sealed/${p.name}` },
-          dest: { store_name: target.name, uri: `sealed/${p.name}` },
-        },
-        ...keep.map((f) => ({
-          src: { store_name: "local", uri: `cache/${p.name}/${f}` },
-          dest: { store_name: target.name, uri: `cache/${p.name}/${f}` },
-        })),
-      ];
-      await stage("transfer", { stores, routes }, ctx);
-      return { event: "Persist", patch: { persist_instance: target.name } };
-    },
+    PCLanded: (ctx) => persistFiles(deps, ctx, stage),
 
     async Persisted(ctx) {
       const instance = need(phases(ctx.job).persist_instance, "persist store");

@@ -1,0 +1,80 @@
+import { join } from "node:path";
+import type { AttachedStore } from "../../core/config/index.ts";
+import { permanent } from "../../core/errors/index.ts";
+import type { TransferInput } from "../../core/processor/stages/seal.ts";
+import { Venus } from "../../core/sector/api.ts";
+import { SECTOR_SIZES, sealProofInfo } from "../../core/sector/proof.ts";
+import type { StoreBasicInfo } from "../../core/sector/wire.ts";
+import { sleep } from "../../core/sync/semaphore.ts";
+import { sectorId } from "../manager-client.ts";
+import type { StepContext, StepOutcome } from "../thread.ts";
+import type { SealerEvent } from "./sealer.ts";
+import { type SealerDeps, type SectorPaths, sectorPaths } from "./sealer-job.ts";
+
+type RunStage = (name: string, task: unknown, ctx: StepContext) => Promise<unknown>;
+
+/** The cache files a sealed sector needs later (the original's cached_filenames_for_sector), in its order. */
+export function persistedCacheFiles(sectorSize: number): string[] {
+  const trees = sectorSize === SECTOR_SIZES["32GiB"] ? 8 : sectorSize === SECTOR_SIZES["64GiB"] ? 16 : 1;
+  const treeRLast =
+    trees === 1
+      ? ["sc-02-data-tree-r-last.dat"]
+      : Array.from({ length: trees }, (_, i) => `sc-02-data-tree-r-last-${i}.dat`);
+  return [...treeRLast, "p_aux", "t_aux"];
+}
+
+/**
+ * The transfer task that persists a sector, as the original builds it: absolute `uri`s, the source with no
+ * store, the destination in the persist store the manager reserved (its `stores` entry carries the meta the
+ * manager answered), the sealed file first and then the cache files.
+ */
+export function persistTransferTask(
+  paths: SectorPaths,
+  sectorSize: number,
+  target: AttachedStore,
+  meta: StoreBasicInfo["Meta"],
+): TransferInput {
+  const rels = [
+    join("sealed", paths.name),
+    ...persistedCacheFiles(sectorSize).map((f) => join("cache", paths.name, f)),
+  ];
+  return {
+    stores: { [target.name]: { name: target.name, meta } },
+    routes: rels.map((rel) => ({
+      src: { store_name: null, uri: join(paths.data, rel) },
+      dest: { store_name: target.name, uri: join(target.location, rel) },
+      opt: null,
+    })),
+  };
+}
+
+/** PCLanded: reserve room in a persist store this worker can reach, then copy the sector there. */
+export async function persistFiles(
+  deps: SealerDeps,
+  ctx: StepContext,
+  stage: RunStage,
+): Promise<StepOutcome<SealerEvent>> {
+  const p = sectorPaths(deps.location, ctx.job);
+  const proof = sealProofInfo(ctx.job.sector!.proof_type);
+  const writable = deps.attached.filter((a) => !a.readonly);
+  if (writable.length === 0) throw permanent(new Error("no writable [[attached]] store to persist the sector into"));
+  // Sealed file + cache; the manager reserves room in one of the stores we can reach.
+  const store = await deps.manager.call(
+    Venus.StoreReserveSpace,
+    sectorId(ctx.job),
+    proof.sectorSize * 2,
+    writable.map((a) => a.name),
+  );
+  if (!store) {
+    ctx.setActivity({ kind: "waiting", on: "persist store space" });
+    await sleep(ctx.settings.rpc_polling_interval, ctx.signal);
+    return { idle: true };
+  }
+  const target = deps.attached.find((a) => a.name === store.Name);
+  if (!target)
+    throw permanent(
+      new Error(`the manager chose store "${store.Name}", which is not among this worker's [[attached]] stores`),
+    );
+  await stage("transfer", persistTransferTask(p, proof.sectorSize, target, store.Meta), ctx);
+  return { event: "Persist", patch: { persist_instance: target.name } };
+}
