@@ -85,3 +85,20 @@ export const acceptAllPoStVerifier: PoStVerifier = {
     return true;
   },
 };
+
+/** A piece of a sector's data: its commitment (CommP) and padded size. */
+export interface DataPiece {
+  commP: Uint8Array;
+  paddedSize: number;
+}
+
+/**
+ * CommD (the unsealed commitment) of a sector holding `pieces` in order, each aligned as add_piece places
+ * it and the rest zero-filled: what a PreCommit carrying deals must declare. The real one is the proofs
+ * library's compute_comm_d; tests may inject another.
+ */
+export interface CommDCalculator {
+  readonly name: string;
+  /** Throws when the calculation cannot run (no addon) or the pieces do not fit the sector. */
+  computeCommD(sealProof: number, pieces: readonly DataPiece[]): Promise<Uint8Array>;
+}
