@@ -1,4 +1,5 @@
 import { childLogger } from "../../core/log/index.ts";
+import { sealProofInfo } from "../../core/sector/index.ts";
 import {
   type CommDCalculator,
   InvalidProofError,
@@ -6,6 +7,7 @@ import {
   type SealVerifier,
   unavailablePoStVerifier,
   unavailableVerifier,
+  zeroFilled,
 } from "./verifier.ts";
 
 const log = childLogger("proofs");
@@ -117,9 +119,10 @@ export function proofsCommDCalculator(): CommDCalculator {
     async computeCommD(sealProof, pieces) {
       const lib = await proofs();
       if (!lib.addonAvailable()) throw new Error("the proofs addon is not built (run ./scripts/setup)");
+      const filled = zeroFilled(pieces, sealProofInfo(sealProof).sectorSize);
       return lib.computeCommD({
         registeredProof: sealProof,
-        pieces: pieces.map((p) => ({ commitment: p.commP, size: lib.unpaddedSize(p.paddedSize) })),
+        pieces: filled.map((p) => ({ commitment: p.commP, size: lib.unpaddedSize(p.paddedSize) })),
       });
     },
   };
