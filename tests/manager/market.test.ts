@@ -102,6 +102,24 @@ describe("the embedded market", () => {
     expect((await tm.client.call(Market.Deals, null)).map((d) => d.DealID)).toEqual([1, 2, 3, 4]);
   });
 
+  test("an import a crash interrupted (recorded, not yet published) is published once on the next start", async () => {
+    const tm = await market();
+    const deal = await importFile(tm, 300);
+    const store = tm.manager.market.deals.deals;
+    const proposal = { ...(await tm.manager.services.chain.marketDeal(deal.DealID))!.proposal };
+    // Crashed after the outbox write, before the publish; and one whose publish landed but was not recorded.
+    const unpublished = { ...proposal, label: "crashed before publish" };
+    store.putPendingImport("a", { Proposal: unpublished, PayloadSize: 300, PieceStore: "pieces", CreatedAt: 1 });
+    store.putPendingImport("b", { Proposal: proposal, PayloadSize: 300, PieceStore: "pieces", CreatedAt: 1 });
+    await tm.manager.market.start();
+    expect(store.pendingImports()).toEqual([]);
+    const deals = await tm.client.call(Market.Deals, null);
+    expect(deals.map((d) => [d.DealID, d.Label, d.State])).toEqual([
+      [deal.DealID, deal.Label, "published"],
+      [deal.DealID + 1, "crashed before publish", "published"],
+    ]);
+  });
+
   test("AcquireDeals: MaxDeals, sector size, in order with aligned offsets, idempotent, never in two sectors", async () => {
     const tm = await market();
     const small = await importFile(tm, 100); // 128
