@@ -4,10 +4,12 @@ import { VERSION_STRING } from "../core/version.ts";
 import { type Beacon, DevnetChain } from "./chain/devnet.ts";
 import { type DevnetConfig, devnetSettings } from "./chain/devnet-config.ts";
 import { type PresealManifest, presealSectors, readPresealManifest } from "./chain/preseal.ts";
-import { loadPoStVerifier, loadProofsVerifier } from "./chain/proofs-verifier.ts";
-import { acceptAllPoStVerifier, acceptAllVerifier, type SealVerifier } from "./chain/verifier.ts";
+import { loadPoStVerifier, loadProofsVerifier, proofsCommDCalculator } from "./chain/proofs-verifier.ts";
+import { acceptAllPoStVerifier, acceptAllVerifier, type CommDCalculator, type SealVerifier } from "./chain/verifier.ts";
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
+import { EmbeddedMarket } from "./market/embedded.ts";
+import type { PieceHasher } from "./market/import.ts";
 import { registerPoStChainApi } from "./proxy/chain-api.ts";
 import { registerSealerApi, type SealerServices } from "./sealer-api.ts";
 import { type AllocatableMiner, SectorAllocator } from "./sectors/allocator.ts";
@@ -28,10 +30,15 @@ export interface ManagerOptions extends NodeOptions {
   verifier?: SealVerifier;
   /** Overrides the devnet's randomness beacon (tests holding a sector sealed with known randomness). */
   beacon?: Beacon;
+  /** Overrides compute_comm_d of the proofs library for deal PreCommits (tests). */
+  commD?: CommDCalculator;
+  /** Overrides generate_piece_commitment of the proofs library for imports (tests). */
+  pieceHasher?: PieceHasher;
 }
 
 export interface RunningManager extends RunningNode {
   services: SealerServices;
+  market: EmbeddedMarket;
 }
 
 /**
@@ -57,11 +64,13 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     const manifests: PresealManifest[] = devnet.Miners.filter((m) => m.PreSealed).map((m) =>
       readPresealManifest(m.PreSealed!, m.Actor),
     );
+    const commD = opts.commD ?? proofsCommDCalculator();
     const chain = new DevnetChain({
       store,
       settings: devnet,
       verifier,
       postVerifier,
+      commD,
       preseal: manifests.flatMap(presealSectors),
       miners: config.Miners.map((m) => ({ actor: m.Actor, sectorSize: sizeOf.get(m.Actor) ?? 2048 })),
       now: opts.now,
@@ -93,11 +102,23 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
 
     const states = new SectorStates(store);
     const numbers = new SectorNumbers(store);
+    const market = new EmbeddedMarket({
+      home: opts.home,
+      config,
+      store,
+      chain,
+      states,
+      chainMiners,
+      commD,
+      hasher: opts.pieceHasher,
+      now: opts.now,
+    });
     const commit = new CommitManager({
       store,
       states,
       chain,
       verifier,
+      deals: market.deals,
       miners: () => commitMiners,
       metrics,
       now: opts.now,
@@ -120,6 +141,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       indexer: new SectorIndexer(store),
       workers: new WorkerRegistry(store, opts.now),
       chain,
+      market: market.deals,
       metrics,
     };
 
@@ -138,22 +160,27 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     registerSealerApi(registry, services);
     registerPoStChainApi(registry, chain);
     registerUnsealApi(registry, { ...services, store, actors: () => allocatable.map((m) => m.actor) });
+    market.register(registry);
     metrics.onlineSectors.collect = (g) => g.set(states.countOnline());
     metrics.threads.collect = () =>
       metrics.collectWorkers(services.workers.list(), Math.floor((opts.now ?? Date.now)() / 1000));
 
     return {
       services,
+      market,
       chain,
       locator: { find: async (type, sid) => services.indexer.find(type, sid) },
       storePaths: (name) => services.stores.pathOf(name),
+      mount: (app) => market.mount(app),
       async start(proving) {
         chain.onEpoch((epoch) => {
           metrics.chainHead.set(epoch);
           commit.observeLandings().catch((err) => log.warn("observing message landings failed:", err));
+          market.onEpoch();
           proving.onEpoch(epoch);
         });
         await chain.tick();
+        await market.start();
         chain.start();
         onStop(() => chain.close());
         await commit.start();
@@ -166,5 +193,5 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       },
     };
   });
-  return { ...node, services: role.services };
+  return { ...node, services: role.services, market: role.market };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { CliError, command } from "../core/cli/command.ts";
 import { parseBytes, SECTOR_SIZES, sectorSizeName } from "../core/config/index.ts";
 import { EXT_PROVER_CONFIG_FILE, MANAGER_CONFIG_FILE, resolveManagerHome } from "../core/config/manager-home.ts";
+import { ensurePieceToken, pieceTokenPath } from "../core/config/piece-token.ts";
 import { EXT_PROVER_TEMPLATE, managerConfigTemplate } from "../core/config/templates.ts";
 
 export const initCommand = command({
@@ -50,9 +51,12 @@ export const initCommand = command({
     }
     mkdirSync(home, { recursive: true });
     mkdirSync(join(home, "persist-1"), { recursive: true });
+    mkdirSync(join(home, "pieces"), { recursive: true });
     for (const [path, text] of files) writeFileSync(path, text, { flag: "wx" });
+    ensurePieceToken(home);
+    const written = [...files.map(([p]) => p), `${pieceTokenPath(home)} (piece token: 'damocles util market token')`];
     process.stdout.write(
-      `initialised ${home}\n  ${files.map(([p]) => p).join("\n  ")}\nnext: damocles util config check ${files[0]![0]}\n`,
+      `initialised ${home}\n  ${written.join("\n  ")}\nnext: damocles util config check ${files[0]![0]}\n`,
     );
   },
 });

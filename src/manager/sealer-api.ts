@@ -5,6 +5,7 @@ import { type SectorState, sealProofInfo, sectorName } from "../core/sector/inde
 import { VERSION_STRING } from "../core/version.ts";
 import type { DevnetChain } from "./chain/devnet.ts";
 import type { CommitManager } from "./commit/manager.ts";
+import type { DealMarket } from "./market/market.ts";
 import type { ManagerMetrics } from "./metrics.ts";
 import type { SectorAllocator } from "./sectors/allocator.ts";
 import type { SectorIndexer } from "./sectors/indexer.ts";
@@ -22,6 +23,8 @@ export interface SealerServices {
   indexer: SectorIndexer;
   workers: WorkerRegistry;
   chain: DevnetChain;
+  /** The embedded market; without one AcquireDeals answers no deals (CC only). */
+  market?: DealMarket;
   metrics?: ManagerMetrics;
 }
 
@@ -34,9 +37,9 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
 
   registry
     .implement(Venus.AllocateSector, (spec) => s.allocator.allocate(spec))
-    .implement(Venus.AcquireDeals, (sid) => {
+    .implement(Venus.AcquireDeals, (sid, spec) => {
+      if (s.market) return s.market.acquire(sid, spec);
       states.mustOnline(sid);
-      // CC only until the deals issue: no market, no pieces.
       return null;
     })
     .implement(Venus.AssignTicket, async (sid) => {
@@ -170,19 +173,27 @@ function submitPersisted(
   return true;
 }
 
-/** ReportAborted and `util sealer sectors abort`: the sector leaves the online states with its reason. */
+/**
+ * ReportAborted and `util sealer sectors abort`: the sector leaves the online states with its reason; its
+ * reservation, pending commitments and assigned deals are released in the same transaction.
+ */
 export async function abortSector(
   s: SealerServices,
   sid: { Miner: number; Number: number },
   reason: string,
 ): Promise<null> {
   const why = reason.trim() === "" ? "aborted" : reason;
+  let pieces: unknown = null;
   const moved = await s.states.moveOffline(
     sid,
-    (x) => (x.AbortReason = why),
+    (x) => {
+      x.AbortReason = why;
+      pieces = x.Pieces;
+    },
     () => {
       s.stores.release(sid);
       s.commit.forget(sid);
+      s.market?.release(sid, pieces);
     },
   );
   if (moved) {

@@ -51,6 +51,8 @@ export interface NodeRole {
   chain: PoStChain;
   locator: SectorLocator;
   storePaths: StorePaths;
+  /** Adds the node's own HTTP routes (the manager's /piecestore/) beside /rpc/v0. */
+  mount?(app: Hono): void;
   /** Runs once the proving module exists, before it starts and before the server listens. */
   start?(proving: ProvingModule): Promise<void>;
   /** Runs once the server listens at `url`: says so in the log. */
@@ -114,6 +116,7 @@ export async function startNode<R extends NodeRole>(
     const app = new Hono();
     app.get("/healthcheck", (c) => c.text("ok\n"));
     app.get("/metrics", (c) => c.body(metrics.registry.render(), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }));
+    role.mount?.(app);
     mountRpc(app, registry);
 
     await role.start?.(proving);

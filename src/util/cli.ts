@@ -11,6 +11,7 @@ export const utilCommand = command({
     storage: () => import("./storage.ts").then((m) => m.storageCommand),
     chain: () => import("./chain.ts").then((m) => m.chainCommand),
     worker: () => import("./worker.ts").then((m) => m.workerCommand),
+    market: () => import("./market/cli.ts").then((m) => m.marketCommand),
   },
   examples: [
     "damocles util config check worker.toml",

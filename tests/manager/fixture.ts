@@ -4,9 +4,11 @@ import { RpcClient } from "../../src/core/rpc/index.ts";
 import { Venus } from "../../src/core/sector/api.ts";
 import { type AllocatedSector, type SectorID, zeroCommD } from "../../src/core/sector/index.ts";
 import type { Beacon } from "../../src/manager/chain/devnet.ts";
-import type { SealVerifier } from "../../src/manager/chain/verifier.ts";
+import type { CommDCalculator, SealVerifier } from "../../src/manager/chain/verifier.ts";
 import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
+import type { PieceHasher } from "../../src/manager/market/import.ts";
 import { FakeClock, fakeVerifier, managerConfig, tempDir } from "./helpers.ts";
+import { jsCommDCalculator } from "./market-helpers.ts";
 
 export const BLOCK_MS = 1000;
 
@@ -16,6 +18,8 @@ export interface TestManager {
   clock: FakeClock;
   home: string;
   persistPath: string;
+  /** The [[Common.PieceStores]] directory "pieces". */
+  piecesPath: string;
   verifier: SealVerifier;
   /** Moves the chain on by whole epochs and processes them. */
   advance(epochs: number): Promise<void>;
@@ -29,36 +33,44 @@ export interface TestManagerOptions {
   miner?: Record<string, unknown>;
   verifier?: SealVerifier;
   beacon?: Beacon;
+  /** Default: the TypeScript compute_comm_d of market-helpers.ts. */
+  commD?: CommDCalculator;
+  /** Default: the proofs library's generate_piece_commitment. */
+  pieceHasher?: PieceHasher;
+  /** A second devnet miner, 1001, configured like 1000. */
+  secondMiner?: boolean;
 }
 
 /** An in-process manager on a real socket, with a manual clock and the fake verifier. */
 export async function startTestManager(o: TestManagerOptions = {}): Promise<TestManager> {
   const dir = tempDir("damocles-manager-");
   const persistPath = join(dir.path, "persist-1");
+  const piecesPath = join(dir.path, "pieces");
   mkdirSync(persistPath, { recursive: true });
+  mkdirSync(piecesPath, { recursive: true });
+  const actors = o.secondMiner ? [1000, 1001] : [1000];
   const clock = new FakeClock();
   const config = managerConfig({
     Common: {
       PersistStores: [{ Name: "persist-1", Path: persistPath }],
+      PieceStores: [{ Name: "pieces", Path: piecesPath }],
       Devnet: {
         BlockTime: "1s",
         PreCommitChallengeDelay: 3,
         SealRandomnessLookback: 2,
         MessagePackDelay: 1,
         MessageLandDelay: 1,
-        Miners: [{ Actor: 1000, SectorSize: "2KiB" }],
+        Miners: actors.map((Actor) => ({ Actor, SectorSize: "2KiB" })),
       },
     },
-    Miners: [
-      {
-        Actor: 1000,
-        ...o.miner,
-        Commitment: {
-          Pre: { Batch: { Threshold: o.preThreshold ?? 1, MaxWait: o.maxWait ?? "1h", CheckInterval: "1h" } },
-          Prove: { Batch: { Threshold: o.proveThreshold ?? 1, MaxWait: o.maxWait ?? "1h", CheckInterval: "1h" } },
-        },
+    Miners: actors.map((Actor) => ({
+      Actor,
+      ...o.miner,
+      Commitment: {
+        Pre: { Batch: { Threshold: o.preThreshold ?? 1, MaxWait: o.maxWait ?? "1h", CheckInterval: "1h" } },
+        Prove: { Batch: { Threshold: o.proveThreshold ?? 1, MaxWait: o.maxWait ?? "1h", CheckInterval: "1h" } },
       },
-    ],
+    })),
   });
   const verifier = o.verifier ?? fakeVerifier();
   const manager = await startManager({
@@ -68,6 +80,8 @@ export async function startTestManager(o: TestManagerOptions = {}): Promise<Test
     port: 0,
     verifier,
     beacon: o.beacon,
+    commD: o.commD ?? jsCommDCalculator(),
+    pieceHasher: o.pieceHasher,
     now: clock.now,
   });
   const client = new RpcClient(manager.url);
@@ -77,6 +91,7 @@ export async function startTestManager(o: TestManagerOptions = {}): Promise<Test
     clock,
     home: dir.path,
     persistPath,
+    piecesPath,
     verifier,
     async advance(epochs) {
       clock.advance(epochs * BLOCK_MS);

@@ -26,3 +26,8 @@ export const EXT_PROVER_CONFIG_FILE = "ext-prover.cfg";
 export const MANAGER_DB_FILE = "damocles.db";
 /** Written by `manager run` into its home: the address it serves on (like lotus' `api` file), for CLIs given only --home. */
 export const API_FILE = "api";
+/**
+ * The secret workers present to fetch pieces from the manager's /piecestore/ (`Authorization: Bearer …`):
+ * created by `manager init` or the first `manager run`, mode 0600; see piece-token.ts.
+ */
+export const PIECE_TOKEN_FILE = "piece-token";

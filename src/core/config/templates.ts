@@ -28,9 +28,12 @@ export function managerConfigTemplate(o: ManagerTemplateOptions): string {
 #[Common.Plugins]
 #Dir = ""
 
-#[[Common.PieceStores]]
-#Name = "piece-store-1"
-#Path = "/mnt/pieces"
+# Piece files of deals: 'damocles util market import' stores them here, GET /piecestore/<piece-cid> serves
+# them to workers (with the piece token of <home>/piece-token). More stores may follow; the first writable
+# one takes new pieces.
+[[Common.PieceStores]]
+Name = "pieces"
+Path = "${join(o.home, "pieces")}"
 #ReadOnly = false
 
 # Long-term storage for sealed sectors. Workers name the same store in their [[attached]] blocks.

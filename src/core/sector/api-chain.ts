@@ -161,6 +161,16 @@ export const RejectionCodeSchema = v.picklist([
   /** A block for an epoch the chain has not reached. */
   "future-epoch",
   "not-elected",
+  /** A deal the sector names is unknown, listed twice, or does not fit the sector (size, end epoch). */
+  "deal-invalid",
+  /** A deal the sector names belongs to another provider. */
+  "deal-foreign",
+  /** A deal the sector names is already active, or pre-committed, in another sector. */
+  "deal-in-use",
+  /** A deal the sector names has reached its start epoch: it can no longer be activated. */
+  "deal-started",
+  /** The PreCommit's CommD is not the unsealed commitment of its deals' pieces (zero-filled). */
+  "commd-mismatch",
   /** The chain's own state is inconsistent (a bug, not the sender's fault). */
   "internal",
 ]);

@@ -21,7 +21,7 @@ import * as v from "valibot";
  * pings, reported states) the plain one.
  */
 
-/** The collections of the original manager, plus ours (chain = the devnet's state). */
+/** The collections of the original manager, plus ours (chain: the devnet's state; market: the embedded market). */
 export const COLLECTIONS = [
   "common",
   "meta",
@@ -33,6 +33,7 @@ export const COLLECTIONS = [
   "worker",
   "prover",
   "chain",
+  "market",
 ] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 

@@ -15,6 +15,7 @@ import {
   type ProvingSector,
   ProvingSectorSchema,
   type ProvingStats,
+  type RejectionCode,
 } from "../../core/sector/api-chain.ts";
 import { messageCid } from "../../core/sector/index.ts";
 
@@ -73,6 +74,49 @@ export type OnChainSector = v.InferOutput<typeof OnChainSectorSchema>;
 export const DeadlineStateSchema = v.object({ index: nonNegative, partitions: v.array(v.array(nonNegative)) });
 export type DeadlineState = v.InferOutput<typeof DeadlineStateSchema>;
 
+/**
+ * A storage deal proposal as the devnet's market takes it (builtin market DealProposal): the piece by its
+ * CID and padded size, the parties (the provider as a miner actor id), the epochs it runs between.
+ */
+export const DealProposalParamsSchema = v.object({
+  pieceCid: v.pipe(v.string(), v.minLength(1)),
+  pieceSize: v.pipe(int, v.minValue(1)),
+  client: v.pipe(v.string(), v.minLength(1)),
+  provider: nonNegative,
+  startEpoch: int,
+  endEpoch: int,
+  verified: v.boolean(),
+  label: v.string(),
+});
+export type DealProposalParams = v.InferOutput<typeof DealProposalParamsSchema>;
+
+/** published: waiting for a sector; active: its sector was proven; expired: its start epoch passed first. */
+export const ON_CHAIN_DEAL_STATES = ["published", "active", "expired", "slashed"] as const;
+
+export const OnChainDealSchema = v.object({
+  id: nonNegative,
+  proposal: DealProposalParamsSchema,
+  state: v.picklist(ON_CHAIN_DEAL_STATES),
+  publishEpoch: int,
+  /** The sector the deal was activated in. */
+  sectorNumber: v.optional(nonNegative),
+  activationEpoch: v.optional(int),
+  /** The epoch the deal expired or was slashed at. */
+  closedEpoch: v.optional(int),
+});
+export type OnChainDeal = v.InferOutput<typeof OnChainDealSchema>;
+
+/** A deal the chain's market refused to publish, with the reason as a code. */
+export class DealRejectedError extends Error {
+  override name = "DealRejectedError";
+  constructor(
+    readonly code: RejectionCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface MinerPower {
   rawBytes: number;
   activeSectors: number;
@@ -98,6 +142,12 @@ export interface Chain extends PoStChain {
   provingDeadline(actor: number): Promise<DeadlineInfo>;
   deadlines(actor: number): Promise<DeadlineState[]>;
   minerPower(actor: number): Promise<MinerPower>;
+  /**
+   * Publishes a storage deal (the market's PublishStorageDeals). The same proposal again answers the deal
+   * it already made. A proposal the market refuses throws DealRejectedError with the reason's code.
+   */
+  publishDeal(proposal: DealProposalParams): Promise<OnChainDeal>;
+  marketDeal(id: number): Promise<OnChainDeal | undefined>;
   close(): void;
 }
 

@@ -8,10 +8,12 @@ import type {
   ChainPolicy,
   DeadlineInfo,
   DeadlineState,
+  DealProposalParams,
   FaultRecord,
   MessageLookup,
   MinerInfo,
   MinerPower,
+  OnChainDeal,
   OnChainPreCommit,
   OnChainSector,
   PoStRecord,
@@ -20,14 +22,16 @@ import type {
   ProvingStats,
 } from "./chain.ts";
 import { DevnetClock, deadlineAt } from "./devnet/clock.ts";
-import { type DevnetMinerSpec, MinerActor, type PresealSector, type ProveVerdicts } from "./devnet/miner-actor.ts";
+import { type SectorVerdicts, StorageMarket } from "./devnet/market.ts";
+import { type DevnetMinerSpec, MinerActor, type PresealSector } from "./devnet/miner-actor.ts";
 import { MessagePool } from "./devnet/mpool.ts";
 import { DevnetStore } from "./devnet/store.ts";
 import { type PoStVerdict, WindowPoStJudge } from "./devnet/window-post.ts";
 import { WinningPoStElections } from "./devnet/winning-post.ts";
 import type { DevnetSettings } from "./devnet-config.ts";
+import { proofsCommDCalculator } from "./proofs-verifier.ts";
 import { type Beacon, deriveRandomness, type RandomnessDomain } from "./randomness.ts";
-import { type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "./verifier.ts";
+import { type CommDCalculator, type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "./verifier.ts";
 
 export type { Beacon, DevnetMinerSpec, PresealSector };
 
@@ -39,6 +43,8 @@ export interface DevnetOptions {
   verifier: SealVerifier;
   /** Verifies WindowPoSt/WinningPoSt; without one every PoSt submission is refused with the reason. */
   postVerifier?: PoStVerifier;
+  /** CommD of deal pieces for PreCommits that carry deals; default: the proofs library's compute_comm_d. */
+  commD?: CommDCalculator;
   /** Applied once, when the sector's miner is created on this chain. */
   preseal?: PresealSector[];
   miners: DevnetMinerSpec[];
@@ -56,8 +62,8 @@ export interface DevnetOptions {
  * (clock.ts); every epoch between the last processed one and the head is replayed on the next tick
  * (messages packed and landed, PreCommits expired, deadlines judged), so a restart continues exactly
  * where the chain left off. This class composes the jobs: the message pool (mpool.ts), the miner actor's
- * sealing rules (miner-actor.ts), WindowPoSt judging (window-post.ts) and WinningPoSt elections
- * (winning-post.ts), all on one validated store (store.ts).
+ * sealing rules (miner-actor.ts), the storage market's deals (market.ts), WindowPoSt judging (window-post.ts)
+ * and WinningPoSt elections (winning-post.ts), all on one validated store (store.ts).
  */
 export class DevnetChain implements Chain {
   readonly kind = "devnet";
@@ -66,6 +72,7 @@ export class DevnetChain implements Chain {
   private readonly beacon: Beacon;
   private readonly pool: MessagePool;
   private readonly actor: MinerActor;
+  private readonly market: StorageMarket;
   private readonly windowPoSt: WindowPoStJudge;
   private readonly winningPoSt: WinningPoStElections;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -81,7 +88,8 @@ export class DevnetChain implements Chain {
     this.beacon = opts.beacon ?? ((domain, actor, epoch) => deriveRandomness(seed, domain, actor, epoch));
     const postVerifier = opts.postVerifier ?? unavailablePoStVerifier("no PoSt verifier was given to this devnet");
     this.pool = new MessagePool(this.db, this.clock, settings);
-    this.actor = new MinerActor(this.db, this.clock, settings, opts.verifier, this.beacon);
+    this.market = new StorageMarket(this.db, this.clock, opts.commD ?? proofsCommDCalculator());
+    this.actor = new MinerActor(this.db, this.clock, settings, opts.verifier, this.beacon, this.market);
     this.windowPoSt = new WindowPoStJudge(this.db, settings, postVerifier, this.beacon);
     this.winningPoSt = new WinningPoStElections(this.db, this.clock, settings, postVerifier, this.beacon);
     for (const m of opts.miners) this.actor.ensureMiner(m, opts.preseal ?? []);
@@ -196,6 +204,14 @@ export class DevnetChain implements Chain {
     return this.actor.minerPower(actor);
   }
 
+  async publishDeal(proposal: DealProposalParams): Promise<OnChainDeal> {
+    return this.market.publish(proposal);
+  }
+
+  async marketDeal(id: number): Promise<OnChainDeal | undefined> {
+    return this.market.deal(id);
+  }
+
   async provingDeadline(actor: number): Promise<DeadlineInfo> {
     const m = this.db.miner(actor);
     if (!m) throw new Error(`unknown miner f0${actor}`);
@@ -256,6 +272,7 @@ export class DevnetChain implements Chain {
     const candidates = [
       ...this.pool.nextEvents(after),
       ...this.actor.nextEvents(),
+      ...this.market.nextEvents(),
       ...this.windowPoSt.nextEvents(after),
     ];
     if (candidates.length === 0) return undefined;
@@ -266,11 +283,13 @@ export class DevnetChain implements Chain {
     const due = this.pool.due(epoch);
     // Proofs are verified asynchronously (native, off the JS thread), before the epoch's transaction;
     // nothing else changes the chain meanwhile because ticks are serialised.
-    const proveVerdicts = new Map<string, ProveVerdicts>();
+    const sealVerdicts = new Map<string, SectorVerdicts>();
     const postVerdicts = new Map<string, PoStVerdict>();
     for (const m of due) {
       if (m.message.method === "ProveCommitSectors3")
-        proveVerdicts.set(m.cid, await this.actor.checkProveCommits(m.message, epoch));
+        sealVerdicts.set(m.cid, await this.actor.checkProveCommits(m.message, epoch));
+      if (m.message.method === "PreCommitSectorBatch2")
+        sealVerdicts.set(m.cid, await this.market.checkPreCommitData(m.message));
     }
     for (const m of due) {
       if (m.message.method === "SubmitWindowedPoSt")
@@ -282,11 +301,12 @@ export class DevnetChain implements Chain {
         const outcome =
           m.message.method === "SubmitWindowedPoSt"
             ? this.windowPoSt.execute(m, m.message, epoch, postVerdicts.get(m.cid)!)
-            : this.actor.execute(m.message, epoch, proveVerdicts.get(m.cid));
+            : this.actor.execute(m.message, epoch, sealVerdicts.get(m.cid));
         this.pool.settle(m, epoch, outcome);
       }
       const landed = this.pool.land(epoch);
       this.actor.expirePreCommits(epoch);
+      this.market.expireDeals(epoch);
       this.windowPoSt.closeDeadlines(epoch);
       this.db.putProcessed(epoch);
       return landed;

@@ -1,10 +1,13 @@
 import { childLogger } from "../../core/log/index.ts";
+import { sealProofInfo } from "../../core/sector/index.ts";
 import {
+  type CommDCalculator,
   InvalidProofError,
   type PoStVerifier,
   type SealVerifier,
   unavailablePoStVerifier,
   unavailableVerifier,
+  zeroFilled,
 } from "./verifier.ts";
 
 const log = childLogger("proofs");
@@ -96,6 +99,30 @@ export async function loadPoStVerifier(): Promise<PoStVerifier> {
           proof: first.proof,
           replicas: challenged.map((r) => ({ sectorId: r.sectorId, commR: r.commR })),
         });
+      });
+    },
+  };
+}
+
+/**
+ * compute_comm_d of rust-fil-proofs, loaded on first use (the devnet is built synchronously): where the
+ * addon is missing, each calculation throws the reason, and the chain refuses deal PreCommits as unverifiable.
+ */
+export function proofsCommDCalculator(): CommDCalculator {
+  let loaded: Promise<typeof import("../../core/proofs/index.ts")> | undefined;
+  const proofs = () => {
+    loaded ??= import("../../core/proofs/index.ts");
+    return loaded;
+  };
+  return {
+    name: "rust-fil-proofs compute_comm_d",
+    async computeCommD(sealProof, pieces) {
+      const lib = await proofs();
+      if (!lib.addonAvailable()) throw new Error("the proofs addon is not built (run ./scripts/setup)");
+      const filled = zeroFilled(pieces, sealProofInfo(sealProof).sectorSize);
+      return lib.computeCommD({
+        registeredProof: sealProof,
+        pieces: filled.map((p) => ({ commitment: p.commP, size: lib.unpaddedSize(p.paddedSize) })),
       });
     },
   };

@@ -1,3 +1,5 @@
+import { zeroCommD } from "../../core/sector/index.ts";
+
 /**
  * Proof verification the devnet and the commitment checks depend on. Injected, so unit tests run without
  * the native proofs addon; the daemon wires the real rust-fil-proofs implementation from src/core/proofs.
@@ -85,3 +87,38 @@ export const acceptAllPoStVerifier: PoStVerifier = {
     return true;
   },
 };
+
+/** A piece of a sector's data: its commitment (CommP) and padded size. */
+export interface DataPiece {
+  commP: Uint8Array;
+  paddedSize: number;
+}
+
+/**
+ * CommD (the unsealed commitment) of a sector holding `pieces` in order, each aligned as add_piece places
+ * it and the rest zero-filled: what a PreCommit carrying deals must declare. The real one is the proofs
+ * library's compute_comm_d over the pieces and the zero pieces of `zeroFilled`; tests may inject another.
+ */
+export interface CommDCalculator {
+  readonly name: string;
+  /** Throws when the calculation cannot run (no addon) or the pieces do not fit the sector. */
+  computeCommD(sealProof: number, pieces: readonly DataPiece[]): Promise<Uint8Array>;
+}
+
+/**
+ * `pieces` followed by the zero pieces that fill the sector after the last one. compute_comm_d aligns
+ * the pieces it is given but does not pad them to the sector (one 256-byte piece answers its own CommP),
+ * so the tail a worker fills with pledge pieces must be named.
+ */
+export function zeroFilled(pieces: readonly DataPiece[], sectorSize: number): DataPiece[] {
+  let end = 0;
+  for (const p of pieces) end = Math.ceil(end / p.paddedSize) * p.paddedSize + p.paddedSize;
+  if (end > sectorSize) throw new RangeError(`pieces of ${end} bytes do not fit a ${sectorSize}-byte sector`);
+  const out = [...pieces];
+  for (let rest = sectorSize - end; rest > 0; ) {
+    const size = rest & -rest; // the lowest set bit: keeps every filler aligned
+    out.push({ commP: zeroCommD(size), paddedSize: size });
+    rest -= size;
+  }
+  return out;
+}

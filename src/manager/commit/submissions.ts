@@ -18,7 +18,7 @@ import {
 } from "../../core/sector/index.ts";
 import type { Collection } from "../../core/store/index.ts";
 import { InvalidProofError } from "../chain/verifier.ts";
-import type { CommitDeps } from "./deps.ts";
+import type { CommitDeps, PreCommitDealsVerdict } from "./deps.ts";
 import type { CommitMessages } from "./message-state.ts";
 import type { CommitKind, PendingEntry } from "./policy.ts";
 import { KEY } from "./records.ts";
@@ -78,8 +78,10 @@ export class CommitSubmissions {
       }
     }
 
-    const problem = await this.checkPreCommit(state, info);
-    if (problem) return problem;
+    const checked = await this.checkPreCommit(state, info);
+    if ("Res" in checked) return checked;
+    // The manager fills the deal ids from the sector's assigned pieces, whatever the worker sent (as the original).
+    pre.Deals = checked.dealIds.length > 0 ? checked.dealIds : (info.Deals ?? null);
 
     const now = this.now();
     await this.deps.store.durable(() => {
@@ -96,8 +98,11 @@ export class CommitSubmissions {
     return resp(SubmitResult.Accepted);
   }
 
-  /** The checks lotus' checkPrecommit makes, against this manager's chain. */
-  private async checkPreCommit(state: SectorState, info: PreCommitOnChainInfo): Promise<SubmitResp | undefined> {
+  /** The checks lotus' checkPrecommit makes, against this manager's chain; the deal ids the PreCommit carries. */
+  private async checkPreCommit(
+    state: SectorState,
+    info: PreCommitOnChainInfo,
+  ): Promise<SubmitResp | { dealIds: number[] }> {
     const { chain } = this.deps;
     const sid = state.ID;
     const head = (await chain.head()).epoch;
@@ -119,9 +124,11 @@ export class CommitSubmissions {
         `ticket does not match the chain's randomness at epoch ${t.Epoch} for miner ${sid.Miner}`,
       );
     }
+    const deals = await this.checkDeals(state, info);
+    if ("Res" in deals) return deals;
     const miner = this.deps.miners().find((m) => m.actor === sid.Miner);
-    const hasDeals = (info.Deals?.length ?? 0) > 0 || (state.Pieces?.length ?? 0) > 0;
-    if (miner && !hasDeals && !sameBytes(info.CommD, zeroCommD(miner.sectorSize))) {
+    const hasData = (state.Pieces?.length ?? 0) > 0;
+    if (miner && !hasData && !sameBytes(info.CommD, zeroCommD(miner.sectorSize))) {
       return resp(
         SubmitResult.MismatchedSubmission,
         `CommD ${commDToCid(info.CommD)} is not the commitment of an empty (CC) ${miner.sectorSize}-byte sector (${commDToCid(zeroCommD(miner.sectorSize))})`,
@@ -133,7 +140,26 @@ export class CommitSubmissions {
         `sector number ${sid.Number} is already allocated on chain for miner ${sid.Miner}`,
       );
     }
-    return undefined;
+    return deals;
+  }
+
+  /** The sector's deals as the market checks them; deal ids the worker names must be exactly those. */
+  private async checkDeals(
+    state: SectorState,
+    info: PreCommitOnChainInfo,
+  ): Promise<SubmitResp | { dealIds: number[] }> {
+    const verdict: PreCommitDealsVerdict = this.deps.deals
+      ? await this.deps.deals.preCommitDeals(state, info.CommD)
+      : { ok: true, dealIds: [] };
+    if (!verdict.ok) return resp(verdict.res, verdict.desc);
+    const named = info.Deals ?? [];
+    if (named.length > 0 && named.join(",") !== verdict.dealIds.join(",")) {
+      return resp(
+        SubmitResult.Rejected,
+        `the PreCommit names deals ${named.join(", ")}, but ${sectorName(state.ID)} was assigned ${verdict.dealIds.length > 0 ? `deals ${verdict.dealIds.join(", ")}` : "no deals"} by AcquireDeals`,
+      );
+    }
+    return { dealIds: verdict.dealIds };
   }
 
   async waitSeed(sid: SectorID): Promise<WaitSeedResp> {

@@ -31,11 +31,12 @@ export function managerAddress(args: { api?: string; home?: string }): string {
 export async function withManager<T>(
   args: { api?: string; home?: string },
   fn: (client: RpcClient) => Promise<T>,
+  opts: { timeoutMs?: number } = {},
 ): Promise<T> {
   const addr = managerAddress(args);
   let client: RpcClient;
   try {
-    client = new RpcClient(addr, { timeoutMs: 30_000 });
+    client = new RpcClient(addr, { timeoutMs: opts.timeoutMs ?? 30_000 });
   } catch (err) {
     throw new CliError(`--api: ${(err as Error).message}`, 2);
   }

@@ -22,13 +22,14 @@ import type { DevnetSettings } from "../devnet-config.ts";
 import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type SealVerifier } from "../verifier.ts";
 import { type DevnetClock, deadlineAt, provingPeriod } from "./clock.ts";
+import type { SectorVerdicts, StorageMarket } from "./market.ts";
 import { type Execution, rejected } from "./mpool.ts";
 import { type DevnetStore, K, type StoredMiner } from "./store.ts";
 
 const log = childLogger("devnet");
 
 /** Sector lifetime on the devnet: 540 days of 30 s mainnet epochs, counted in epochs. */
-const SECTOR_LIFETIME_EPOCHS = 540 * 2880;
+export const SECTOR_LIFETIME_EPOCHS = 540 * 2880;
 
 export interface DevnetMinerSpec {
   actor: number;
@@ -42,9 +43,6 @@ export interface PresealSector {
   sealProof: number;
   commR: number[];
 }
-
-/** Proof verdicts of a ProveCommit batch by sector number, computed before the epoch's transaction. */
-export type ProveVerdicts = Map<number, SectorResult>;
 
 const sectorFail = (number: number, code: RejectionCode, error: string): SectorResult => ({
   number,
@@ -63,6 +61,7 @@ export class MinerActor {
     private readonly settings: DevnetSettings,
     private readonly verifier: SealVerifier,
     private readonly beacon: Beacon,
+    private readonly market: StorageMarket,
   ) {}
 
   /** Creates the miner on first start (with its pre-sealed sectors); an existing one is left as it is. */
@@ -151,14 +150,17 @@ export class MinerActor {
    * it runs before the epoch's transaction; nothing else changes PreCommits meanwhile because ticks are
    * serialised.
    */
-  async checkProveCommits(msg: { from: number; sectors: ProveCommitParams[] }, epoch: number): Promise<ProveVerdicts> {
-    const verdicts: ProveVerdicts = new Map();
+  async checkProveCommits(msg: { from: number; sectors: ProveCommitParams[] }, epoch: number): Promise<SectorVerdicts> {
+    const verdicts: SectorVerdicts = new Map();
     for (const sector of msg.sectors) verdicts.set(sector.number, await this.checkProveCommit(msg.from, sector, epoch));
     return verdicts;
   }
 
-  /** Executes a PreCommit or ProveCommit batch sector by sector; the message succeeds if any sector does. */
-  execute(msg: SealMessage, epoch: number, verdicts: ProveVerdicts | undefined): Execution {
+  /**
+   * Executes a PreCommit or ProveCommit batch sector by sector; the message succeeds if any sector does.
+   * `verdicts`: what was checked before the transaction (ProveCommit proofs, the CommD of deal PreCommits).
+   */
+  execute(msg: SealMessage, epoch: number, verdicts: SectorVerdicts | undefined): Execution {
     const miner = this.db.miner(msg.from);
     const results: SectorResult[] = [];
     const seen = new Set<number>();
@@ -168,7 +170,7 @@ export class MinerActor {
       else if (seen.has(sector.number))
         result = sectorFail(sector.number, "duplicate", `sector ${sector.number} appears twice in the batch`);
       else if (msg.method === "PreCommitSectorBatch2")
-        result = this.applyPreCommit(miner, sector as PreCommitParams, epoch);
+        result = this.applyPreCommit(miner, sector as PreCommitParams, epoch, verdicts?.get(sector.number));
       else {
         const verdict = verdicts?.get(sector.number) ?? sectorFail(sector.number, "internal", "proof was not checked");
         result = verdict.ok ? this.activate(miner, sector as ProveCommitParams, epoch) : verdict;
@@ -201,7 +203,12 @@ export class MinerActor {
     }
   }
 
-  private applyPreCommit(miner: StoredMiner, p: PreCommitParams, epoch: number): SectorResult {
+  private applyPreCommit(
+    miner: StoredMiner,
+    p: PreCommitParams,
+    epoch: number,
+    dataVerdict: SectorResult | undefined,
+  ): SectorResult {
     const fail = (code: RejectionCode, error: string) => sectorFail(p.number, code, error);
     const s = this.settings;
     const info = (() => {
@@ -231,6 +238,8 @@ export class MinerActor {
         `ticket expired: ticket epoch ${p.sealRandEpoch} is older than ${s.MaxTicketAge} epochs at epoch ${epoch}`,
       );
     }
+    const dealProblem = this.market.checkPreCommit(miner, p, epoch, dataVerdict);
+    if (dealProblem) return dealProblem;
     this.db.putPrecommit(miner.actor, { ...p, preCommitEpoch: epoch });
     this.db.kv.put(K.allocated(miner.actor, p.number), "");
     return { number: p.number, ok: true };
@@ -276,6 +285,8 @@ export class MinerActor {
     if (!pc) return sectorFail(p.number, "no-precommit", `no PreCommit on chain for sector ${p.number}`);
     const dls = this.db.deadlines(miner.actor);
     if (dls.length === 0) return sectorFail(p.number, "internal", `miner f0${miner.actor} has no deadlines`);
+    const dealProblem = this.market.checkActivation(miner.actor, p.number, pc.dealIds, epoch);
+    if (dealProblem) return dealProblem;
     const { deadline, partition } = this.assignDeadline(miner, dls, pc.sealProof, epoch, p.number);
     const sector: OnChainSector = {
       number: p.number,
@@ -289,6 +300,7 @@ export class MinerActor {
     this.db.putDeadlines(miner.actor, dls);
     this.db.putSector(miner.actor, sector);
     this.db.kv.del(K.precommit(miner.actor, p.number));
+    this.market.activate(p.number, pc.dealIds, epoch);
     return { number: p.number, ok: true };
   }
 

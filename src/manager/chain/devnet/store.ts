@@ -16,6 +16,8 @@ import type { Collection, KVStore } from "../../../core/store/index.ts";
 import {
   type DeadlineState,
   DeadlineStateSchema,
+  type OnChainDeal,
+  OnChainDealSchema,
   type OnChainPreCommit,
   OnChainPreCommitSchema,
   type OnChainSector,
@@ -83,6 +85,13 @@ export const K = {
   closedThrough: (a: number) => `post-closed/${a}`,
   stats: (a: number) => `stats/${a}`,
   block: (a: number, epoch: number) => `block/${a}/${pad(epoch)}`,
+  deals: "deal/",
+  deal: (id: number) => `deal/${pad(id)}`,
+  dealNext: "deal-next",
+  /** Published deals not yet activated or expired (empty markers). */
+  openDeals: "deal-open/",
+  openDeal: (id: number) => `deal-open/${pad(id)}`,
+  dealByProposal: (hash: string) => `deal-proposal/${hash}`,
 };
 
 /**
@@ -227,5 +236,38 @@ export class DevnetStore {
 
   putBlock(b: BlockRecord): void {
     this.kv.putJSON(K.block(b.actor, b.epoch), b);
+  }
+
+  deal(id: number): OnChainDeal | undefined {
+    return this.kv.getParsed(K.deal(id), OnChainDealSchema);
+  }
+
+  putDeal(d: OnChainDeal): void {
+    this.kv.putJSON(K.deal(d.id), d);
+    if (d.state === "published") this.kv.put(K.openDeal(d.id), "");
+    else this.kv.del(K.openDeal(d.id));
+  }
+
+  /** Deals still waiting for activation, by id. */
+  openDeals(): OnChainDeal[] {
+    return this.kv
+      .scan(K.openDeals)
+      .map((e) => this.deal(Number(e.key.slice(K.openDeals.length))))
+      .filter((d): d is OnChainDeal => d !== undefined);
+  }
+
+  /** The next deal id (ids start at 1, like the market's); call inside the transaction that uses it. */
+  takeDealId(): number {
+    const id = (this.kv.getParsed(K.dealNext, int) ?? 0) + 1;
+    this.kv.putJSON(K.dealNext, id);
+    return id;
+  }
+
+  dealIdByProposal(hash: string): number | undefined {
+    return this.kv.getParsed(K.dealByProposal(hash), int);
+  }
+
+  putDealProposal(hash: string, id: number): void {
+    this.kv.putJSON(K.dealByProposal(hash), id);
   }
 }
