@@ -3,7 +3,9 @@
  * external processors) seal N real 2KiB CC sectors; the devnet verifies every proof. With
  * --proving-periods P the manager also runs the poster in worker-prover mode and the worker a wdpost
  * thread: the cluster keeps proving until P proving periods have passed after the last sector landed,
- * every WindowPoSt verified by the devnet. Prints progress per sector, stage and deadline, stops what it
+ * every WindowPoSt verified by the devnet. With --deals K, K random files become storage deals first, the
+ * sectors are sealed with their data, and every piece is then unsealed from its sector (the piece-store copies
+ * deleted) and compared byte for byte. Prints progress per sector, stage and deadline, stops what it
  * started (unless --keep), and ends with the summary line.
  */
 
@@ -16,6 +18,7 @@ import { RpcClient } from "../src/core/rpc/client.ts";
 import { Damocles, Venus } from "../src/core/sector/api.ts";
 import { Proving } from "../src/core/sector/api-proving.ts";
 import type { SectorState } from "../src/core/sector/wire.ts";
+import { activeDeals, type DemoDeal, dropPieceCopies, importDeals, unsealAndCompare } from "./demo-deals.ts";
 
 const { values: opts } = parseArgs({
   args: Bun.argv.slice(2),
@@ -24,6 +27,7 @@ const { values: opts } = parseArgs({
     keep: { type: "boolean", default: false },
     home: { type: "string" },
     "proving-periods": { type: "string", default: "0" },
+    deals: { type: "string", default: "0" },
     "timeout-min": { type: "string", default: "30" },
     "sector-size": { type: "string", default: "2KiB" },
   },
@@ -39,6 +43,12 @@ if (!Number.isInteger(sectors) || sectors < 1) fail(`--sectors: expected a posit
 const provingPeriods = Number(opts["proving-periods"]);
 if (!Number.isInteger(provingPeriods) || provingPeriods < 0)
   fail(`--proving-periods: expected a non-negative integer, got "${opts["proving-periods"]}"`);
+const dealCount = Number(opts.deals);
+if (!Number.isInteger(dealCount) || dealCount < 0)
+  fail(`--deals: expected a non-negative integer, got "${opts.deals}"`);
+// Each deal piece is at most 1KiB padded, so two fit one 2KiB sector.
+if (dealCount > 2 * sectors)
+  fail(`--deals ${dealCount} needs at least ${Math.ceil(dealCount / 2)} sectors (--sectors)`);
 const timeoutMs = Number(opts["timeout-min"]) * 60_000;
 const sectorSize = opts["sector-size"]!;
 if (!["2KiB", "8MiB", "512MiB"].includes(sectorSize))
@@ -115,7 +125,8 @@ writeFileSync(
   readFileSync(cfgPath, "utf8")
     .replace("#MaxNumber = 1000000", `MaxNumber = ${sectors}`)
     // Start each WindowPoSt 8 epochs before its deadline opens (the challenge is 10 epochs before).
-    .replace("#ChallengeConfidence = 0", "ChallengeConfidence = 2"),
+    .replace("#ChallengeConfidence = 0", "ChallengeConfidence = 2")
+    .replace("#EnableDeals = false", `EnableDeals = ${dealCount > 0}`),
 );
 const proving = provingPeriods > 0 ? ["--poster", "--worker-prover"] : [];
 daemon("manager", ["manager", "run", "--home", managerHome, "--listen", "127.0.0.1:0", ...proving]);
@@ -130,10 +141,20 @@ const api = await waitFor(
 await waitFor("/healthcheck", async () => ((await fetch(`http://${api}/healthcheck`)).ok ? true : undefined), 30_000);
 say(`manager on ${api} (devnet miner t01000, ${sectorSize} sectors)`);
 
-// 2. The worker: two sealing threads, heavy stages in external processors.
+// 2. Deals (--deals K): files imported into the embedded market before any sector is allocated.
+let deals: DemoDeal[] = [];
+let pieceToken = "";
+if (dealCount > 0) {
+  deals = await importDeals(damocles, home, managerHome, dealCount);
+  pieceToken = (await damocles(["util", "market", "token", "--home", managerHome])).trim();
+  say(`${deals.length} deal(s) published: ${deals.map((d) => `${d.dealId} ${d.pieceCid}`).join(", ")}`);
+}
+
+// 3. The worker: two sealing threads, heavy stages in external processors.
 mkdirSync(workerDir, { recursive: true });
 const stores = [join(workerDir, "store1"), join(workerDir, "store2")];
-await damocles(["worker", "store", "sealing-init", "-l", ...stores]);
+const unsealStore = join(workerDir, "unseal");
+await damocles(["worker", "store", "sealing-init", "-l", ...stores, ...(dealCount > 0 ? [unsealStore] : [])]);
 const workerToml = join(workerDir, "worker.toml");
 writeFileSync(
   workerToml,
@@ -145,6 +166,7 @@ ping_interval = "5s"
 
 [sector_manager]
 rpc_client.addr = "http://${api}"
+${pieceToken ? `piece_token = "${pieceToken}"` : ""}
 
 [sealing]
 allowed_sizes = ["${sectorSize}"]
@@ -152,8 +174,10 @@ max_retries = 3
 seal_interval = "1s"
 recover_interval = "2s"
 rpc_polling_interval = "1s"
+enable_deals = ${dealCount > 0}
 
 ${stores.map((s) => `[[sealing_thread]]\nlocation = "${s}"\n`).join("\n")}
+${dealCount > 0 ? `# Unseal tasks: pieces back out of sealed sectors\n[[sealing_thread]]\nlocation = "${unsealStore}"\nplan = "unseal"\n` : ""}
 ${provingPeriods > 0 ? `# WindowPoSt jobs from the manager's worker-prover module\n[[sealing_thread]]\nplan = "wdpost"\nsealing.recover_interval = "2s"\n` : ""}
 [[attached]]
 name = "persist-1"
@@ -169,10 +193,10 @@ c2 = 1
 );
 daemon("worker", ["worker", "run", "-c", workerToml]);
 say(
-  `worker started: 2 sealing threads; pc1, pc2, c2 in external processors${provingPeriods > 0 ? "; 1 wdpost thread" : ""}`,
+  `worker started: 2 sealing threads; pc1, pc2, c2 in external processors${dealCount > 0 ? "; 1 unseal thread" : ""}${provingPeriods > 0 ? "; 1 wdpost thread" : ""}`,
 );
 
-// 3. Progress: every state change of every sector, until all are finished.
+// 4. Progress: every state change of every sector, until all are finished.
 const client = new RpcClient(api, { timeoutMs: 10_000 });
 const lastSeen = new Map<string, string>();
 let finished: SectorState[] = [];
@@ -202,12 +226,12 @@ for (;;) {
   await Bun.sleep(1000);
 }
 
-// 4. What the chain says: sectors whose ProveCommit the devnet verified and activated.
+// 5. What the chain says: sectors whose ProveCommit the devnet verified and activated.
 const head = await client.call(Damocles.ChainHead);
 const miner = head.Miners.find((m) => m.Actor === 1000);
 const verified = miner?.ActiveSectors ?? 0;
 
-// 5. Proving: P full proving periods after the last sector landed, every deadline's outcome as it closes.
+// 6. Proving: P full proving periods after the last sector landed, every deadline's outcome as it closes.
 let windowposts = 0;
 let faults = 0;
 if (provingPeriods > 0) {
@@ -245,12 +269,29 @@ if (provingPeriods > 0) {
     await Bun.sleep(1000);
   }
 }
+// 7. Deals: active on chain, then every piece unsealed from its sector with the stored copies gone.
+let dealsActive = 0;
+let unsealedVerified = 0;
+if (dealCount > 0) {
+  dealsActive = await waitFor(
+    "the deals to be active",
+    async () => {
+      const n = await activeDeals(damocles, managerHome);
+      return n >= dealCount ? n : undefined;
+    },
+    120_000,
+  );
+  say(`${dealsActive} deal(s) active; deleted ${dropPieceCopies(managerHome)} piece-store copies`);
+  unsealedVerified = await unsealAndCompare(damocles, home, managerHome, deals, say);
+}
+
 client.close();
 if (!opts.keep) await stopAll();
 else say(`--keep: manager and worker keep running (pids ${children.map((c) => c.pid).join(", ")}); logs in ${home}`);
 const elapsed = ((performance.now() - started) / 1000).toFixed(1);
 console.log(
-  `demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=${windowposts} faults=${faults} elapsed_s=${elapsed}`,
+  `demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=${windowposts} faults=${faults} deals_active=${dealsActive} unsealed_verified=${unsealedVerified} elapsed_s=${elapsed}`,
 );
 const provedOk = provingPeriods === 0 || (windowposts > 0 && faults === 0);
-process.exit(finished.length >= sectors && verified >= sectors && provedOk ? 0 : 1);
+const dealsOk = dealsActive === dealCount && unsealedVerified === dealCount;
+process.exit(finished.length >= sectors && verified >= sectors && provedOk && dealsOk ? 0 : 1);

@@ -6,6 +6,7 @@ import { pieceTokenPath, readPieceToken } from "../../core/config/piece-token.ts
 import { Market, type MarketDeal } from "../../core/sector/api-market.ts";
 import { sectorName } from "../../core/sector/index.ts";
 import { managerApiArgs, withManager } from "../sealer/client.ts";
+import { retrieveCommand } from "./retrieve.ts";
 
 function parseCount(flag: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
@@ -125,6 +126,11 @@ const token = command({
 
 export const marketCommand = command({
   meta: { name: "market", description: "The manager's embedded storage market: import files as deals, list deals" },
-  subCommands: { import: importCmd, deals, token },
-  examples: ["damocles util market import ./data.bin", "damocles util market deals", "damocles util market token"],
+  subCommands: { import: importCmd, deals, retrieve: retrieveCommand, token },
+  examples: [
+    "damocles util market import ./data.bin",
+    "damocles util market deals",
+    "damocles util market retrieve baga6ea4sea… ./data.bin",
+    "damocles util market token",
+  ],
 });

@@ -49,7 +49,7 @@ function outputPath(text: string, piece: string): string {
   return existsSync(path) && statSync(path).isDirectory() ? join(path, piece) : path;
 }
 
-async function waitDone(
+export async function waitDone(
   c: RpcClient,
   sid: SectorID,
   piece: string,
