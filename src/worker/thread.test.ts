@@ -89,6 +89,22 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 }
 
 describe("the sealing thread loop", () => {
+  test("stopping a worker while a thread is paused on a failed step runs that step no more, and it stays paused", async () => {
+    const calls: string[] = [];
+    const reports: string[] = [];
+    const failing = toyPlan(calls, (state) => {
+      if (state === "A") throw permanent(new Error("disk full"));
+    });
+    const { t, store } = thread("stop-paused", failing, reports);
+    void t.start();
+    await until(() => t.status().paused, "the thread to pause on A");
+    const runsOfA = calls.filter((c) => c === "A").length;
+    await t.stop();
+    expect(calls.filter((c) => c === "A").length).toBe(runsOfA);
+    expect(store.load()?.paused_at).toBeNumber();
+    expect(store.load()?.state).toBe("A");
+  });
+
   test("walks the table, reports every step, finishes, then idles", async () => {
     const calls: string[] = [];
     const reports: string[] = [];

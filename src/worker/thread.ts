@@ -99,6 +99,8 @@ export class SealingThread<S extends string = string, E extends string = string>
   private activitySince = Date.now();
   private pausedSince: number | undefined;
   private resumeWaiter: ((setState?: string) => void) | undefined;
+  /** Ends a pause because the worker stops: the job stays paused as saved, and nothing runs. */
+  private shutdownWaiter: (() => void) | undefined;
   private pendingResumeState: string | undefined;
   private readonly abort = new AbortController();
   private stepAbort = new AbortController();
@@ -140,7 +142,7 @@ export class SealingThread<S extends string = string, E extends string = string>
   async stop(): Promise<void> {
     this.abort.abort(new Error("worker is shutting down"));
     this.stepAbort.abort(new Error("worker is shutting down"));
-    this.resumeWaiter?.();
+    this.shutdownWaiter?.();
     await this.done;
   }
 
@@ -224,6 +226,9 @@ export class SealingThread<S extends string = string, E extends string = string>
     for (;;) {
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.pausedSince !== undefined) await this.waitResume(job);
+      // A stop that ended the pause (or came while a report was in flight) starts nothing: a paused pc1 or
+      // c2 is minutes to hours of work that a shutdown must not begin.
+      if (this.abort.signal.aborted) throw this.abort.signal.reason;
       if (this.pendingResumeState !== undefined) {
         // Forced by the operator: bypasses the table, exactly like the original's SetState.
         const forced = this.pendingResumeState;
@@ -243,6 +248,7 @@ export class SealingThread<S extends string = string, E extends string = string>
         this.opts.store.clear();
         return "finished";
       }
+      if (this.abort.signal.aborted) throw this.abort.signal.reason;
       this.stepAbort = new AbortController();
       this.setActivity({ kind: "running" });
       let outcome: StepOutcome<E>;
@@ -365,6 +371,7 @@ export class SealingThread<S extends string = string, E extends string = string>
         this.opts.store.save(job);
         resolve();
       };
+      this.shutdownWaiter = resolve;
       if (this.abort.signal.aborted) resolve();
     });
   }
