@@ -1,3 +1,4 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { AttachedStore } from "../../core/config/index.ts";
 import { permanent } from "../../core/errors/index.ts";
@@ -48,6 +49,50 @@ export function persistTransferTask(
   };
 }
 
+/**
+ * A replica already at the destination is never replaced silently: a manager that handed out a sector number
+ * twice must not cost the first sector its data. p_aux holds comm_c and comm_r_last, from which CommR is
+ * derived, so equal p_aux files mean the same replica (copying again is harmless). Without a p_aux there (our
+ * own copy cut short after the sealed file, which goes first), the sealed files are compared by size and by
+ * their first and last blocks: two sealings of one sector number differ there. Anything else is a permanent
+ * error naming both.
+ */
+export function checkExistingReplica(paths: SectorPaths, target: AttachedStore): void {
+  const destSealed = join(target.location, "sealed", paths.name);
+  if (!existsSync(destSealed)) return;
+  const destAux = join(target.location, "cache", paths.name, "p_aux");
+  const localAux = join(paths.cache, "p_aux");
+  const same = existsSync(destAux)
+    ? readFileSync(destAux).equals(readFileSync(localAux))
+    : sameEnds(destSealed, paths.sealed);
+  if (!same) {
+    throw permanent(
+      new Error(
+        `${destSealed} already holds a replica of ${paths.name} with a different CommR (${existsSync(destAux) ? `its p_aux differs from ${localAux}` : `its sealed data differs from ${paths.sealed}`}): refusing to overwrite it; move it aside if it is not needed`,
+      ),
+    );
+  }
+}
+
+const SAMPLE = 64 * 1024;
+
+function sameEnds(a: string, b: string): boolean {
+  const size = statSync(a).size;
+  if (size !== statSync(b).size) return false;
+  const read = (path: string, at: number) => {
+    const fd = openSync(path, "r");
+    try {
+      const buf = Buffer.alloc(Math.min(SAMPLE, size));
+      readSync(fd, buf, 0, buf.length, at);
+      return buf;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const tail = Math.max(0, size - SAMPLE);
+  return read(a, 0).equals(read(b, 0)) && read(a, tail).equals(read(b, tail));
+}
+
 /** PCLanded: reserve room in a persist store this worker can reach, then copy the sector there. */
 export async function persistFiles(
   deps: SealerDeps,
@@ -75,6 +120,7 @@ export async function persistFiles(
     throw permanent(
       new Error(`the manager chose store "${store.Name}", which is not among this worker's [[attached]] stores`),
     );
+  checkExistingReplica(p, target);
   await stage("transfer", persistTransferTask(p, proof.sectorSize, target, store.Meta), ctx);
   return { event: "Persist", patch: { persist_instance: target.name } };
 }
