@@ -4,6 +4,7 @@ import { CliError, command } from "../core/cli/command.ts";
 import { ConfigError, loadManagerConfig, parseListenAddr } from "../core/config/index.ts";
 import { API_FILE, expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "../core/config/manager-home.ts";
 import { childLogger } from "../core/log/index.ts";
+import { raiseOpenFilesLimit } from "../core/proofs/index.ts";
 import { startManager } from "./daemon.ts";
 import { PROXY_ADDR_FORMS, parseProxyAddr } from "./proxy/addr.ts";
 import { ProxySourceError } from "./proxy/remote-chain.ts";
@@ -144,6 +145,7 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
   }
   for (const w of loaded.warnings) log.warn(`${w.file}${w.line ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
 
+  raiseOpenFilesLimit(log);
   // A bug in one background task must not take the cluster's source of truth down with it.
   process.on("unhandledRejection", (err) => log.error("unhandled rejection (the daemon keeps running):", err));
 

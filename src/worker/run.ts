@@ -1,6 +1,7 @@
 import { CliError, command } from "../core/cli/command.ts";
 import { ConfigError } from "../core/config/index.ts";
 import { logger } from "../core/log/index.ts";
+import { raiseOpenFilesLimit } from "../core/proofs/index.ts";
 import { startWorker, WorkerStartError } from "./daemon.ts";
 
 export const runCommand = command({
@@ -12,6 +13,7 @@ export const runCommand = command({
   async run({ args }) {
     const path = args.config ?? process.env.DAMOCLES_WORKER_CONFIG;
     if (!path) throw new CliError("no config file: pass -c worker.toml (or set DAMOCLES_WORKER_CONFIG)", 2);
+    raiseOpenFilesLimit(logger);
     let worker: Awaited<ReturnType<typeof startWorker>>;
     try {
       worker = await startWorker(path);

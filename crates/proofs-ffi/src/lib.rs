@@ -10,6 +10,7 @@
 //! synchronous: they touch nothing but process state.
 
 mod convert;
+mod limits;
 mod params;
 mod post;
 mod registry;

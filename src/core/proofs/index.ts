@@ -20,6 +20,7 @@ export {
 export * from "./config.ts";
 export * from "./details.ts";
 export * from "./lifecycle.ts";
+export { type OpenFilesLimit, raiseOpenFilesLimit } from "./limits.ts";
 export { AddonNotBuiltError, addonAvailable } from "./native.ts";
 export * from "./params.ts";
 export * from "./post.ts";

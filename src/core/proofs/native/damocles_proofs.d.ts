@@ -231,6 +231,16 @@ export declare function mergeWindowPostPartitionProofs(
   partitionProofs: Array<Uint8Array>,
 ): Promise<PoStProofJs>;
 
+/** The open-files limit (RLIMIT_NOFILE) after `raise_open_files_limit`. */
+export interface OpenFilesLimit {
+  /** The soft limit now in force. */
+  soft: number;
+  /** The hard limit (the ceiling an unprivileged process may raise its soft limit to). */
+  hard: number;
+  /** The soft limit before the call. */
+  before: number;
+}
+
 /** One circuit's expected files. */
 export interface ParamCircuit {
   /** "porep" | "winning-post" | "window-post" | "empty-sector-update" */
@@ -352,6 +362,9 @@ export interface PublicReplicaJs {
   sectorNumber: number;
   commR: Uint8Array;
 }
+
+/** Raises the soft RLIMIT_NOFILE of this process to its hard limit (capped at fs.nr_open). */
+export declare function raiseOpenFilesLimit(): OpenFilesLimit;
 
 /** C1. Returns the phase-1 commit output as JSON (filecoin-proofs-api serde form). */
 export declare function sealCommitPhase1(
