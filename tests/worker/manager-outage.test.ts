@@ -2,7 +2,8 @@
  * A manager outage must not park the worker (issue 15): sealer threads against a stand-in manager (the
  * Venus API on a real socket, no proofs) that is stopped for longer than max_retries × recover_interval and
  * started again on the same port. An idle thread keeps asking for a sector and gets one after the restart;
- * a thread holding a sector waits on its next RPC without counting retries; none pauses, no resume needed.
+ * a thread holding a sector waits on its next RPC without counting retries; an unseal thread waits too;
+ * none pauses, no resume needed, and `worker list` shows them waiting on the manager meanwhile.
  */
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { Venus } from "../../src/core/sector/api.ts";
 import { SEAL_PROOFS } from "../../src/core/sector/proof.ts";
 import { ManagerClient, ManagerUnreachable } from "../../src/worker/manager-client.ts";
 import { sealerSteps } from "../../src/worker/planners/sealer-steps.ts";
+import { unsealSteps } from "../../src/worker/planners/unseal-steps.ts";
 import { StageRunner } from "../../src/worker/stages.ts";
 import { ThreadStateStore } from "../../src/worker/state/store.ts";
 import { erasePlan, SealingThread } from "../../src/worker/thread.ts";
@@ -107,7 +109,27 @@ test("a manager stopped longer than max_retries × recover_interval pauses no th
       log,
     });
   });
-  for (const t of threads) void t.start();
+  // An unseal thread too: this manager serves no unseal tasks (an error answer, an empty round as before).
+  const unsealLocation = join(dir.path, "unseal");
+  const unsealPlan = erasePlan(
+    unsealSteps({
+      manager,
+      stages,
+      location: unsealLocation,
+      attached: [],
+      pieceToken: undefined,
+      managerOrigin: server.url,
+    }),
+  );
+  const unsealer = new SealingThread({
+    index: 2,
+    location: unsealLocation,
+    store: new ThreadStateStore(unsealLocation),
+    resolve: async () => ({ plan: unsealPlan, settings }),
+    reporter: manager.reporter(unsealLocation),
+    log,
+  });
+  for (const t of [...threads, unsealer]) void t.start();
   try {
     // One thread holds sector 1 and waits in AcquireDeals; the other keeps asking for a sector.
     const holder = () => threads.find((t) => t.status().job?.sector?.number === 1);
@@ -120,10 +142,10 @@ test("a manager stopped longer than max_retries × recover_interval pauses no th
     const outageMs = 20 * settings.max_retries * settings.recover_interval;
     const end = Date.now() + outageMs;
     while (Date.now() < end) {
-      for (const t of threads) expect(t.status().paused).toBe(false);
+      for (const t of [...threads, unsealer]) expect(t.status().paused).toBe(false);
       await Bun.sleep(20);
     }
-    for (const t of threads) {
+    for (const t of [...threads, unsealer]) {
       expect(t.status().activity).toEqual({ kind: "waiting", on: "manager" });
       expect(t.status().paused).toBe(false);
     }
@@ -134,7 +156,8 @@ test("a manager stopped longer than max_retries × recover_interval pauses no th
     server = startManager(home, port);
     await until(() => idle.status().job?.sector?.number === 2, "sector 2 allocated after the restart");
     await until(() => idle.status().job?.state === "Allocated", "sector 2 in Allocated");
-    for (const t of threads) expect(t.status().paused).toBe(false);
+    for (const t of [...threads, unsealer]) expect(t.status().paused).toBe(false);
+    await until(() => unsealer.status().activity.kind === "idle", "the unseal thread idle again");
     // Both sectors go on past AcquireDeals (then stop at add_pieces: this worker has no processors).
     releaseDeals();
     await until(
@@ -146,7 +169,7 @@ test("a manager stopped longer than max_retries × recover_interval pauses no th
     expect(lines.filter((l) => l.includes("gave up after"))).toEqual([]);
   } finally {
     releaseDeals();
-    for (const t of threads) await t.stop();
+    for (const t of [...threads, unsealer]) await t.stop();
     manager.rpc.close();
     await server.stop();
   }
