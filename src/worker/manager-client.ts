@@ -1,7 +1,8 @@
+import type { ConsolaInstance } from "consola";
 import type * as v from "valibot";
-import { abort, temporary, WIRE_LEVEL } from "../core/errors/index.ts";
+import { abort, Failure, temporary, WIRE_LEVEL } from "../core/errors/index.ts";
 import { RpcClient } from "../core/rpc/client.ts";
-import { RpcCallError, RpcErrorCode } from "../core/rpc/errors.ts";
+import { RpcCallError, RpcErrorCode, RpcTransportError } from "../core/rpc/errors.ts";
 import type { CallArgs, MethodDef, ParamList } from "../core/rpc/method.ts";
 import { Venus } from "../core/sector/api.ts";
 import type { SectorID } from "../core/sector/id.ts";
@@ -9,16 +10,32 @@ import type { JobRecord } from "./state/store.ts";
 import type { ManagerReporter } from "./thread.ts";
 
 /**
+ * The manager could not be reached (down, restarting, a network blip): nothing is wrong with the sector, so
+ * the thread waits recover_interval and runs the step again without counting it against max_retries. A
+ * manager restart must not park the worker's threads the way max_retries real failures do.
+ */
+export class ManagerUnreachable extends Failure {
+  constructor(cause: RpcTransportError) {
+    super("temporary", `the sector manager is unreachable: ${cause.message}`, { cause });
+    this.name = "ManagerUnreachable";
+  }
+}
+
+/**
  * The worker's view of the manager. Every call maps failures to levels the way the original worker does:
- * 11001 (sector state not found) means the manager no longer knows the sector → abort; anything else
- * (unreachable, timeout, internal error) is temporary and retried after recover_interval.
+ * 11001 (sector state not found) means the manager no longer knows the sector → abort; a manager that
+ * cannot be reached → ManagerUnreachable (waited out, never escalated); any other error answer is
+ * temporary and retried after recover_interval.
  */
 export class ManagerClient {
   readonly rpc: RpcClient;
+  /** When the current outage began: every thread hits it, the log says so once. */
+  private unreachableSince: number | undefined;
 
   constructor(
     url: string,
     readonly instance: string,
+    private readonly log?: ConsolaInstance,
   ) {
     this.rpc = new RpcClient(url, { timeoutMs: 60_000 });
   }
@@ -35,12 +52,32 @@ export class ManagerClient {
     def: MethodDef<P, R>,
     ...args: CallArgs<P>
   ): Promise<v.InferOutput<R>> {
+    let result: v.InferOutput<R>;
     try {
-      return await this.rpc.call(def, ...args);
+      result = await this.rpc.call(def, ...args);
     } catch (err) {
+      if (err instanceof RpcTransportError) throw this.unreachable(err);
+      this.reachable();
       if (err instanceof RpcCallError && err.code === RpcErrorCode.SectorStateNotFound) throw abort(err);
       throw temporary(err);
     }
+    this.reachable();
+    return result;
+  }
+
+  private unreachable(err: RpcTransportError): ManagerUnreachable {
+    if (this.unreachableSince === undefined) {
+      this.unreachableSince = Date.now();
+      this.log?.warn(`the sector manager is unreachable (${err.message}); threads wait for it without giving up`);
+    }
+    return new ManagerUnreachable(err);
+  }
+
+  private reachable(): void {
+    if (this.unreachableSince === undefined) return;
+    const s = Math.round((Date.now() - this.unreachableSince) / 1000);
+    this.unreachableSince = undefined;
+    this.log?.info(`the sector manager answers again after ${s}s`);
   }
 
   async reportState(

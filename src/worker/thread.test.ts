@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { SEALING_DEFAULTS } from "../core/config/index.ts";
 import { abort, Failure, permanent, temporary } from "../core/errors/index.ts";
 import { logger } from "../core/log/index.ts";
+import { RpcTransportError } from "../core/rpc/errors.ts";
+import { ManagerUnreachable } from "./manager-client.ts";
 import { definePlan } from "./planners/plan.ts";
 import { type JobRecord, ThreadStateStore } from "./state/store.ts";
 import { type ManagerReporter, type PlanImpl, SealingThread, type StepContext } from "./thread.ts";
@@ -133,6 +135,51 @@ describe("the sealing thread loop", () => {
     expect(reports.filter((r) => r.endsWith("!temporary"))).toHaveLength(2);
     expect(t.status().lastError).toBe("permanent: manager unreachable (gave up after 2 retries)");
     expect(store.load()?.paused_at).toBeNumber();
+    await t.stop();
+  });
+
+  test("an unreachable manager mid-sector is waited out: no retry counted, no pause, `waiting on manager`", async () => {
+    const calls: string[] = [];
+    const reports: string[] = [];
+    let down = true;
+    const { t, store } = thread(
+      "outage-running",
+      toyPlan(calls, (s) => {
+        if (s === "A" && down) throw new ManagerUnreachable(new RpcTransportError("cannot reach manager"));
+      }),
+      reports,
+    );
+    void t.start();
+    // Many more rounds than max_retries (2): a temporary failure would have paused the thread by now.
+    await until(() => calls.filter((c) => c === "A").length >= 8, "outage rounds");
+    expect(t.status().paused).toBe(false);
+    expect(t.status().activity).toEqual({ kind: "waiting", on: "manager" });
+    expect(t.status().job?.retry).toBe(0);
+    expect(t.status().lastError).toBeUndefined();
+    down = false;
+    await until(() => calls.includes("finish:1"), "finish after the outage");
+    await t.stop();
+    expect(reports).toEqual(["Empty->A@Allocate", "A->B@DoA", "B->Finished@DoB"]);
+    expect(store.trace().map((e) => e.event)).toEqual(["Allocate", "DoA", "DoB"]);
+  });
+
+  test("an unreachable manager before allocation is an empty round, never a pause", async () => {
+    const calls: string[] = [];
+    let down = true;
+    const { t, store } = thread(
+      "outage-empty",
+      toyPlan(calls, (s) => {
+        if (s === "Empty" && down) throw new ManagerUnreachable(new RpcTransportError("cannot reach manager"));
+      }),
+      [],
+    );
+    void t.start();
+    await until(() => calls.filter((c) => c === "Empty").length >= 8, "outage rounds");
+    expect(t.status().paused).toBe(false);
+    expect(t.status().activity).toEqual({ kind: "waiting", on: "manager" });
+    expect(store.load()).toBeUndefined();
+    down = false;
+    await until(() => calls.includes("finish:1"), "a sector after the outage");
     await t.stop();
   });
 

@@ -3,6 +3,7 @@ import type { SealingSettings } from "../core/config/index.ts";
 import { escalate, Failure, type FailureLevel, toFailure, WIRE_LEVEL } from "../core/errors/index.ts";
 import { sectorName } from "../core/sector/id.ts";
 import { sleep } from "../core/sync/semaphore.ts";
+import { ManagerUnreachable } from "./manager-client.ts";
 import { isState, nextState, PlanError, type PlanTable } from "./planners/plan.ts";
 import type { JobRecord, ThreadStateStore } from "./state/store.ts";
 
@@ -194,9 +195,9 @@ export class SealingThread<S extends string = string, E extends string = string>
       const settings = this.settings!;
       this.job ??= { version: 1, plan: plan.table.name, state: plan.table.initial, retry: 0, phases: {} };
       const outcome = await this.runJob(plan, settings);
-      if (outcome === "idle") {
+      if (outcome === "idle" || outcome === "manager-down") {
         idleRounds++;
-        this.setActivity({ kind: "idle" });
+        this.setActivity(outcome === "idle" ? { kind: "idle" } : MANAGER_DOWN);
         await sleep(settings.recover_interval, signal).catch(() => {});
         // After request_task_max_retries empty answers, go round again so a changed hot config is read.
         if (idleRounds >= Math.max(1, settings.request_task_max_retries)) idleRounds = 0;
@@ -220,7 +221,10 @@ export class SealingThread<S extends string = string, E extends string = string>
   }
 
   /** Runs the current job until it finishes, aborts, or turns out idle. */
-  private async runJob(plan: PlanImpl<S, E>, settings: SealingSettings): Promise<"finished" | "aborted" | "idle"> {
+  private async runJob(
+    plan: PlanImpl<S, E>,
+    settings: SealingSettings,
+  ): Promise<"finished" | "aborted" | "idle" | "manager-down"> {
     const job = this.job!;
     const table = plan.table;
     for (;;) {
@@ -256,6 +260,13 @@ export class SealingThread<S extends string = string, E extends string = string>
         outcome = await plan.exec(state, this.ctx(plan, settings, job));
       } catch (err) {
         if (this.abort.signal.aborted) throw this.abort.signal.reason;
+        if (err instanceof ManagerUnreachable && !this.stepAbort.signal.aborted) {
+          // Not the sector's fault: no retry is counted. Before allocation it is just "no sector yet".
+          if (job.sector === undefined) return "manager-down";
+          this.setActivity(MANAGER_DOWN);
+          await sleep(settings.recover_interval, this.stepAbort.signal).catch(() => {});
+          continue;
+        }
         const failure = escalate(
           toFailure(this.stepAbort.signal.aborted ? this.stepAbort.signal.reason : err),
           job.retry,
@@ -376,6 +387,9 @@ export class SealingThread<S extends string = string, E extends string = string>
     });
   }
 }
+
+/** What `worker list` shows while a thread waits out a manager outage. */
+const MANAGER_DOWN: ThreadActivity = { kind: "waiting", on: "manager" };
 
 export function sectorLabel(job: JobRecord): string {
   return job.sector ? sectorName(job.sector) : "(no sector)";

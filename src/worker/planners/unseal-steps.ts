@@ -11,7 +11,7 @@ import { type SectorUnsealInfo, SectorUnsealInfoSchema, VenusUnseal } from "../.
 import { pieceCid } from "../../core/sector/cid.ts";
 import { proverId, sectorName } from "../../core/sector/id.ts";
 import { SEAL_PROOFS, sealProofInfo } from "../../core/sector/proof.ts";
-import type { ManagerClient } from "../manager-client.ts";
+import { type ManagerClient, ManagerUnreachable } from "../manager-client.ts";
 import type { StageRunner } from "../stages.ts";
 import type { JobRecord } from "../state/store.ts";
 import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
@@ -94,7 +94,7 @@ export function unsealSteps(deps: UnsealDeps): PlanImpl<UnsealPlanState, UnsealP
         const s = ctx.settings;
         let task: SectorUnsealInfo | null;
         try {
-          task = await manager.rpc.call(VenusUnseal.AllocateUnsealSector, {
+          task = await manager.call(VenusUnseal.AllocateUnsealSector, {
             AllowedMiners: s.allowed_miners ?? null,
             // A sector of an allowed size may have been sealed with any variant of its proof.
             AllowedProofTypes: s.allowed_sizes
@@ -102,6 +102,8 @@ export function unsealSteps(deps: UnsealDeps): PlanImpl<UnsealPlanState, UnsealP
               : null,
           });
         } catch (err) {
+          // The thread waits out an unreachable manager (logged once); an error answer is an empty round.
+          if (err instanceof ManagerUnreachable) throw err;
           ctx.log.warn(
             `AllocateUnsealSector failed (trying again in ${s.recover_interval / 1000}s): ${(err as Error).message}`,
           );
@@ -258,6 +260,6 @@ export function unsealSteps(deps: UnsealDeps): PlanImpl<UnsealPlanState, UnsealP
 
 /** Whether the thread will pause on this failure (permanent, critical, or temporary with no retries left). */
 function pauses(f: Failure, ctx: StepContext): boolean {
-  if (f.level === "abort") return false;
+  if (f.level === "abort" || f instanceof ManagerUnreachable) return false;
   return f.level !== "temporary" || ctx.job.retry >= ctx.settings.max_retries;
 }
