@@ -174,7 +174,7 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
 
   const localIp = await localAddressTowards(cfg.sector_manager.rpcUrl);
   const instance = cfg.worker.name ?? localIp;
-  const manager = new ManagerClient(cfg.sector_manager.rpcUrl, instance, log);
+  const manager = new ManagerClient(cfg.sector_manager.rpcUrl, instance, log, cfg.sector_manager.rpc_client.headers);
   await checkStoresKnown(manager, cfg);
 
   exportPieceToken(cfg);

@@ -36,8 +36,9 @@ export class ManagerClient {
     url: string,
     readonly instance: string,
     private readonly log?: ConsolaInstance,
+    headers: Record<string, string> = {},
   ) {
-    this.rpc = new RpcClient(url, { timeoutMs: 60_000 });
+    this.rpc = new RpcClient(url, { timeoutMs: 60_000, headers });
   }
 
   /** ReportState / ReportAborted on behalf of the thread bound to `location`. */

@@ -196,6 +196,37 @@ describe("RpcClient", () => {
     expect(messages[1].result).toEqual({ Miner: 1, Number: 1 });
   });
 
+  test("configured headers travel with every request, over HTTP and over the websocket upgrade", async () => {
+    const seen: Array<string | null> = [];
+    const registry = new RpcRegistry();
+    registry.implement(Echo, (sid) => sid);
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req, srv) {
+        seen.push(req.headers.get("x-damocles-test"));
+        if (srv.upgrade(req)) return undefined;
+        return new Response((await registry.handleText(await req.text())) ?? null);
+      },
+      websocket: {
+        async message(ws, message) {
+          const answer = await registry.handleText(String(message));
+          if (answer !== undefined) ws.send(answer);
+        },
+      },
+    });
+    try {
+      for (const transport of ["http", "ws"] as const) {
+        const c = new RpcClient(`127.0.0.1:${server.port}`, { transport, headers: { "X-Damocles-Test": transport } });
+        expect(await c.call(Echo, { Miner: 1, Number: 2 }, false)).toEqual({ Miner: 1, Number: 2 });
+        c.close();
+      }
+    } finally {
+      server.stop(true);
+    }
+    expect(seen).toEqual(["http", "ws"]);
+  });
+
   test("address forms", () => {
     expect(resolveEndpoint("127.0.0.1:1789").http).toBe("http://127.0.0.1:1789/rpc/v0");
     expect(resolveEndpoint(":1789").ws).toBe("ws://127.0.0.1:1789/rpc/v0");

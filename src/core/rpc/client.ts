@@ -59,14 +59,17 @@ interface RequestBody {
 }
 
 class HttpTransport implements Transport {
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly headers: Record<string, string>,
+  ) {}
 
   async request(body: RequestBody, timeoutMs: number): Promise<RpcResponse> {
     let res: Response;
     try {
       res = await fetch(this.url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { ...this.headers, "content-type": "application/json" },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -89,13 +92,17 @@ class WsTransport implements Transport {
   private opening: Promise<WebSocket> | undefined;
   private readonly pending = new Map<number, { resolve: (r: RpcResponse) => void; reject: (e: Error) => void }>();
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly headers: Record<string, string>,
+  ) {}
 
   private connect(): Promise<WebSocket> {
     if (this.socket && this.socket.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
     if (this.opening) return this.opening;
     this.opening = new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(this.url);
+      // Bun's WebSocket takes headers for the upgrade request (browsers' does not).
+      const ws = new WebSocket(this.url, { headers: this.headers });
       ws.onopen = () => {
         this.socket = ws;
         this.opening = undefined;
@@ -161,6 +168,8 @@ export interface ClientOptions {
   transport?: "http" | "ws";
   /** Per-call timeout, default 60 s. */
   timeoutMs?: number;
+  /** Sent with every request (the worker's `sector_manager.rpc_client.headers`, e.g. an Authorization). */
+  headers?: Record<string, string>;
 }
 
 export class RpcClient {
@@ -172,7 +181,9 @@ export class RpcClient {
   constructor(addr: string, opts: ClientOptions = {}) {
     this.endpoint = resolveEndpoint(addr);
     this.transport =
-      opts.transport === "ws" ? new WsTransport(this.endpoint.ws) : new HttpTransport(this.endpoint.http);
+      opts.transport === "ws"
+        ? new WsTransport(this.endpoint.ws, opts.headers ?? {})
+        : new HttpTransport(this.endpoint.http, opts.headers ?? {});
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
