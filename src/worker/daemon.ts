@@ -2,6 +2,7 @@ import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Hono } from "hono";
+import { expandHome } from "../core/config/expand-home.ts";
 import {
   formatDiagnostic,
   loadThreadHotConfig,
@@ -83,7 +84,7 @@ function exportPieceToken(cfg: WorkerConfig): void {
   for (const e of entries) e.envs = { ...e.envs, [PIECE_TOKEN_ENV]: token };
 }
 
-function childSpecs(
+export function childSpecs(
   stage: string,
   entries: readonly ProcessorConfig[],
   pluginsDir: string | undefined,
@@ -100,7 +101,7 @@ function childSpecs(
     return {
       stage,
       index,
-      command: p.bin ? [p.bin, ...(p.args ?? [])] : [...self, ...(p.args ?? ["processor", stage])],
+      command: p.bin ? [expandHome(p.bin), ...(p.args ?? [])] : [...self, ...(p.args ?? ["processor", stage])],
       env: { ...base, ...p.envs },
       stableWaitMs: p.stable_wait,
       autoRestart: p.auto_restart,

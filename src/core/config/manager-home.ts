@@ -5,6 +5,9 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { expandHome } from "./expand-home.ts";
+
+export { expandHome };
 
 /** The manager home: --home, else the env names the original honours, else ~/.damocles-manager. */
 export function resolveManagerHome(flag?: string): string {
@@ -14,10 +17,6 @@ export function resolveManagerHome(flag?: string): string {
   const home = join(homedir(), ".damocles-manager");
   const legacy = join(homedir(), ".venus-sector-manager");
   return !existsSync(home) && existsSync(legacy) ? legacy : home;
-}
-
-export function expandHome(p: string): string {
-  return p === "~" || p.startsWith("~/") ? join(homedir(), p.slice(1)) : p;
 }
 
 export const MANAGER_CONFIG_FILE = "sector-manager.cfg";

@@ -1,4 +1,5 @@
 import type { ConfigDiagnostic } from "../../core/config/diagnostics.ts";
+import { expandHome } from "../../core/config/expand-home.ts";
 import type { ExtProverConfig, ExtProverEntryConfig } from "../../core/config/ext-prover.ts";
 import { loadExtProverConfig } from "../../core/config/load.ts";
 import { keyLines } from "../../core/config/toml.ts";
@@ -63,7 +64,9 @@ export function planExtProverChildren(
   const entries: readonly ExtProverEntryConfig[] = file.config[section];
   return entries.map((e, index) => {
     const line = file.lines.get(`${section}.${index}`);
-    const command = e.Bin ? [e.Bin, ...(e.Args ?? [])] : [...opts.self, ...(e.Args ?? ["processor", stage])];
+    const command = e.Bin
+      ? [expandHome(e.Bin), ...(e.Args ?? [])]
+      : [...opts.self, ...(e.Args ?? ["processor", stage])];
     return {
       kind,
       index,
