@@ -1,4 +1,5 @@
 import { zeroCommD } from "../../core/sector/index.ts";
+import { fillerPieceSizes, layoutPieces } from "../../core/sector/piece-layout.ts";
 
 /**
  * Proof verification the devnet and the commitment checks depend on. Injected, so unit tests run without
@@ -111,14 +112,12 @@ export interface CommDCalculator {
  * so the tail a worker fills with pledge pieces must be named.
  */
 export function zeroFilled(pieces: readonly DataPiece[], sectorSize: number): DataPiece[] {
-  let end = 0;
-  for (const p of pieces) end = Math.ceil(end / p.paddedSize) * p.paddedSize + p.paddedSize;
-  if (end > sectorSize) throw new RangeError(`pieces of ${end} bytes do not fit a ${sectorSize}-byte sector`);
-  const out = [...pieces];
-  for (let rest = sectorSize - end; rest > 0; ) {
-    const size = rest & -rest; // the lowest set bit: keeps every filler aligned
-    out.push({ commP: zeroCommD(size), paddedSize: size });
-    rest -= size;
-  }
-  return out;
+  const { end } = layoutPieces(
+    pieces.map((p) => p.paddedSize),
+    sectorSize,
+  );
+  return [
+    ...pieces,
+    ...fillerPieceSizes(end, sectorSize).map((size) => ({ commP: zeroCommD(size), paddedSize: size })),
+  ];
 }

@@ -1,5 +1,6 @@
 import type { MarketDeal } from "../../core/sector/api-market.ts";
 import { type DealInfo, pieceCid, zeroCommD } from "../../core/sector/index.ts";
+import { fillerPieceSizes } from "../../core/sector/piece-layout.ts";
 
 /**
  * How waiting deals fill a sector, as droplet's AssignDeals packs them for damocles: candidates in order
@@ -31,18 +32,6 @@ function lowestBit(n: number): number {
   return bit;
 }
 
-/** Zero pieces covering `space` padded bytes from an aligned offset, smallest first (the offset stays aligned). */
-function fillers(space: number): number[] {
-  const out: number[] = [];
-  let rest = space;
-  while (rest > 0) {
-    const bit = lowestBit(rest);
-    out.push(bit);
-    rest -= bit;
-  }
-  return out;
-}
-
 /**
  * Packs `candidates` (already filtered and ordered) into a sector of `sectorSize` bytes. Undefined when no
  * deal fits or the deals packed stay under minUsedSpace: the sector gets no deals.
@@ -71,7 +60,7 @@ export function packDeals(
     used += deal.PieceSize;
   }
   if (picked === 0 || used < (spec.minUsedSpace ?? 0)) return undefined;
-  for (const size of fillers(space)) {
+  for (const size of fillerPieceSizes(sectorSize - space, sectorSize)) {
     pieces.push({ size, offset: sectorSize - space });
     space -= size;
   }
