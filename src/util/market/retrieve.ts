@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { CliError, command } from "../../core/cli/command.ts";
 import { resolveManagerHome } from "../../core/config/manager-home.ts";
 import { readPieceToken } from "../../core/config/piece-token.ts";
-import { generatePieceCommitment } from "../../core/proofs/index.ts";
+import { generatePieceCommitment, unpaddedSize } from "../../core/proofs/index.ts";
 import type { RpcClient } from "../../core/rpc/index.ts";
 import { Market, type PieceLocation } from "../../core/sector/api-market.ts";
 import { VenusUnseal } from "../../core/sector/api-unseal.ts";
@@ -22,8 +22,6 @@ import { waitDone } from "../sealer/unseal.ts";
  * thread with plan = "unseal" (OUT must then be reachable from that worker, e.g. on the same host). Either
  * way the bytes are checked against the piece CID before OUT appears, and OUT holds exactly the payload.
  */
-
-const unpadded = (padded: number) => padded - padded / 128;
 
 async function fromPieceStore(addr: string, home: string | undefined, loc: PieceLocation, tmp: string): Promise<void> {
   const token = readPieceToken(resolveManagerHome(home));
@@ -44,7 +42,14 @@ async function fromSector(c: RpcClient, loc: PieceLocation, tmp: string, timeout
   }
   const piece = loc.PieceCID["/"];
   const dest = pathToFileURL(tmp).toString();
-  await c.call(VenusUnseal.UnsealPiece, sid, { "/": piece }, unpadded(loc.Offset), unpadded(loc.PieceSize), dest);
+  await c.call(
+    VenusUnseal.UnsealPiece,
+    sid,
+    { "/": piece },
+    unpaddedSize(loc.Offset),
+    unpaddedSize(loc.PieceSize),
+    dest,
+  );
   process.stdout.write(`unsealing ${piece} from ${sectorName(sid)}\n`);
   const done = await waitDone(c, sid, piece, timeoutMs);
   if (done.State === "failed")
@@ -58,7 +63,7 @@ async function checkPiece(loc: PieceLocation, path: string): Promise<void> {
   const info = await generatePieceCommitment({
     registeredProof: proof.id,
     path,
-    pieceSize: unpadded(loc.PieceSize),
+    pieceSize: unpaddedSize(loc.PieceSize),
   });
   const got = pieceCid(info.commitment);
   if (got !== loc.PieceCID["/"])

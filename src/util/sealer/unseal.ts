@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CliError, command } from "../../core/cli/command.ts";
+import { unpaddedSize } from "../../core/proofs/index.ts";
 import type { RpcClient } from "../../core/rpc/index.ts";
 import { DamoclesUnseal, type SectorUnsealInfo, VenusUnseal } from "../../core/sector/api-unseal.ts";
 import { pieceCommitment } from "../../core/sector/cid.ts";
@@ -31,8 +32,6 @@ function padded(what: string, text: string | undefined, pow2: boolean): number |
     );
   return n;
 }
-
-const unpadded = (n: number) => n - n / 128;
 
 async function findSector(c: RpcClient, piece: string): Promise<SectorID> {
   for (const where of ["offline", "online"] as const) {
@@ -127,8 +126,8 @@ export const unsealCommand = command({
           VenusUnseal.UnsealPiece,
           sid,
           { "/": piece },
-          unpadded(offset ?? 0),
-          unpadded(size ?? 0),
+          unpaddedSize(offset ?? 0),
+          unpaddedSize(size ?? 0),
           dest,
         );
       const t = (await c.call(DamoclesUnseal.UnsealTask, sid, { "/": piece }))!;
