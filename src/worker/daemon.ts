@@ -198,16 +198,17 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   }
   const stages = new StageRunner(registry, pools, cfg.processors.limitation);
   const wdpost = new WdPoStLink(manager.rpc, instance, childLogger("wdpost"));
+  const pieceStore = pieceStoreUrl(cfg.sector_manager.rpcUrl);
   const planDeps: PlanDeps = {
     manager,
     stages,
     attached: cfg.attached,
     staticTreeD: cfg.processors.static_tree_d,
     pieceToken: cfg.sector_manager.piece_token,
-    managerOrigin: new URL(cfg.sector_manager.rpcUrl).origin,
+    pieceStoreUrl: pieceStore,
     pieces: {
       localDirs: (cfg.worker.local_pieces_dirs ?? []).map((d) => resolve(d)),
-      storeUrl: pieceStoreUrl(cfg.sector_manager.rpcUrl),
+      storeUrl: pieceStore,
     },
     wdpost,
   };

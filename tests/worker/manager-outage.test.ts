@@ -118,7 +118,7 @@ test("a manager stopped longer than max_retries × recover_interval pauses no th
       location: unsealLocation,
       attached: [],
       pieceToken: undefined,
-      managerOrigin: server.url,
+      pieceStoreUrl: `${server.url}/piecestore`,
     }),
   );
   const unsealer = new SealingThread({

@@ -36,7 +36,7 @@ const ctx: DeliveryContext = {
     { name: "ro", location: store, readonly: true },
   ],
   pieceToken: "tok",
-  managerOrigin: `http://127.0.0.1:${server.port}`,
+  pieceStoreUrl: `http://127.0.0.1:${server.port}/piecestore`,
   transfer: (task) => transfer.run(task as never, { log: consola, signal: AbortSignal.timeout(5000) }),
   call: { signal: AbortSignal.timeout(30_000), log: consola },
 };

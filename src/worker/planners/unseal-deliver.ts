@@ -22,8 +22,8 @@ import type { StageCall } from "../stages.ts";
 export interface DeliveryContext {
   attached: readonly AttachedStore[];
   pieceToken: string | undefined;
-  /** Origin of the manager (http://host:port), for store:/// destinations. */
-  managerOrigin: string;
+  /** The manager's piece store (`pieceStoreUrl`: <manager origin>/piecestore), for store:/// destinations. */
+  pieceStoreUrl: string;
   /** Runs the transfer stage (store:// destinations). */
   transfer(task: unknown): Promise<unknown>;
   call: Pick<StageCall, "signal" | "log">;
@@ -49,7 +49,7 @@ export async function deliverPiece(dest: string, file: string, c: DeliveryContex
     }
     case "store":
       if (target.store === undefined)
-        return put(`${c.managerOrigin}/piecestore/${target.path}`, file, c.pieceToken, c.call.signal);
+        return put(`${c.pieceStoreUrl}/${target.path}`, file, c.pieceToken, c.call.signal);
       return toStore(target.store, target.path, file, c);
   }
 }

@@ -39,8 +39,8 @@ export interface UnsealDeps {
   location: string;
   attached: readonly AttachedStore[];
   pieceToken: string | undefined;
-  /** Origin of the manager (http://host:port). */
-  managerOrigin: string;
+  /** The manager's piece store, as the sealer plan's piece sources name it. */
+  pieceStoreUrl: string;
 }
 
 const Phases = v.object({ unseal: v.optional(SectorUnsealInfoSchema), unsealed_bytes: v.optional(v.number()) });
@@ -202,7 +202,7 @@ export function unsealSteps(deps: UnsealDeps): PlanImpl<UnsealPlanState, UnsealP
           await deliverPiece(dest, piece, {
             attached: deps.attached,
             pieceToken: deps.pieceToken,
-            managerOrigin: deps.managerOrigin,
+            pieceStoreUrl: deps.pieceStoreUrl,
             transfer: (task) => deps.stages.run("transfer", task, stageCall(ctx)),
             call: ctx,
           });
