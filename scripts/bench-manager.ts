@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { bearer } from "../src/core/auth/index.ts";
 import { parseDuration } from "../src/core/config/units.ts";
 import { RpcCallError, RpcClient } from "../src/core/rpc/index.ts";
 import { Venus } from "../src/core/sector/api.ts";
@@ -90,7 +91,12 @@ const errorSamples = new Map<string, number>();
 let sectorsDone = 0;
 let stopping = false;
 const endAt = Date.now() + DURATION;
-const client = new RpcClient(addr, { transport: opts.transport === "ws" ? "ws" : "http", timeoutMs: 120_000 });
+// Tokens are checked on every call (the daemon's default): the bench measures that too.
+const client = new RpcClient(addr, {
+  transport: opts.transport === "ws" ? "ws" : "http",
+  timeoutMs: 120_000,
+  headers: bearer(readFileSync(join(home, "token"), "utf8").trim()),
+});
 
 async function timed<T>(method: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();

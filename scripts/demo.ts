@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
+import { bearer } from "../src/core/auth/index.ts";
 import { RpcClient } from "../src/core/rpc/client.ts";
 import { Damocles, Venus } from "../src/core/sector/api.ts";
 import { Proving } from "../src/core/sector/api-proving.ts";
@@ -143,10 +144,8 @@ say(`manager on ${api} (devnet miner t01000, ${sectorSize} sectors)`);
 
 // 2. Deals (--deals K): files imported into the embedded market before any sector is allocated.
 let deals: DemoDeal[] = [];
-let pieceToken = "";
 if (dealCount > 0) {
   deals = await importDeals(damocles, home, managerHome, dealCount);
-  pieceToken = (await damocles(["util", "market", "token", "--home", managerHome])).trim();
   say(`${deals.length} deal(s) published: ${deals.map((d) => `${d.dealId} ${d.pieceCid}`).join(", ")}`);
 }
 
@@ -156,6 +155,10 @@ const stores = [join(workerDir, "store1"), join(workerDir, "store2")];
 const unsealStore = join(workerDir, "unseal");
 await damocles(["worker", "store", "sealing-init", "-l", ...stores, ...(dealCount > 0 ? [unsealStore] : [])]);
 const workerToml = join(workerDir, "worker.toml");
+// The manager requires tokens (secure by default): the worker seals and fetches pieces with a write token.
+const workerToken = (
+  await damocles(["util", "auth", "create-token", "--perm", "write", "--name", "demo-worker", "--home", managerHome])
+).trim();
 writeFileSync(
   workerToml,
   `[worker]
@@ -166,7 +169,7 @@ ping_interval = "5s"
 
 [sector_manager]
 rpc_client.addr = "http://${api}"
-${pieceToken ? `piece_token = "${pieceToken}"` : ""}
+token = "${workerToken}"
 
 [sealing]
 allowed_sizes = ["${sectorSize}"]
@@ -197,7 +200,10 @@ say(
 );
 
 // 4. Progress: every state change of every sector, until all are finished.
-const client = new RpcClient(api, { timeoutMs: 10_000 });
+const client = new RpcClient(api, {
+  timeoutMs: 10_000,
+  headers: bearer(readFileSync(join(managerHome, "token"), "utf8").trim()),
+});
 const lastSeen = new Map<string, string>();
 let finished: SectorState[] = [];
 const deadline = Date.now() + timeoutMs;

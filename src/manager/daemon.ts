@@ -171,7 +171,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       chain,
       locator: { find: async (type, sid) => services.indexer.find(type, sid) },
       storePaths: (name) => services.stores.pathOf(name),
-      mount: (app) => market.mount(app),
+      mount: (app, auth) => market.mount(app, auth),
       async start(proving) {
         chain.onEpoch((epoch) => {
           metrics.chainHead.set(epoch);

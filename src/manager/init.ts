@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureAuth } from "../core/auth/index.ts";
 import { CliError, command } from "../core/cli/command.ts";
 import { parseBytes, SECTOR_SIZES, sectorSizeName } from "../core/config/index.ts";
 import { EXT_PROVER_CONFIG_FILE, MANAGER_CONFIG_FILE, resolveManagerHome } from "../core/config/manager-home.ts";
-import { ensurePieceToken, pieceTokenPath } from "../core/config/piece-token.ts";
 import { EXT_PROVER_TEMPLATE, managerConfigTemplate } from "../core/config/templates.ts";
 
 export const initCommand = command({
   meta: {
     name: "init",
     description:
-      "Write commented default sector-manager.cfg and ext-prover.cfg into the home: a ready-to-seal devnet miner",
+      "Write commented default sector-manager.cfg and ext-prover.cfg, an API secret and an admin token into the home",
   },
   args: {
     home: { type: "string", description: "manager home directory (default ~/.damocles-manager; env DAMOCLES_PATH)" },
@@ -25,7 +25,7 @@ export const initCommand = command({
     "damocles manager init --home ~/.damocles-manager",
     "damocles manager init --home /srv/dm --actor 1000 --sector-size 2KiB",
   ],
-  run({ args }) {
+  async run({ args }) {
     const home = resolveManagerHome(args.home);
     const actor = Number(args.actor);
     if (!/^\d+$/.test(args.actor) || !Number.isSafeInteger(actor)) {
@@ -53,8 +53,11 @@ export const initCommand = command({
     mkdirSync(join(home, "persist-1"), { recursive: true });
     mkdirSync(join(home, "pieces"), { recursive: true });
     for (const [path, text] of files) writeFileSync(path, text, { flag: "wx" });
-    ensurePieceToken(home);
-    const written = [...files.map(([p]) => p), `${pieceTokenPath(home)} (piece token: 'damocles util market token')`];
+    const auth = await ensureAuth(home);
+    const written = [
+      ...files.map(([p]) => p),
+      ...auth.created.map((p) => `${p} (mode 0600; more tokens: 'damocles util auth create-token --perm <perm>')`),
+    ];
     process.stdout.write(
       `initialised ${home}\n  ${written.join("\n  ")}\nnext: damocles util config check ${files[0]![0]}\n`,
     );

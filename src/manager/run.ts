@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ensureAuth, openAuthenticator, secretAuthenticator } from "../core/auth/index.ts";
 import { CliError, command } from "../core/cli/command.ts";
 import { ConfigError, loadManagerConfig, parseListenAddr } from "../core/config/index.ts";
 import { API_FILE, expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "../core/config/manager-home.ts";
@@ -39,6 +40,16 @@ export const sharedDaemonArgs = {
     type: "boolean",
     description: "with --proxy, locate sectors with this node's own SectorIndexer",
   },
+  "proxy-token": {
+    type: "string",
+    description: "with --proxy, a token of the source manager with sign permission (default: $DAMOCLES_TOKEN)",
+  },
+  auth: {
+    type: "boolean",
+    description:
+      "require API tokens on /rpc/v0 and /piecestore/ (default); --no-auth serves everyone, only for a private network",
+    default: true,
+  },
 } as const;
 
 /** The shared flags as runDaemon options. */
@@ -49,6 +60,8 @@ export function sharedDaemonOptions(args: {
   "worker-prover"?: boolean;
   "ext-prover"?: boolean;
   "proxy-sector-indexer-off"?: boolean;
+  "proxy-token"?: string;
+  auth?: boolean;
 }) {
   return {
     confDir: args["conf-dir"],
@@ -57,6 +70,8 @@ export function sharedDaemonOptions(args: {
     workerProver: args["worker-prover"],
     extProver: args["ext-prover"],
     proxySectorIndexerOff: args["proxy-sector-indexer-off"],
+    proxyToken: args["proxy-token"],
+    noAuth: args.auth === false,
   };
 }
 
@@ -103,6 +118,10 @@ export interface DaemonArgs {
   /** --proxy as given: with it, a proxy node instead of a devnet manager. */
   proxy?: string;
   proxySectorIndexerOff?: boolean;
+  /** --proxy-token as given (else $DAMOCLES_TOKEN). */
+  proxyToken?: string;
+  /** --no-auth: every caller may do everything. */
+  noAuth?: boolean;
 }
 
 /** Validates the flags, loads the config, starts a manager or a proxy node, writes <home>/api and runs until a signal. */
@@ -146,6 +165,7 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
   for (const w of loaded.warnings) log.warn(`${w.file}${w.line ? `:${w.line}` : ""}: ${w.path}: ${w.message}`);
 
   raiseOpenFilesLimit(log);
+  const auth = await nodeAuth(home, args.noAuth === true);
   // A bug in one background task must not take the cluster's source of truth down with it.
   process.on("unhandledRejection", (err) => log.error("unhandled rejection (the daemon keeps running):", err));
 
@@ -168,6 +188,8 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
         hostname: listen.host,
         port: listen.port,
         source,
+        sourceToken: args.proxyToken ?? process.env.DAMOCLES_TOKEN,
+        auth,
         ownSectorIndexer: args.proxySectorIndexerOff,
         proving,
       });
@@ -179,6 +201,7 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
         hostname: listen.host,
         port: listen.port,
         proving,
+        auth,
       });
     }
   } catch (err) {
@@ -201,4 +224,23 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
+}
+
+/** The home's secret and admin token (created on first start), and how requests are checked. */
+async function nodeAuth(home: string, noAuth: boolean) {
+  let ensured: Awaited<ReturnType<typeof ensureAuth>>;
+  try {
+    ensured = await ensureAuth(home);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  for (const file of ensured.created) log.info(`created ${file} (mode 0600)`);
+  if (noAuth) {
+    log.warn(
+      "!!! --no-auth: /rpc/v0 and /piecestore/ accept every caller with admin rights. Private networks only. !!!",
+    );
+    return { authenticator: openAuthenticator, secret: ensured.secret };
+  }
+  log.info(`API tokens required (secret ${home}/auth-secret); CLIs here use ${home}/token`);
+  return { authenticator: secretAuthenticator(ensured.secret), secret: ensured.secret };
 }

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { Hono } from "hono";
+import { Auth, type Authenticator, createToken, TokenError } from "../core/auth/index.ts";
 import type { ManagerConfig } from "../core/config/index.ts";
 import { MANAGER_DB_FILE } from "../core/config/manager-home.ts";
 import { childLogger } from "../core/log/index.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../core/metrics/index.ts";
-import { mountRpc, RpcRegistry, serve } from "../core/rpc/index.ts";
+import { mountRpc, RpcError, RpcErrorCode, RpcRegistry, serve } from "../core/rpc/index.ts";
 import { KVStore } from "../core/store/index.ts";
 import { VERSION } from "../core/version.ts";
 import type { PoStChain } from "./chain/chain.ts";
@@ -32,6 +33,13 @@ export interface NodeOptions {
   /** Where sector-manager.cfg / ext-prover.cfg were read from (default: home). */
   confDir?: string;
   now?: () => number;
+  /** Who may call what: the node's secret (for AuthNew) and how requests are checked (`--no-auth`: open). */
+  auth: NodeAuth;
+}
+
+export interface NodeAuth {
+  authenticator: Authenticator;
+  secret: Uint8Array;
 }
 
 /** What the shell hands a node's setup. */
@@ -51,8 +59,8 @@ export interface NodeRole {
   chain: PoStChain;
   locator: SectorLocator;
   storePaths: StorePaths;
-  /** Adds the node's own HTTP routes (the manager's /piecestore/) beside /rpc/v0. */
-  mount?(app: Hono): void;
+  /** Adds the node's own HTTP routes (the manager's /piecestore/) beside /rpc/v0, checked with `auth`. */
+  mount?(app: Hono, auth: Authenticator): void;
   /** Runs once the proving module exists, before it starts and before the server listens. */
   start?(proving: ProvingModule): Promise<void>;
   /** Runs once the server listens at `url`: says so in the log. */
@@ -116,12 +124,19 @@ export async function startNode<R extends NodeRole>(
     const app = new Hono();
     app.get("/healthcheck", (c) => c.text("ok\n"));
     app.get("/metrics", (c) => c.body(metrics.registry.render(), 200, { "content-type": PROMETHEUS_CONTENT_TYPE }));
-    role.mount?.(app);
-    mountRpc(app, registry);
+    role.mount?.(app, opts.auth.authenticator);
+    implementAuthApi(registry, opts.auth);
+    mountRpc(app, registry, opts.auth.authenticator);
 
     await role.start?.(proving);
     await proving.start();
-    const server = serve({ app, registry, hostname: opts.hostname, port: opts.port });
+    const server = serve({
+      app,
+      registry,
+      auth: opts.auth.authenticator,
+      hostname: opts.hostname,
+      port: opts.port,
+    });
     undo.push(() => server.stop());
     role.serving(server.url, proving);
     metrics.apiState.set(1);
@@ -142,6 +157,20 @@ export async function startNode<R extends NodeRole>(
     await undo.run().catch((cleanupErr) => log.warn("cleaning up after a failed start also failed:", cleanupErr));
     throw err;
   }
+}
+
+/** Venus.AuthVerify (workers check the tokens sent to them with it) and Venus.AuthNew. */
+function implementAuthApi(registry: RpcRegistry, auth: NodeAuth): void {
+  registry
+    .implement(Auth.AuthVerify, async (token) => {
+      try {
+        return [...(await auth.authenticator.authenticate(token)).perms];
+      } catch (err) {
+        if (err instanceof TokenError) throw new RpcError(RpcErrorCode.Unauthorized, `invalid token: ${err.message}`);
+        throw err;
+      }
+    })
+    .implement(Auth.AuthNew, (name, perm) => createToken(auth.secret, { name, perm }));
 }
 
 /** Undo steps, run the last first. Each runs once; one that throws does not keep the others from running. */

@@ -12,6 +12,7 @@ export const utilCommand = command({
     chain: () => import("./chain.ts").then((m) => m.chainCommand),
     worker: () => import("./worker.ts").then((m) => m.workerCommand),
     market: () => import("./market/cli.ts").then((m) => m.marketCommand),
+    auth: () => import("./auth.ts").then((m) => m.authCommand),
   },
   examples: [
     "damocles util config check worker.toml",

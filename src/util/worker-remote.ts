@@ -3,7 +3,7 @@ import { renderThreads } from "../core/cli/threads.ts";
 import { withWorkerClient } from "../core/rpc/worker-client.ts";
 import { Venus } from "../core/sector/api.ts";
 import { VenusWorker } from "../core/sector/api-worker.ts";
-import { managerApiArgs, withManager } from "./sealer/client.ts";
+import { managerApiArgs, managerToken, withManager } from "./sealer/client.ts";
 
 /**
  * `util worker info | pause | resume` (seed 004): the manager finds a worker by the name it pings with
@@ -33,7 +33,7 @@ export const info = command({
   examples: ["damocles util worker info 127.0.0.1", "damocles util worker info worker-1"],
   async run({ args }) {
     const addr = await resolveWorker(args, args.worker);
-    const threads = await withWorkerClient(addr, (c) => c.call(VenusWorker.WorkerList));
+    const threads = await withWorkerClient(addr, managerToken(args), (c) => c.call(VenusWorker.WorkerList));
     process.stdout.write(renderThreads(threads));
   },
 });
@@ -45,7 +45,7 @@ export const pause = command({
   async run({ args }) {
     const addr = await resolveWorker(args, args.worker);
     const i = parseIndex(args.index);
-    const ok = await withWorkerClient(addr, (c) => c.call(VenusWorker.WorkerPause, i));
+    const ok = await withWorkerClient(addr, managerToken(args), (c) => c.call(VenusWorker.WorkerPause, i));
     process.stdout.write(ok ? `paused thread #${i} of ${addr}\n` : `thread #${i} of ${addr} was already paused\n`);
   },
 });
@@ -62,7 +62,9 @@ export const resume = command({
   async run({ args }) {
     const addr = await resolveWorker(args, args.worker);
     const i = parseIndex(args.index);
-    const ok = await withWorkerClient(addr, (c) => c.call(VenusWorker.WorkerResume, i, args.state ?? null));
+    const ok = await withWorkerClient(addr, managerToken(args), (c) =>
+      c.call(VenusWorker.WorkerResume, i, args.state ?? null),
+    );
     process.stdout.write(
       ok
         ? `resumed thread #${i} of ${addr}${args.state ? ` at ${args.state}` : ""}\n`

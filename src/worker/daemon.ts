@@ -25,6 +25,7 @@ import { selfCommand } from "../core/self.ts";
 import { sleep } from "../core/sync/semaphore.ts";
 import { VERSION_STRING } from "../core/version.ts";
 import { builtinPlugins } from "../plugins/index.ts";
+import { checkManagerAccess, managerHeaders, managerVerifiedAuth, workerToken } from "./auth.ts";
 import { ManagerClient } from "./manager-client.ts";
 import { pieceStoreUrl } from "./planners/sealer-deals.ts";
 import { sealerSteps } from "./planners/sealer-steps.ts";
@@ -77,11 +78,16 @@ async function localAddressTowards(url: string): Promise<string> {
  * every [[processors.add_pieces]] entry, or, when add_pieces runs in-process, into the worker's own env.
  */
 function exportPieceToken(cfg: WorkerConfig): void {
-  const token = cfg.sector_manager.piece_token;
+  const token = pieceToken(cfg);
   if (!token) return;
   const entries = cfg.processors.stages.add_pieces ?? [];
   if (entries.length === 0) process.env[PIECE_TOKEN_ENV] = token;
   for (const e of entries) e.envs = { ...e.envs, [PIECE_TOKEN_ENV]: token };
+}
+
+/** The token of piece downloads: `piece_token`, else the worker's manager token (a write token may read). */
+function pieceToken(cfg: WorkerConfig): string | undefined {
+  return cfg.sector_manager.piece_token ?? workerToken(cfg);
 }
 
 export function childSpecs(
@@ -175,7 +181,12 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
 
   const localIp = await localAddressTowards(cfg.sector_manager.rpcUrl);
   const instance = cfg.worker.name ?? localIp;
-  const manager = new ManagerClient(cfg.sector_manager.rpcUrl, instance, log, cfg.sector_manager.rpc_client.headers);
+  const manager = new ManagerClient(cfg.sector_manager.rpcUrl, instance, log, managerHeaders(cfg));
+  const ownToken = workerToken(cfg);
+  const refused = await checkManagerAccess(manager.rpc, ownToken).catch((err: Error) => {
+    throw new WorkerStartError(`cannot reach the sector manager at ${cfg.sector_manager.rpcUrl}: ${err.message}`);
+  });
+  if (refused) throw new WorkerStartError(`${cfg.sector_manager.rpcUrl}: ${refused}`);
   await checkStoresKnown(manager, cfg);
 
   exportPieceToken(cfg);
@@ -204,7 +215,7 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     stages,
     attached: cfg.attached,
     staticTreeD: cfg.processors.static_tree_d,
-    pieceToken: cfg.sector_manager.piece_token,
+    pieceToken: pieceToken(cfg),
     pieceStoreUrl: pieceStore,
     pieces: {
       localDirs: (cfg.worker.local_pieces_dirs ?? []).map((d) => resolve(d)),
@@ -248,11 +259,13 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   const rpcRegistry = new RpcRegistry();
   implementWorkerApi(rpcRegistry, threads);
   const app = new Hono();
-  mountRpc(app, rpcRegistry, "/rpc/v0");
-  mountRpc(app, rpcRegistry, "/"); // the original worker answers at the root path
+  const rpcAuth = managerVerifiedAuth(manager.rpc, ownToken);
+  mountRpc(app, rpcRegistry, rpcAuth, "/rpc/v0");
+  mountRpc(app, rpcRegistry, rpcAuth, "/"); // the original worker answers at the root path
   const rpc = serve({
     app,
     registry: rpcRegistry,
+    auth: rpcAuth,
     hostname: cfg.worker.rpc_server.host,
     port: cfg.worker.rpc_server.port,
   });

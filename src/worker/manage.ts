@@ -1,9 +1,11 @@
+import { cliToken } from "../core/auth/index.ts";
 import { CliError, command } from "../core/cli/command.ts";
 import { renderThreads } from "../core/cli/threads.ts";
 import { readConfigFile } from "../core/config/index.ts";
 import type { RpcClient } from "../core/rpc/client.ts";
 import { withWorkerClient } from "../core/rpc/worker-client.ts";
 import { VenusWorker } from "../core/sector/api-worker.ts";
+import { workerToken } from "./auth.ts";
 
 /**
  * Local management of a running worker over its VenusWorker RPC (seed 004): list, pause, resume, and the
@@ -15,21 +17,35 @@ const target = {
     alias: "H",
     description: "worker RPC address host:port (default from -c, else 127.0.0.1:17890)",
   },
-  config: { type: "string", alias: "c", description: "worker config file, to find its rpc_server" },
+  config: { type: "string", alias: "c", description: "worker config file, to find its rpc_server and token" },
+  token: {
+    type: "string",
+    description: "API token to send (default: $DAMOCLES_TOKEN, else the worker's sector_manager.token from -c)",
+  },
 } as const;
 
-async function workerAddr(args: { host?: string; config?: string }): Promise<string> {
-  if (args.host) return args.host;
-  if (args.config) {
-    const { value } = await readConfigFile("worker", args.config);
-    const host = value.worker.rpc_server.host === "0.0.0.0" ? "127.0.0.1" : value.worker.rpc_server.host;
-    return `${host}:${value.worker.rpc_server.port}`;
+/** Where the worker serves and which token to present: flags first, then the worker's config file. */
+async function workerTarget(args: {
+  host?: string;
+  config?: string;
+  token?: string;
+}): Promise<{ addr: string; token: string | undefined }> {
+  const file = args.config ? (await readConfigFile("worker", args.config)).value : undefined;
+  const token = cliToken({ token: args.token }) ?? (file ? workerToken(file) : undefined);
+  if (args.host) return { addr: args.host, token };
+  if (file) {
+    const host = file.worker.rpc_server.host === "0.0.0.0" ? "127.0.0.1" : file.worker.rpc_server.host;
+    return { addr: `${host}:${file.worker.rpc_server.port}`, token };
   }
-  return "127.0.0.1:17890";
+  return { addr: "127.0.0.1:17890", token };
 }
 
-async function withWorker<T>(args: { host?: string; config?: string }, fn: (c: RpcClient) => Promise<T>): Promise<T> {
-  return withWorkerClient(await workerAddr(args), fn);
+async function withWorker<T>(
+  args: { host?: string; config?: string; token?: string },
+  fn: (c: RpcClient) => Promise<T>,
+): Promise<T> {
+  const { addr, token } = await workerTarget(args);
+  return withWorkerClient(addr, token, fn);
 }
 
 const index = {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { createToken, readAuthSecret } from "../../src/core/auth/index.ts";
 import { ENTRY, runCli } from "./cli.ts";
 
 /**
@@ -56,6 +57,10 @@ function spawnDaemon(args: string[], logFile: string, env: Record<string, string
 export interface ManagerHandle extends Daemon {
   home: string;
   api: string;
+  /** The admin token `manager init` wrote into the home (CLIs given --home read it themselves). */
+  token: string;
+  /** A token with write permission, for workers' sector_manager.token. */
+  workerToken: string;
 }
 
 /** `manager init` + `manager run` on a free port; `configure` may edit sector-manager.cfg first. */
@@ -87,7 +92,9 @@ export async function startManager(
     async () => (await fetch(`http://${api}/healthcheck`)).ok || undefined,
     30_000,
   );
-  return { ...d, home, api };
+  const token = readFileSync(join(home, "token"), "utf8").trim();
+  const workerToken = await createToken(readAuthSecret(home)!, { name: "test-worker", perm: "write" });
+  return { ...d, home, api, token, workerToken };
 }
 
 export interface WorkerHandle extends Daemon {

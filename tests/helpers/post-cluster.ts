@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type * as v from "valibot";
+import { bearer } from "../../src/core/auth/index.ts";
 import { RpcClient } from "../../src/core/rpc/index.ts";
 import type { Proving } from "../../src/core/sector/api-proving.ts";
 import { layoutPersistStore, POST_FIXTURE_ACTOR, postSectors2KiB } from "../fixtures/post-sectors.ts";
@@ -53,8 +54,9 @@ export async function startPoStManager(home: string, opts: PoStManagerOptions): 
   );
 }
 
-export function provingClient(api: string): RpcClient {
-  return new RpcClient(`http://${api}/rpc/v0`);
+/** A client of a node with the admin token of its home. */
+export function provingClient(node: { api: string; token: string }): RpcClient {
+  return new RpcClient(`http://${node.api}/rpc/v0`, { headers: bearer(node.token) });
 }
 
 export type PoStRecordWire = v.InferOutput<(typeof Proving.Records)["result"]>[number];

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { bearer } from "../../src/core/auth/index.ts";
 import { RpcClient } from "../../src/core/rpc/index.ts";
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import { OnChainState, SubmitResult } from "../../src/core/sector/index.ts";
@@ -41,6 +42,8 @@ async function initHome(devnet: Record<string, string | number> = {}): Promise<s
 interface Daemon {
   proc: Subprocess;
   addr: string;
+  /** The admin token `manager init` wrote into the home. */
+  token: string;
   client: RpcClient;
   log(): string;
 }
@@ -65,7 +68,8 @@ async function runDaemon(home: string): Promise<Daemon> {
     throw new Error(`${(err as Error).message}\ndaemon log:\n${log()}`);
   });
   await waitFor(async () => (await fetch(`http://${addr}/healthcheck`)).ok, "healthcheck", 10_000, 50);
-  return { proc, addr, client: new RpcClient(addr), log };
+  const token = readFileSync(join(home, "token"), "utf8").trim();
+  return { proc, addr, token, client: new RpcClient(addr, { headers: bearer(token) }), log };
 }
 
 async function kill9(d: Daemon): Promise<void> {
@@ -83,7 +87,9 @@ describe("manager daemon (spawned)", () => {
     expect(await (await fetch(`http://${d.addr}/healthcheck`)).text()).toBe("ok\n");
 
     const raw = async (body: string) =>
-      (await fetch(`http://${d.addr}/rpc/v0`, { method: "POST", body })).json() as Promise<any>;
+      (
+        await fetch(`http://${d.addr}/rpc/v0`, { method: "POST", body, headers: bearer(d.token) })
+      ).json() as Promise<any>;
     const first = await raw(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Venus.AllocateSector", params: ALLOC }));
     expect(first.result).toEqual({ ID: { Miner: 1000, Number: 1 }, ProofType: 5 });
     expect((await raw("{nope")).error.code).toBe(-32700);
@@ -117,38 +123,76 @@ describe("manager daemon (spawned)", () => {
       Version: "t",
       Summary: { Threads: 2, Empty: 0, Paused: 0, Running: 2, Waiting: 0, Errors: 0 },
     });
-    const list = await runCli(["util", "sealer", "sectors", "list", "--api", d.addr]);
+    const list = await runCli(["util", "sealer", "sectors", "list", "--api", d.addr, "--token", d.token]);
     expect(list.code).toBe(0);
     expect(list.stdout).toContain("s-t01000-1");
     expect(list.stdout).toContain("s-t01000-2");
     const viaHome = await runCli(["util", "sealer", "sectors", "list", "--home", home]);
     expect(viaHome.stdout).toContain("s-t01000-2");
-    const workers = await runCli(["util", "worker", "list", "--api", d.addr]);
+    const workers = await runCli(["util", "worker", "list", "--api", d.addr, "--token", d.token]);
     expect(workers.stdout).toMatch(/w1\s+127\.0\.0\.1:17890/);
-    const stores = await runCli(["util", "storage", "list", "--api", d.addr]);
+    const stores = await runCli(["util", "storage", "list", "--api", d.addr, "--token", d.token]);
     expect(stores.stdout).toContain("persist-1");
-    const head = await runCli(["util", "chain", "head", "--api", d.addr]);
+    const head = await runCli(["util", "chain", "head", "--api", d.addr, "--token", d.token]);
     expect(head.stdout).toContain("f01000");
     expect(head.stdout).toMatch(/epoch:\s+\d+/);
-    const state = await runCli(["util", "sealer", "sectors", "state", "1000", "2", "--api", d.addr]);
+    const state = await runCli([
+      "util",
+      "sealer",
+      "sectors",
+      "state",
+      "1000",
+      "2",
+      "--api",
+      d.addr,
+      "--token",
+      d.token,
+    ]);
     expect(state.stdout).toContain('"Number": 2');
-    const noConfirm = await runCli(["util", "sealer", "sectors", "abort", "1000", "2", "--api", d.addr]);
+    const noConfirm = await runCli([
+      "util",
+      "sealer",
+      "sectors",
+      "abort",
+      "1000",
+      "2",
+      "--api",
+      d.addr,
+      "--token",
+      d.token,
+    ]);
     expect(noConfirm.code).not.toBe(0);
     expect(noConfirm.stderr).toContain("--really-do-it");
     expect(
-      (await runCli(["util", "sealer", "sectors", "abort", "1000", "2", "--really-do-it", "--api", d.addr])).code,
+      (
+        await runCli([
+          "util",
+          "sealer",
+          "sectors",
+          "abort",
+          "1000",
+          "2",
+          "--really-do-it",
+          "--api",
+          d.addr,
+          "--token",
+          d.token,
+        ])
+      ).code,
     ).toBe(0);
-    expect((await runCli(["util", "sealer", "sectors", "list", "--offline", "--api", d.addr])).stdout).toContain(
-      "aborted via",
-    );
-    expect((await runCli(["util", "sealer", "sectors", "restore", "1000", "2", "--api", d.addr])).code).toBe(0);
+    expect(
+      (await runCli(["util", "sealer", "sectors", "list", "--offline", "--api", d.addr, "--token", d.token])).stdout,
+    ).toContain("aborted via");
+    expect(
+      (await runCli(["util", "sealer", "sectors", "restore", "1000", "2", "--api", d.addr, "--token", d.token])).code,
+    ).toBe(0);
 
     await kill9(d);
     d = await runDaemon(home);
     expect((await d.client.call(Venus.AllocateSector, ALLOC[0]))!.ID.Number).toBe(3);
     expect((await d.client.call(Venus.ListSectors, "online", 0))!.map((s) => s.ID.Number)).toEqual([1, 2, 3]);
     await kill9(d);
-    const down = await runCli(["util", "sealer", "sectors", "list", "--api", d.addr]);
+    const down = await runCli(["util", "sealer", "sectors", "list", "--api", d.addr, "--token", d.token]);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("cannot talk to the manager");
   }, 60_000);
@@ -229,6 +273,7 @@ describe("manager daemon: a start step that fails", () => {
     const script = `
       import { existsSync } from "node:fs";
       import { startManager } from ${JSON.stringify(join(SRC, "manager/daemon.ts"))};
+      import { openAuthenticator } from ${JSON.stringify(join(SRC, "core/auth/index.ts"))};
       import { fakeVerifier, managerConfig } from ${JSON.stringify(join(import.meta.dir, "helpers.ts"))};
       const home = ${JSON.stringify(home)};
       const wal = home + "/damocles.db-wal";
@@ -236,7 +281,8 @@ describe("manager daemon: a start step that fails", () => {
         Common: { Devnet: { BlockTime: "100ms", Miners: [{ Actor: 1000, SectorSize: "2KiB" }] } },
         Miners: [{ Actor: 1000 }],
       });
-      const base = { home, config, hostname: "127.0.0.1", verifier: fakeVerifier() };
+      const auth = { authenticator: openAuthenticator, secret: new Uint8Array(32) };
+      const base = { home, config, auth, hostname: "127.0.0.1", verifier: fakeVerifier() };
       const outcome = async (start) => {
         try {
           const m = await start();

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { bearer } from "../../src/core/auth/index.ts";
 import { RpcClient } from "../../src/core/rpc/index.ts";
 import { Venus } from "../../src/core/sector/api.ts";
 import { type AllocatedSector, type SectorID, zeroCommD } from "../../src/core/sector/index.ts";
@@ -7,6 +8,7 @@ import type { Beacon } from "../../src/manager/chain/devnet.ts";
 import type { CommDCalculator, SealVerifier } from "../../src/manager/chain/verifier.ts";
 import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
 import type { PieceHasher } from "../../src/manager/market/import.ts";
+import { testAuth } from "../helpers/auth.ts";
 import { FakeClock, fakeVerifier, managerConfig, tempDir } from "./helpers.ts";
 import { jsCommDCalculator } from "./market-helpers.ts";
 
@@ -21,6 +23,8 @@ export interface TestManager {
   /** The [[Common.PieceStores]] directory "pieces". */
   piecesPath: string;
   verifier: SealVerifier;
+  /** Tokens of this manager; `client` sends the admin one. */
+  tokens: Record<"read" | "write" | "admin", string>;
   /** Moves the chain on by whole epochs and processes them. */
   advance(epochs: number): Promise<void>;
   close(): Promise<void>;
@@ -73,7 +77,9 @@ export async function startTestManager(o: TestManagerOptions = {}): Promise<Test
     })),
   });
   const verifier = o.verifier ?? fakeVerifier();
+  const auth = await testAuth(dir.path);
   const manager = await startManager({
+    auth,
     home: dir.path,
     config,
     hostname: "127.0.0.1",
@@ -84,10 +90,11 @@ export async function startTestManager(o: TestManagerOptions = {}): Promise<Test
     pieceHasher: o.pieceHasher,
     now: clock.now,
   });
-  const client = new RpcClient(manager.url);
+  const client = new RpcClient(manager.url, { headers: bearer(auth.tokens.admin) });
   return {
     manager,
     client,
+    tokens: auth.tokens,
     clock,
     home: dir.path,
     persistPath,

@@ -241,7 +241,15 @@ describe("the embedded market", () => {
     });
     expect(await client.call(Market.PieceLocate, pieces[1]!.Piece.Cid["/"])).toBeNull(); // a filler is no deal
 
-    const cli = await runCli(["util", "market", "deals", "--api", new URL(tm.manager.url).host]);
+    const cli = await runCli([
+      "util",
+      "market",
+      "deals",
+      "--api",
+      new URL(tm.manager.url).host,
+      "--token",
+      tm.tokens.read,
+    ]);
     expect(cli.code).toBe(0);
     const lines = cli.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^DealID\s+PieceCID\s+Size\s+Client\s+Provider\s+Start\s+End\s+State\s+Sector$/);
@@ -251,7 +259,16 @@ describe("the embedded market", () => {
       ),
     );
     expect(lines.at(-1)).toBe("2 deal(s)");
-    const json = await runCli(["util", "market", "deals", "--json", "--api", new URL(tm.manager.url).host]);
+    const json = await runCli([
+      "util",
+      "market",
+      "deals",
+      "--json",
+      "--api",
+      new URL(tm.manager.url).host,
+      "--token",
+      tm.tokens.read,
+    ]);
     expect(JSON.parse(json.stdout)).toEqual(deals);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensurePieceToken, readPieceToken } from "../../src/core/config/piece-token.ts";
+import { createToken, ensureAuth, readAuthSecret, verifyToken } from "../../src/core/auth/index.ts";
 import { runCli } from "../helpers/cli.ts";
 import { startTestManager, type TestManager } from "./fixture.ts";
 import { tempDir } from "./helpers.ts";
@@ -34,12 +34,11 @@ async function captureOutput(fn: () => Promise<void>): Promise<string> {
 }
 
 describe("GET /piecestore/<piece-cid>", () => {
-  test("serves piece files to the bearer of the piece token: 401, 400, 404, 200 with the bytes", async () => {
+  test("serves piece files to a bearer of the manager's read token: 401, 400, 404, 200 with the bytes", async () => {
     t = await startTestManager();
-    const tokenFile = join(t.home, "piece-token");
-    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    const token = readFileSync(tokenFile, "utf8").trim();
-    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const token = (await runCli(["util", "market", "token", "--home", t.home])).stdout.trim();
+    expect(await verifyToken(readAuthSecret(t.home)!, token)).toMatchObject({ name: "piecestore" });
+    const forged = await createToken(crypto.getRandomValues(new Uint8Array(32)), { name: "x", perm: "admin" });
 
     const plain = fakePieceCid("plain");
     const car = fakePieceCid("car");
@@ -53,14 +52,14 @@ describe("GET /piecestore/<piece-cid>", () => {
     const logged = await captureOutput(async () => {
       answers = [
         await get(plain),
-        await get(plain, `Bearer ${"0".repeat(64)}`),
+        await get(plain, `Bearer ${forged}`),
         await get(plain, token),
         await get("not-a-cid", `Bearer ${token}`),
         await get("not-a-cid"),
         await get(fakePieceCid("missing"), `Bearer ${token}`),
         await get(plain, `Bearer ${token}`),
         await get(`${plain}.car`, `bearer ${token}`),
-        await get(car, `Bearer ${token}`),
+        await get(car, `Bearer ${t!.tokens.write}`),
         await get(`${car}.car`, `Bearer ${token}`),
       ];
     });
@@ -71,29 +70,32 @@ describe("GET /piecestore/<piece-cid>", () => {
     expect(answers[6]!.headers.get("content-length")).toBe("1500");
     expect(Buffer.from(await answers[7]!.arrayBuffer())).toEqual(bytes);
     expect(await answers[8]!.text()).toBe("car bytes");
-    expect(logged).toContain("refused, wrong bearer token"); // the log is captured…
-    expect(logged).not.toContain(token); // …and never shows the token
-
-    const cli = await runCli(["util", "market", "token", "--home", t.home]);
-    expect(cli).toMatchObject({ code: 0, stdout: `${token}\n` });
+    expect(logged).toContain("refused, invalid token (signature)"); // the log is captured…
+    expect(logged).not.toContain(token); // …and never shows a token
+    expect(logged).not.toContain(forged);
   });
 
-  test("the token survives restarts; a home without one gets one; `util market token` says how to make one", async () => {
+  test("the secret and admin token: created once (0600), kept across restarts, a damaged one named with its fix", async () => {
     const dir = tempDir();
     try {
-      expect(readPieceToken(dir.path)).toBeUndefined();
-      const first = ensurePieceToken(dir.path);
-      expect(ensurePieceToken(dir.path)).toBe(first);
-      writeFileSync(join(dir.path, "piece-token"), "");
-      const fresh = ensurePieceToken(dir.path);
-      expect(fresh).not.toBe(first);
-      expect(statSync(join(dir.path, "piece-token")).mode & 0o777).toBe(0o600);
-      writeFileSync(join(dir.path, "piece-token"), "garbage");
-      expect(() => readPieceToken(dir.path)).toThrow("does not hold a piece token");
+      expect(readAuthSecret(dir.path)).toBeUndefined();
+      const first = await ensureAuth(dir.path);
+      expect(first.created).toEqual([join(dir.path, "auth-secret"), join(dir.path, "token")]);
+      for (const f of first.created) expect(statSync(f).mode & 0o777).toBe(0o600);
+      const again = await ensureAuth(dir.path);
+      expect(again.created).toEqual([]);
+      expect(Buffer.from(again.secret)).toEqual(Buffer.from(first.secret));
+      const admin = readFileSync(join(dir.path, "token"), "utf8").trim();
+      expect([...(await verifyToken(first.secret, admin)).perms]).toEqual(["read", "write", "sign", "admin"]);
 
-      const none = await runCli(["util", "market", "token", "--home", join(dir.path, "empty")]);
+      writeFileSync(join(dir.path, "token"), ""); // a crash between create and write
+      expect((await ensureAuth(dir.path)).created).toEqual([join(dir.path, "token")]);
+      writeFileSync(join(dir.path, "auth-secret"), "garbage");
+      expect(() => readAuthSecret(dir.path)).toThrow("does not hold an API secret");
+
+      const none = await runCli(["util", "market", "token", "--home", join(dir.path, "empty"), "--api", "127.0.0.1:1"]);
       expect(none.code).not.toBe(0);
-      expect(none.stderr).toContain("damocles manager init");
+      expect(none.stderr).toContain("cannot talk to the manager");
     } finally {
       dir.remove();
     }

@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 test("the poster proves through an ext-prover child, which logged it was ready; the devnet verifies", async () => {
-  const c = provingClient(manager.api);
+  const c = provingClient(manager);
   const info = await c.call(Proving.Info, 1000);
   expect(info.prover).toBe("ext-prover (1 window_post processor)");
   expect(readFileSync(manager.log, "utf8")).toMatch(/ext-prover: window_post child #0 .*ready/);

@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 test("a warm-up proof at start, then won elections produce blocks whose WinningPoSt the devnet verifies", async () => {
-  const c = provingClient(manager.api);
+  const c = provingClient(manager);
   const info = await until(
     "a mined block",
     async () => {

@@ -27,7 +27,7 @@ afterAll(async () => {
   if (!process.env.DAMOCLES_KEEP_TEST_DIRS) rmSync(tmp, { recursive: true, force: true });
 });
 
-const client = () => provingClient(manager.api);
+const client = () => provingClient(manager);
 
 describe("poster (in-process prover)", () => {
   test("over two proving periods every deadline holding sectors gets a devnet-verified proof, zero faults", async () => {

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 test("a manager killed with a WindowPoSt in flight resumes it after restart: proven once, nothing missed", async () => {
-  let c = provingClient(manager.api);
+  let c = provingClient(manager);
   const failWithLog = (err: Error) => {
     throw new Error(`${err.message}\n${logTail(manager.log, 60)}`);
   };
@@ -44,7 +44,7 @@ test("a manager killed with a WindowPoSt in flight resumes it after restart: pro
   rmSync(join(home, "api"), { force: true });
 
   manager = await startManager(home, undefined, ["--poster"]);
-  c = provingClient(manager.api);
+  c = provingClient(manager);
   const open = caught.poster!.open;
   const record = await until(
     `the chain's record of the deadline opening at ${open}`,

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { RpcCallError, RpcClient, RpcErrorCode } from "../../src/core/rpc/index.ts";
+import { RpcCallError, RpcErrorCode } from "../../src/core/rpc/index.ts";
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import { Proving } from "../../src/core/sector/api-proving.ts";
 import { ENTRY, runCli } from "../helpers/cli.ts";
@@ -25,6 +25,8 @@ interface PosterHandle {
   proc: Subprocess;
   home: string;
   api: string;
+  /** The admin token the poster wrote into its own home at start. */
+  token: string;
   log: string;
   stop(): Promise<number>;
 }
@@ -43,6 +45,8 @@ async function startPoster(name: string, extra: string[] = []): Promise<PosterHa
     source.home,
     "--proxy",
     source.api,
+    "--proxy-token",
+    source.token,
     "--listen",
     "127.0.0.1:0",
     ...extra,
@@ -73,6 +77,7 @@ async function startPoster(name: string, extra: string[] = []): Promise<PosterHa
     proc,
     home,
     api,
+    token: readFileSync(join(home, "token"), "utf8").trim(),
     log,
     async stop() {
       proc.kill("SIGTERM");
@@ -138,20 +143,22 @@ describe("poster run: flags", () => {
 
 describe("proxy node proving for a source manager without --poster", () => {
   test("over one proving period every deadline holding sectors gets a devnet-verified proof from the proxy, zero faults", async () => {
-    const src = provingClient(source.api);
+    const src = provingClient(source);
     const before = await src.call(Proving.Info, ACTOR);
     expect(before.prover).toBeNull(); // the source itself does not prove
     expect(before.activeSectors).toBe(3);
     const poster = await startPoster("poster");
     try {
-      const px = provingClient(poster.api);
+      const px = provingClient(poster);
       const info = await px.call(Proving.Info, ACTOR);
       expect(info.prover).toBe("local");
       expect(info.activeSectors).toBe(3);
       // The proxy answers sector locations from the source's index, and serves no sealing API.
       const loc = await px.call(Venus.SectorIndexerFind, "normal", { Miner: ACTOR, Number: 1 });
       expect(loc).toEqual({ Found: true, Instance: { SealedFile: "persist-1", CacheDir: "persist-1" } });
-      const sealing = await new RpcClient(poster.api).callRaw("Venus.AllocateSector", [{}]).catch((e: unknown) => e);
+      const sealing = await provingClient(poster)
+        .callRaw("Venus.AllocateSector", [{}])
+        .catch((e: unknown) => e);
       expect(sealing).toBeInstanceOf(RpcCallError);
       expect((sealing as RpcCallError).code).toBe(RpcErrorCode.MethodNotFound);
       expect(readFileSync(poster.log, "utf8")).toContain("does not seal");
@@ -199,7 +206,7 @@ describe("proxy node proving for a source manager without --poster", () => {
   test("--proxy-sector-indexer-off with an empty own index: the proxy cannot locate the sectors and declares them faulty", async () => {
     const poster = await startPoster("poster-own-index", ["--proxy-sector-indexer-off"]);
     try {
-      const px = provingClient(poster.api);
+      const px = provingClient(poster);
       expect(await px.call(Venus.SectorIndexerFind, "normal", { Miner: ACTOR, Number: 1 })).toMatchObject({
         Found: false,
       });
@@ -211,7 +218,7 @@ describe("proxy node proving for a source manager without --poster", () => {
         expect(s.reason).toContain("not in the sector index");
       }
       // The poster skips what it cannot find; the chain records them as declared (not detected) faults.
-      const src = provingClient(source.api);
+      const src = provingClient(source);
       const info = await src.call(Proving.Info, ACTOR);
       const faults = await until(
         "the proxy to declare the unlocatable sectors faulty",

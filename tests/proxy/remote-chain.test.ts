@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Hono } from "hono";
+import { openAuthenticator } from "../../src/core/auth/index.ts";
 import {
   mountRpc,
   RpcCallError,
@@ -108,7 +109,13 @@ let remote: RemotePoStChain;
 beforeAll(async () => {
   const registry = new RpcRegistry();
   registerPoStChainApi(registry, fakeChain);
-  server = serve({ app: mountRpc(new Hono(), registry), registry, hostname: "127.0.0.1", port: 0 });
+  server = serve({
+    auth: openAuthenticator,
+    app: mountRpc(new Hono(), registry, openAuthenticator),
+    registry,
+    hostname: "127.0.0.1",
+    port: 0,
+  });
   addr = `127.0.0.1:${server.server.port}`;
   remote = await RemotePoStChain.connect(addr);
 });
@@ -230,7 +237,13 @@ describe("connecting to a proxy source", () => {
 
   test("a JSON-RPC server without Damocles.PoStChain*: says it does not serve them", async () => {
     const empty = new RpcRegistry();
-    const other = serve({ app: mountRpc(new Hono(), empty), registry: empty, hostname: "127.0.0.1", port: 0 });
+    const other = serve({
+      auth: openAuthenticator,
+      app: mountRpc(new Hono(), empty, openAuthenticator),
+      registry: empty,
+      hostname: "127.0.0.1",
+      port: 0,
+    });
     try {
       const err = await RemotePoStChain.connect(`127.0.0.1:${other.server.port}`).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ProxySourceError);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import * as v from "valibot";
+import { OPEN_ACCESS, openAuthenticator } from "../../src/core/auth/index.ts";
 import {
   defineMethod,
   mountRpc,
@@ -22,9 +23,10 @@ const Echo = defineMethod(
     ["flag", v.optional(v.boolean())],
   ] as const,
   SectorIDSchema,
+  "read",
 );
-const Fail = defineMethod("Test.Fail", [["kind", v.string()]] as const, v.null());
-const Slow = defineMethod("Test.Slow", [["ms", v.number()]] as const, v.number());
+const Fail = defineMethod("Test.Fail", [["kind", v.string()]] as const, v.null(), "read");
+const Slow = defineMethod("Test.Slow", [["ms", v.number()]] as const, v.number(), "read");
 
 let running: RunningServer;
 let calls: { method: string; ok: boolean }[] = [];
@@ -43,8 +45,8 @@ beforeAll(() => {
   registry.observe((method, _ms, ok) => calls.push({ method, ok }));
   const app = new Hono();
   app.get("/healthcheck", (c) => c.text("ok"));
-  mountRpc(app, registry);
-  running = serve({ app, registry, hostname: "127.0.0.1", port: 0 });
+  mountRpc(app, registry, openAuthenticator);
+  running = serve({ auth: openAuthenticator, app, registry, hostname: "127.0.0.1", port: 0 });
 });
 
 afterAll(async () => {
@@ -206,11 +208,11 @@ describe("RpcClient", () => {
       async fetch(req, srv) {
         seen.push(req.headers.get("x-damocles-test"));
         if (srv.upgrade(req)) return undefined;
-        return new Response((await registry.handleText(await req.text())) ?? null);
+        return new Response((await registry.handleText(await req.text(), OPEN_ACCESS)) ?? null);
       },
       websocket: {
         async message(ws, message) {
-          const answer = await registry.handleText(String(message));
+          const answer = await registry.handleText(String(message), OPEN_ACCESS);
           if (answer !== undefined) ws.send(answer);
         },
       },

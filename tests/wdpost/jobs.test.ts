@@ -4,9 +4,11 @@
  * (remove → re-create, final failure, abort), durability across kill -9, and the RPC surface over a
  * real socket. Time is a fake clock; nothing sleeps.
  */
+
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Hono } from "hono";
+import { openAuthenticator } from "../../src/core/auth/index.ts";
 import { MetricsRegistry } from "../../src/core/metrics/index.ts";
 import {
   mountRpc,
@@ -137,8 +139,8 @@ describe("allocation", () => {
     const ids = new Set<string>();
     for (let i = 0; i < 5; i++) ids.add((await createJob(mod, { seed: bytes32(`s${i}`) })).Id);
     const app = new Hono();
-    mountRpc(app, registry);
-    const server: RunningServer = serve({ app, registry, hostname: "127.0.0.1", port: 0 });
+    mountRpc(app, registry, openAuthenticator);
+    const server: RunningServer = serve({ auth: openAuthenticator, app, registry, hostname: "127.0.0.1", port: 0 });
     const clients = Array.from({ length: 8 }, () => new RpcClient(server.url));
     try {
       const answers = await Promise.all(
@@ -337,8 +339,8 @@ describe("API and metrics", () => {
     const { mod, registry } = setup();
     const job = await createJob(mod);
     const app = new Hono();
-    mountRpc(app, registry);
-    const server = serve({ app, registry, hostname: "127.0.0.1", port: 0 });
+    mountRpc(app, registry, openAuthenticator);
+    const server = serve({ auth: openAuthenticator, app, registry, hostname: "127.0.0.1", port: 0 });
     const c = new RpcClient(server.url);
     try {
       const all = await c.call(WdPoSt.AllJobs);

@@ -8,11 +8,13 @@
  * - a tampered piece pauses its thread with a piece data mismatch before tree_d: nothing is sealed;
  * - an `enable_deals = false` thread seals CC exactly as before and never asks for deals.
  */
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
+import { openAuthenticator } from "../../src/core/auth/index.ts";
 import { computeCommD, fromWirePieceInfo, generatePieceCommitment } from "../../src/core/proofs/index.ts";
 import { mountRpc, RpcRegistry, type RunningServer, serve } from "../../src/core/rpc/server.ts";
 import { Venus } from "../../src/core/sector/api.ts";
@@ -79,7 +81,7 @@ function stubManager(): RunningServer {
   });
   reg.implement(Venus.PollPreCommitState, () => ({ State: 1, Desc: null }));
   const app = new Hono();
-  mountRpc(app, reg, "/rpc/v0");
+  mountRpc(app, reg, openAuthenticator, "/rpc/v0");
   app.get("/piecestore/:cid", (c) => {
     const cid = c.req.param("cid");
     const auth = c.req.header("authorization") ?? null;
@@ -88,7 +90,7 @@ function stubManager(): RunningServer {
     const bytes = served.get(cid);
     return bytes ? new Response(bytes) : c.text("not found", 404);
   });
-  return serve({ app, registry: reg, hostname: "127.0.0.1", port: 0 });
+  return serve({ auth: openAuthenticator, app, registry: reg, hostname: "127.0.0.1", port: 0 });
 }
 
 beforeAll(async () => {

@@ -5,10 +5,12 @@
  * a thread holding a sector waits on its next RPC without counting retries; an unseal thread waits too;
  * none pauses, no resume needed, and `worker list` shows them waiting on the manager meanwhile.
  */
+
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { type ConsolaInstance, createConsola } from "consola";
 import { Hono } from "hono";
+import { openAuthenticator } from "../../src/core/auth/index.ts";
 import { SEALING_DEFAULTS } from "../../src/core/config/index.ts";
 import { Failure } from "../../src/core/errors/index.ts";
 import { mountRpc, RpcRegistry, type RunningServer, serve } from "../../src/core/rpc/index.ts";
@@ -60,8 +62,8 @@ function startManager(home: ManagerHome, port: number): RunningServer {
     .implement(Venus.ReportState, (id) => ({ Id: id, Finalized: false, AbortReason: null }));
   registry.observe((m) => home.calls.push(m));
   const app = new Hono();
-  mountRpc(app, registry);
-  return serve({ app, registry, hostname: "127.0.0.1", port });
+  mountRpc(app, registry, openAuthenticator);
+  return serve({ auth: openAuthenticator, app, registry, hostname: "127.0.0.1", port });
 }
 
 async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {

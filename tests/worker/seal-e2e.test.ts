@@ -8,10 +8,12 @@
  * The slow-down and the half-written file come from custom stage plugins in the worker's plugins/
  * directory, which also shows that plugins replace built-in stages (in external processors too).
  */
+
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bearer } from "../../src/core/auth/index.ts";
 import { RpcClient } from "../../src/core/rpc/client.ts";
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import type { SectorState } from "../../src/core/sector/wire.ts";
@@ -105,7 +107,7 @@ function childPid(stage: string): number {
 beforeAll(async () => {
   mkdirSync(marks, { recursive: true });
   manager = await startManager(join(tmp, "manager"), (cfg) => cfg.replace("#MaxNumber = 1000000", "MaxNumber = 2"));
-  rpc = new RpcClient(manager.api);
+  rpc = new RpcClient(manager.api, { headers: bearer(manager.token) });
   const stores = [join(tmp, "store0"), join(tmp, "store1")];
   await runCli(["worker", "store", "sealing-init", "-l", ...stores]);
   mkdirSync(join(workerDir, "plugins"), { recursive: true });
@@ -118,6 +120,7 @@ rpc_server.host = "127.0.0.1"
 rpc_server.port = 0
 [sector_manager]
 rpc_client.addr = "http://${manager.api}"
+token = "${manager.workerToken}"
 [sealing]
 allowed_sizes = ["2KiB"]
 max_retries = 5

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { bearer } from "../../src/core/auth/index.ts";
 import { RpcClient } from "../../src/core/rpc/client.ts";
 import { DamoclesUnseal, type SectorUnsealInfo, VenusUnseal } from "../../src/core/sector/api-unseal.ts";
 import { commDToCid, commRToCid, pieceCid } from "../../src/core/sector/cid.ts";
@@ -21,6 +22,7 @@ import { zeroCommD } from "../../src/core/sector/commd.ts";
 import { b64, newSectorState, type SectorState } from "../../src/core/sector/wire.ts";
 import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
 import { type Sealed2KiB, sealed2KiB } from "../fixtures/sealed-2kib.ts";
+import { testAuth } from "../helpers/auth.ts";
 import { runCli } from "../helpers/cli.ts";
 import { logTail, startWorker, until, type WorkerHandle } from "../helpers/cluster.ts";
 import { fakeVerifier, managerConfig, tempDir } from "../manager/helpers.ts";
@@ -38,6 +40,7 @@ let f: Sealed2KiB;
 let manager: RunningManager;
 let worker: WorkerHandle | undefined;
 let rpc: RpcClient;
+let auth: Awaited<ReturnType<typeof testAuth>>;
 let receiver: ReturnType<typeof Bun.serve>;
 const received = new Map<string, { auth: string | null; body: Uint8Array }>();
 
@@ -59,7 +62,9 @@ function finalized(n: number, s: Sealed2KiB["cc"], pieceList: SectorState["Piece
 }
 
 async function boot(): Promise<void> {
+  auth = await testAuth(home);
   manager = await startManager({
+    auth,
     home,
     config: managerConfig({
       Common: {
@@ -75,7 +80,7 @@ async function boot(): Promise<void> {
     port: 0,
     verifier: fakeVerifier(),
   });
-  rpc = new RpcClient(manager.url);
+  rpc = new RpcClient(manager.url, { headers: bearer(auth.tokens.admin) });
 }
 
 function api(): string {
@@ -96,6 +101,7 @@ rpc_server.host = "127.0.0.1"
 rpc_server.port = 0
 [sector_manager]
 rpc_client.addr = "${manager.url}"
+token = "${auth.tokens.write}"
 piece_token = "${TOKEN}"
 [[sealing_thread]]
 location = "${loc}"
@@ -237,10 +243,22 @@ test("a piece the sector does not hold is refused by name; data that is not the 
     "1",
     "--api",
     api(),
+    "--token",
+    auth.tokens.admin,
   ]);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain(`piece ${stranger} is not in sector s-t01000-1`);
-  const unknown = await runCli(["util", "sealer", "sectors", "unseal", stranger, "--api", api()]);
+  const unknown = await runCli([
+    "util",
+    "sealer",
+    "sectors",
+    "unseal",
+    stranger,
+    "--api",
+    api(),
+    "--token",
+    auth.tokens.admin,
+  ]);
   expect(unknown.code).not.toBe(0);
   expect(unknown.stderr).toContain(`no sector found with piece ${stranger}`);
 
@@ -271,6 +289,8 @@ test("the CLI finds the sector holding a piece, queues it, waits, and -o has the
     "120",
     "--api",
     api(),
+    "--token",
+    auth.tokens.admin,
   ]);
   if (r.code !== 0)
     throw new Error(`unseal CLI failed (${r.code}): ${r.stderr}\n${r.stdout}\n${logTail(worker!.log, 30)}`);

@@ -23,6 +23,7 @@ import {
 } from "../../src/manager/wdpost/index.ts";
 import { builtinPlugins } from "../../src/plugins/index.ts";
 import { layoutPersistStore, type PoStFixtureSector, postSectors2KiB } from "../fixtures/post-sectors.ts";
+import { testAuth } from "../helpers/auth.ts";
 import { REPO, runCli } from "../helpers/cli.ts";
 import { logTail, startWorker, until, type WorkerHandle } from "../helpers/cluster.ts";
 import { fakeVerifier, managerConfig, tempDir } from "../manager/helpers.ts";
@@ -33,6 +34,7 @@ const store = join(dir.path, "persist-1");
 const marks = join(dir.path, "marks");
 const HEARTBEAT_TIMEOUT_S = 5;
 let manager: RunningManager;
+let auth: Awaited<ReturnType<typeof testAuth>>;
 let proverConfig: WorkerProverConfig;
 let module: WorkerProverModule | undefined;
 let sectors: PoStFixtureSector[];
@@ -75,6 +77,7 @@ rpc_server.host = "127.0.0.1"
 rpc_server.port = 0
 [sector_manager]
 rpc_client.addr = "${manager.url}"
+token = "${auth.tokens.write}"
 [[sealing_thread]]
 plan = "wdpost"
 sealing.allowed_miners = [1000]
@@ -141,7 +144,16 @@ function logs(): string {
 }
 
 async function cli(...args: string[]) {
-  return runCli(["util", "worker", "wdpost", ...args, "--api", manager.url.replace("http://", "")]);
+  return runCli([
+    "util",
+    "worker",
+    "wdpost",
+    ...args,
+    "--api",
+    manager.url.replace("http://", ""),
+    "--token",
+    auth.tokens.admin,
+  ]);
 }
 
 beforeAll(async () => {
@@ -162,7 +174,9 @@ beforeAll(async () => {
   });
   proverConfig = config.Common.Proving.WorkerProver;
   expect(proverConfig.HeartbeatTimeout).toBe(HEARTBEAT_TIMEOUT_S * 1000);
+  auth = await testAuth(join(dir.path, "manager"));
   manager = await startManager({
+    auth,
     home: join(dir.path, "manager"),
     config,
     hostname: "127.0.0.1",

@@ -5,11 +5,13 @@
  * errorReason without touching the thread; heartbeats while a job is held; MethodNotFound logged once;
  * a manager that stops answering aborts the job (never pauses the thread), and the next job is served.
  */
+
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ConsolaInstance, createConsola } from "consola";
 import { Hono } from "hono";
+import { openAuthenticator } from "../../src/core/auth/index.ts";
 import type { AttachedStore } from "../../src/core/config/index.ts";
 import { SEALING_DEFAULTS } from "../../src/core/config/index.ts";
 import type { AnyStagePlugin } from "../../src/core/plugin/api.ts";
@@ -74,8 +76,8 @@ async function manager(api = true): Promise<Harness> {
   const calls: string[] = [];
   registry.observe((m) => calls.push(m));
   const app = new Hono();
-  mountRpc(app, registry);
-  const server: RunningServer = serve({ app, registry, hostname: "127.0.0.1", port: 0 });
+  mountRpc(app, registry, openAuthenticator);
+  const server: RunningServer = serve({ auth: openAuthenticator, app, registry, hostname: "127.0.0.1", port: 0 });
   closers.push(async () => {
     await server.stop();
     store.close();
@@ -316,8 +318,8 @@ describe("a wdpost thread", () => {
       return null;
     });
     const app = new Hono();
-    mountRpc(app, flaky);
-    const server = serve({ app, registry: flaky, hostname: "127.0.0.1", port: 0 });
+    mountRpc(app, flaky, openAuthenticator);
+    const server = serve({ auth: openAuthenticator, app, registry: flaky, hostname: "127.0.0.1", port: 0 });
     closers.push(() => server.stop());
     const { thread, lines } = worker(
       server.url,

@@ -25,8 +25,7 @@ export const EXT_PROVER_CONFIG_FILE = "ext-prover.cfg";
 export const MANAGER_DB_FILE = "damocles.db";
 /** Written by `manager run` into its home: the address it serves on (like lotus' `api` file), for CLIs given only --home. */
 export const API_FILE = "api";
-/**
- * The secret workers present to fetch pieces from the manager's /piecestore/ (`Authorization: Bearer …`):
- * created by `manager init` or the first `manager run`, mode 0600; see piece-token.ts.
- */
-export const PIECE_TOKEN_FILE = "piece-token";
+/** The node's API secret: every token it accepts is signed with it. Mode 0600; see core/auth/secret.ts. */
+export const AUTH_SECRET_FILE = "auth-secret";
+/** An admin token of this node, for the CLIs on the same machine (like Lotus' `token` file). Mode 0600. */
+export const TOKEN_FILE = "token";

@@ -29,7 +29,7 @@ export function managerConfigTemplate(o: ManagerTemplateOptions): string {
 #Dir = ""
 
 # Piece files of deals: 'damocles util market import' stores them here, GET /piecestore/<piece-cid> serves
-# them to workers (with the piece token of <home>/piece-token). More stores may follow; the first writable
+# them to workers holding a token of this manager (read permission or more). More stores may follow; the first writable
 # one takes new pieces.
 [[Common.PieceStores]]
 Name = "pieces"

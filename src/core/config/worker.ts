@@ -180,6 +180,8 @@ export const WorkerFileSchema = v.object({
       addr: rpcAddr(),
       headers: v.optional(stringMap()),
     }),
+    /** A token of the manager (write permission): sent as `Authorization: Bearer` unless headers carry one. */
+    token: v.optional(str()),
     piece_token: v.optional(str()),
   }),
   sealing: v.optional(SealingSchema, {}),

@@ -5,6 +5,10 @@ export const RpcErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   Internal: -32603,
+  /** No token, or one that does not verify (the HTTP status is 401 as well). */
+  Unauthorized: 401,
+  /** A valid token without the permission the method needs. */
+  Forbidden: 403,
   /** APIErrCodeSectorStateNotFound: workers treat it as an Abort-level failure. */
   SectorStateNotFound: 11001,
 } as const;

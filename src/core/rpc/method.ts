@@ -1,8 +1,11 @@
 import * as v from "valibot";
+import type { Perm } from "../auth/perm.ts";
 
 /**
  * One RPC method described once and used on both sides: the server validates positional params with
  * these schemas (go-jsonrpc sends params as an array), the client gets typed arguments and a validated result.
+ * Every method names the permission a caller's token must hold (Lotus' `perm:"..."` tags): read for
+ * queries, write for what workers do, sign for what spends the miner's funds, admin for operator actions.
  */
 
 export type ParamList = readonly (readonly [name: string, schema: v.GenericSchema])[];
@@ -19,6 +22,7 @@ export interface MethodDef<P extends ParamList = ParamList, R extends v.GenericS
   readonly name: string;
   readonly params: P;
   readonly result: R;
+  readonly perm: Perm;
 }
 
 export type ResultOf<M extends MethodDef> = v.InferOutput<M["result"]>;
@@ -27,8 +31,9 @@ export function defineMethod<const P extends ParamList, R extends v.GenericSchem
   name: string,
   params: P,
   result: R,
+  perm: Perm,
 ): MethodDef<P, R> {
-  return { name, params, result };
+  return { name, params, result, perm };
 }
 
 /** Validates a params array against a method's list; returns values or a message naming the bad field. */

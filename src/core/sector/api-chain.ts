@@ -254,50 +254,62 @@ const actor = ["actor", v.pipe(int, v.minValue(0, "actor must be a miner actor i
 const epoch = ["epoch", int] as const;
 
 export const PoStChainApi = {
-  Head: defineMethod("Damocles.PoStChainHead", [] as const, ChainHeadSchema),
-  Policy: defineMethod("Damocles.PoStChainPolicy", [] as const, ChainPolicySchema),
+  Head: defineMethod("Damocles.PoStChainHead", [] as const, ChainHeadSchema, "read"),
+  Policy: defineMethod("Damocles.PoStChainPolicy", [] as const, ChainPolicySchema, "read"),
   /** null: not a miner on this chain. */
-  MinerInfo: defineMethod("Damocles.PoStChainMinerInfo", [actor] as const, v.nullable(MinerInfoSchema)),
-  ProvingDeadline: defineMethod("Damocles.PoStChainProvingDeadline", [actor] as const, DeadlineInfoSchema),
+  MinerInfo: defineMethod("Damocles.PoStChainMinerInfo", [actor] as const, v.nullable(MinerInfoSchema), "read"),
+  ProvingDeadline: defineMethod("Damocles.PoStChainProvingDeadline", [actor] as const, DeadlineInfoSchema, "read"),
   ProvingPartitions: defineMethod(
     "Damocles.PoStChainProvingPartitions",
     [actor, ["open", int]] as const,
     v.array(ProvingPartitionSchema),
+    "read",
   ),
   WindowPoStRandomness: defineMethod(
     "Damocles.PoStChainWindowPoStRandomness",
     [actor, epoch] as const,
     RandomnessSchema,
+    "read",
   ),
   /** Only WindowPoSt submissions: seal messages belong to the source's commit manager, which tracks them. */
-  PushMessage: defineMethod("Damocles.PoStChainPushMessage", [["message", PoStMessageSchema]] as const, v.string()),
+  PushMessage: defineMethod(
+    "Damocles.PoStChainPushMessage",
+    [["message", PoStMessageSchema]] as const,
+    v.string(),
+    "sign",
+  ),
   /** null: the chain has never seen this message. */
   MessageLookup: defineMethod(
     "Damocles.PoStChainMessageLookup",
     [["cid", v.pipe(v.string(), v.minLength(1, "cid must not be empty"))]] as const,
     v.nullable(MessageLookupSchema),
+    "read",
   ),
-  IsElected: defineMethod("Damocles.PoStChainIsElected", [actor, epoch] as const, v.boolean()),
+  IsElected: defineMethod("Damocles.PoStChainIsElected", [actor, epoch] as const, v.boolean(), "read"),
   WinningPoStRandomness: defineMethod(
     "Damocles.PoStChainWinningPoStRandomness",
     [actor, epoch] as const,
     RandomnessSchema,
+    "read",
   ),
   WinningSectorSet: defineMethod(
     "Damocles.PoStChainWinningSectorSet",
     [actor, epoch] as const,
     v.array(ProvingSectorSchema),
+    "read",
   ),
   SubmitBlock: defineMethod(
     "Damocles.PoStChainSubmitBlock",
     [actor, epoch, ["proofs", v.array(PoStProofSchema)]] as const,
     BlockRecordSchema,
+    "sign",
   ),
-  Faults: defineMethod("Damocles.PoStChainFaults", [actor] as const, v.array(FaultRecordSchema)),
+  Faults: defineMethod("Damocles.PoStChainFaults", [actor] as const, v.array(FaultRecordSchema), "read"),
   PostRecords: defineMethod(
     "Damocles.PoStChainPostRecords",
     [actor, ["limit", v.optional(v.pipe(int, v.minValue(1, "limit must be at least 1")))]] as const,
     v.array(PoStRecordSchema),
+    "read",
   ),
-  ProvingStats: defineMethod("Damocles.PoStChainProvingStats", [actor] as const, ProvingStatsSchema),
+  ProvingStats: defineMethod("Damocles.PoStChainProvingStats", [actor] as const, ProvingStatsSchema, "read"),
 } as const;

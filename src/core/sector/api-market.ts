@@ -95,17 +95,20 @@ export const Market = {
       ["spec", MarketImportSpecSchema],
     ] as const,
     MarketDealSchema,
+    "admin",
   ),
   /** Every deal the market knows, by deal id; with a miner, only that provider's. */
   Deals: defineMethod(
     "Damocles.MarketDeals",
     [["miner", v.nullish(ActorIDSchema)]] as const,
     v.array(MarketDealSchema),
+    "read",
   ),
   /** null: no deal has this piece. */
   PieceLocate: defineMethod(
     "Damocles.MarketPieceLocate",
     [["pieceCid", PieceCidTextSchema]] as const,
     v.nullable(PieceLocationSchema),
+    "read",
   ),
 } as const;

@@ -103,13 +103,14 @@ export const SectorCheckSchema = v.object({
 });
 
 export const Proving = {
-  Info: defineMethod("Damocles.ProvingInfo", [actor] as const, ProvingInfoSchema),
-  Deadlines: defineMethod("Damocles.ProvingDeadlines", [actor] as const, v.array(DeadlineRowSchema)),
-  Faults: defineMethod("Damocles.ProvingFaults", [actor] as const, v.array(FaultRecordSchema)),
+  Info: defineMethod("Damocles.ProvingInfo", [actor] as const, ProvingInfoSchema, "read"),
+  Deadlines: defineMethod("Damocles.ProvingDeadlines", [actor] as const, v.array(DeadlineRowSchema), "read"),
+  Faults: defineMethod("Damocles.ProvingFaults", [actor] as const, v.array(FaultRecordSchema), "read"),
   Records: defineMethod(
     "Damocles.ProvingRecords",
     [actor, ["limit", v.optional(v.pipe(int, v.minValue(1)), 100)]] as const,
     v.array(PoStRecordSchema),
+    "read",
   ),
   Check: defineMethod(
     "Damocles.ProvingCheck",
@@ -119,5 +120,6 @@ export const Proving = {
       ["slow", v.optional(v.boolean(), false)],
     ] as const,
     v.array(SectorCheckSchema),
+    "read",
   ),
 } as const;

@@ -59,14 +59,21 @@ export const VenusUnseal = {
     "Venus.AllocateUnsealSector",
     [["spec", AllocateSectorSpecSchema]] as const,
     v.nullable(SectorUnsealInfoSchema),
+    "write",
   ),
   /** Marks the task uploading: no destination may be added from now on. Go's nil slice is null. */
-  AcquireUnsealDest: defineMethod("Venus.AcquireUnsealDest", [sid, pieceCid] as const, v.nullable(v.array(v.string()))),
+  AcquireUnsealDest: defineMethod(
+    "Venus.AcquireUnsealDest",
+    [sid, pieceCid] as const,
+    v.nullable(v.array(v.string())),
+    "write",
+  ),
   /** errInfo "" = delivered to every destination (finished); anything else = failed with that reason. */
   AchieveUnsealSector: defineMethod(
     "Venus.AchieveUnsealSector",
     [sid, pieceCid, ["errInfo", v.string()]] as const,
     v.null(),
+    "write",
   ),
 
   // admin (core.SealerCliAPI)
@@ -80,17 +87,19 @@ export const VenusUnseal = {
     "Venus.UnsealPiece",
     [sid, pieceCid, ["offset", u64], ["size", u64], ["dest", v.string()]] as const,
     UnsealStateSchema,
+    "admin",
   ),
   /** The sector holding a piece: one of its deal pieces, or its whole data (CommD) for a sector without deals. */
   FindSectorWithPiece: defineMethod(
     "Venus.FindSectorWithPiece",
     [["state", SectorWorkerStateSchema], pieceCid] as const,
     v.nullable(SectorStateSchema),
+    "read",
   ),
 } as const;
 
 /** Ours, not the original's: how a queued task is doing, for CLIs that wait on it. */
 export const DamoclesUnseal = {
-  UnsealTask: defineMethod("Damocles.UnsealTask", [sid, pieceCid] as const, v.nullable(SectorUnsealInfoSchema)),
-  UnsealTasks: defineMethod("Damocles.UnsealTasks", [] as const, v.array(SectorUnsealInfoSchema)),
+  UnsealTask: defineMethod("Damocles.UnsealTask", [sid, pieceCid] as const, v.nullable(SectorUnsealInfoSchema), "read"),
+  UnsealTasks: defineMethod("Damocles.UnsealTasks", [] as const, v.array(SectorUnsealInfoSchema), "read"),
 } as const;

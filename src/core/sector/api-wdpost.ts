@@ -119,6 +119,7 @@ export const WdPoSt = {
       ["workerName", workerName],
     ] as const,
     v.nullable(v.array(WdPoStAllocatedJobSchema)),
+    "write",
   ),
   HeartbeatJobs: defineMethod(
     "Venus.WdPoStHeartbeatJobs",
@@ -127,6 +128,7 @@ export const WdPoSt = {
       ["workerName", workerName],
     ] as const,
     v.null(),
+    "write",
   ),
   FinishJob: defineMethod(
     "Venus.WdPoStFinishJob",
@@ -136,10 +138,11 @@ export const WdPoSt = {
       ["errorReason", v.optional(v.string(), "")],
     ] as const,
     v.null(),
+    "write",
   ),
-  ResetJob: defineMethod("Venus.WdPoStResetJob", [["jobID", jobId]] as const, v.null()),
-  RemoveJob: defineMethod("Venus.WdPoStRemoveJob", [["jobID", jobId]] as const, v.null()),
-  AllJobs: defineMethod("Venus.WdPoStAllJobs", [] as const, AllWdPoStJobSchema),
+  ResetJob: defineMethod("Venus.WdPoStResetJob", [["jobID", jobId]] as const, v.null(), "admin"),
+  RemoveJob: defineMethod("Venus.WdPoStRemoveJob", [["jobID", jobId]] as const, v.null(), "admin"),
+  AllJobs: defineMethod("Venus.WdPoStAllJobs", [] as const, AllWdPoStJobSchema, "read"),
 } as const;
 
 /**

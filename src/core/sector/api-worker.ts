@@ -32,8 +32,8 @@ const index = v.pipe(
 const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name"));
 
 export const VenusWorker = {
-  WorkerList: defineMethod("VenusWorker.WorkerList", [] as const, v.array(WorkerThreadInfoSchema)),
-  WorkerPause: defineMethod("VenusWorker.WorkerPause", [["index", index]] as const, v.boolean()),
+  WorkerList: defineMethod("VenusWorker.WorkerList", [] as const, v.array(WorkerThreadInfoSchema), "read"),
+  WorkerPause: defineMethod("VenusWorker.WorkerPause", [["index", index]] as const, v.boolean(), "admin"),
   WorkerResume: defineMethod(
     "VenusWorker.WorkerResume",
     [
@@ -41,6 +41,7 @@ export const VenusWorker = {
       ["set_to", v.nullish(v.string())],
     ] as const,
     v.boolean(),
+    "admin",
   ),
   WorkerSetEnv: defineMethod(
     "VenusWorker.WorkerSetEnv",
@@ -49,7 +50,8 @@ export const VenusWorker = {
       ["value", v.string()],
     ] as const,
     v.null(),
+    "admin",
   ),
-  WorkerRemoveEnv: defineMethod("VenusWorker.WorkerRemoveEnv", [["name", envName]] as const, v.null()),
-  WorkerVersion: defineMethod("VenusWorker.WorkerVersion", [] as const, v.string()),
+  WorkerRemoveEnv: defineMethod("VenusWorker.WorkerRemoveEnv", [["name", envName]] as const, v.null(), "admin"),
+  WorkerVersion: defineMethod("VenusWorker.WorkerVersion", [] as const, v.string(), "read"),
 } as const;

@@ -43,9 +43,15 @@ export const Venus = {
     "Venus.AllocateSector",
     [["spec", AllocateSectorSpecSchema]] as const,
     v.nullable(AllocatedSectorSchema),
+    "write",
   ),
-  AcquireDeals: defineMethod("Venus.AcquireDeals", [sid, ["spec", AcquireDealsSpecSchema]] as const, DealsSchema),
-  AssignTicket: defineMethod("Venus.AssignTicket", [sid] as const, TicketSchema),
+  AcquireDeals: defineMethod(
+    "Venus.AcquireDeals",
+    [sid, ["spec", AcquireDealsSpecSchema]] as const,
+    DealsSchema,
+    "write",
+  ),
+  AssignTicket: defineMethod("Venus.AssignTicket", [sid] as const, TicketSchema, "write"),
   SubmitPreCommit: defineMethod(
     "Venus.SubmitPreCommit",
     [
@@ -54,34 +60,39 @@ export const Venus = {
       ["reset", optionalFalse],
     ] as const,
     SubmitRespSchema,
+    "write",
   ),
-  PollPreCommitState: defineMethod("Venus.PollPreCommitState", [sid] as const, PollStateRespSchema),
-  SubmitPersisted: defineMethod("Venus.SubmitPersisted", [sid, ["instance", name]] as const, bool),
+  PollPreCommitState: defineMethod("Venus.PollPreCommitState", [sid] as const, PollStateRespSchema, "write"),
+  SubmitPersisted: defineMethod("Venus.SubmitPersisted", [sid, ["instance", name]] as const, bool, "write"),
   SubmitPersistedEx: defineMethod(
     "Venus.SubmitPersistedEx",
     [sid, ["instance", name], ["isUpgrade", optionalFalse]] as const,
     bool,
+    "write",
   ),
   // Older workers send only the sector id; newer ones add the seal proof type.
   WaitSeed: defineMethod(
     "Venus.WaitSeed",
     [sid, ["proofType", v.optional(SealProofSchema)]] as const,
     WaitSeedRespSchema,
+    "write",
   ),
   SubmitProof: defineMethod(
     "Venus.SubmitProof",
     [sid, ["proof", ProofOnChainInfoSchema], ["reset", optionalFalse]] as const,
     SubmitRespSchema,
+    "write",
   ),
-  PollProofState: defineMethod("Venus.PollProofState", [sid] as const, PollStateRespSchema),
+  PollProofState: defineMethod("Venus.PollProofState", [sid] as const, PollStateRespSchema, "write"),
   ReportState: defineMethod(
     "Venus.ReportState",
     [sid, ["state", ReportStateReqSchema]] as const,
     SectorStateRespSchema,
+    "write",
   ),
-  ReportFinalized: defineMethod("Venus.ReportFinalized", [sid] as const, v.null()),
-  ReportAborted: defineMethod("Venus.ReportAborted", [sid, ["reason", v.string()]] as const, v.null()),
-  WorkerPing: defineMethod("Venus.WorkerPing", [["winfo", WorkerInfoSchema]] as const, v.null()),
+  ReportFinalized: defineMethod("Venus.ReportFinalized", [sid] as const, v.null(), "write"),
+  ReportAborted: defineMethod("Venus.ReportAborted", [sid, ["reason", v.string()]] as const, v.null(), "write"),
+  WorkerPing: defineMethod("Venus.WorkerPing", [["winfo", WorkerInfoSchema]] as const, v.null(), "write"),
   StoreReserveSpace: defineMethod(
     "Venus.StoreReserveSpace",
     [
@@ -90,11 +101,13 @@ export const Venus = {
       ["candidates", v.nullish(v.array(v.string()))],
     ] as const,
     v.nullable(StoreBasicInfoSchema),
+    "write",
   ),
   StoreBasicInfo: defineMethod(
     "Venus.StoreBasicInfo",
     [["instanceName", v.string()]] as const,
     v.nullable(StoreBasicInfoSchema),
+    "write",
   ),
 
   // admin
@@ -105,29 +118,43 @@ export const Venus = {
       ["job", v.optional(SectorWorkerJobSchema, 0)],
     ] as const,
     v.nullable(v.array(SectorStateSchema)),
+    "read",
   ),
   FindSector: defineMethod(
     "Venus.FindSector",
     [["state", SectorWorkerStateSchema], sid] as const,
     v.nullable(SectorStateSchema),
+    "read",
   ),
-  FindSectorInAllStates: defineMethod("Venus.FindSectorInAllStates", [sid] as const, v.nullable(SectorStateSchema)),
-  RestoreSector: defineMethod("Venus.RestoreSector", [sid, ["forced", optionalFalse]] as const, v.null()),
+  FindSectorInAllStates: defineMethod(
+    "Venus.FindSectorInAllStates",
+    [sid] as const,
+    v.nullable(SectorStateSchema),
+    "read",
+  ),
+  RestoreSector: defineMethod("Venus.RestoreSector", [sid, ["forced", optionalFalse]] as const, v.null(), "admin"),
   SectorIndexerFind: defineMethod(
     "Venus.SectorIndexerFind",
     [["indexType", SectorIndexTypeSchema], sid] as const,
     SectorIndexLocationSchema,
+    "read",
   ),
-  StoreList: defineMethod("Venus.StoreList", [] as const, v.nullable(v.array(StoreDetailedInfoSchema))),
-  StoreReleaseReserved: defineMethod("Venus.StoreReleaseReserved", [sid] as const, bool),
-  WorkerPingInfoList: defineMethod("Venus.WorkerPingInfoList", [] as const, v.nullable(v.array(WorkerPingInfoSchema))),
+  StoreList: defineMethod("Venus.StoreList", [] as const, v.nullable(v.array(StoreDetailedInfoSchema)), "read"),
+  StoreReleaseReserved: defineMethod("Venus.StoreReleaseReserved", [sid] as const, bool, "admin"),
+  WorkerPingInfoList: defineMethod(
+    "Venus.WorkerPingInfoList",
+    [] as const,
+    v.nullable(v.array(WorkerPingInfoSchema)),
+    "read",
+  ),
   WorkerGetPingInfo: defineMethod(
     "Venus.WorkerGetPingInfo",
     [["name", v.string()]] as const,
     v.nullable(WorkerPingInfoSchema),
+    "read",
   ),
-  WorkerPingInfoRemove: defineMethod("Venus.WorkerPingInfoRemove", [["name", v.string()]] as const, v.null()),
-  Version: defineMethod("Venus.Version", [] as const, v.string()),
+  WorkerPingInfoRemove: defineMethod("Venus.WorkerPingInfoRemove", [["name", v.string()]] as const, v.null(), "admin"),
+  Version: defineMethod("Venus.Version", [] as const, v.string(), "read"),
 } as const;
 
 const DevnetMinerStatusSchema = v.object({
@@ -158,5 +185,5 @@ export type ChainHeadInfo = v.InferOutput<typeof ChainHeadInfoSchema>;
 
 /** Ours, not the original's: the original reads these from a Lotus node; ours has the chain inside. */
 export const Damocles = {
-  ChainHead: defineMethod("Damocles.ChainHead", [] as const, ChainHeadInfoSchema),
+  ChainHead: defineMethod("Damocles.ChainHead", [] as const, ChainHeadInfoSchema, "read"),
 } as const;

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
+import type { Authenticator } from "../../core/auth/index.ts";
 import type { ManagerConfig } from "../../core/config/index.ts";
-import { ensurePieceToken } from "../../core/config/piece-token.ts";
 import { childLogger } from "../../core/log/index.ts";
 import type { RpcRegistry } from "../../core/rpc/index.ts";
 import { Market } from "../../core/sector/api-market.ts";
@@ -31,13 +31,12 @@ export interface EmbeddedMarketOptions {
 
 /**
  * The manager's embedded market, composed: deals (market.ts), imports (import.ts), the piece stores and
- * their HTTP face (piece-files.ts, piecestore-http.ts) behind the piece token, and the Damocles.Market* API.
+ * their HTTP face (piece-files.ts, piecestore-http.ts) behind the manager's tokens, and the Damocles.Market* API.
  */
 export class EmbeddedMarket {
   readonly deals: DealMarket;
   readonly importer: MarketImporter;
   readonly pieces: PieceFiles;
-  private readonly token: string;
 
   constructor(opts: EmbeddedMarketOptions) {
     const miners: MarketMiner[] = opts.config.Miners.filter((m) => opts.chainMiners.has(m.Actor)).map((m) => {
@@ -67,7 +66,6 @@ export class EmbeddedMarket {
       hasher: opts.hasher ?? proofsPieceHasher(),
       now: opts.now ?? Date.now,
     });
-    this.token = ensurePieceToken(opts.home);
     if (this.pieces.stores.length === 0)
       log.info("no [[Common.PieceStores]]: deals cannot be imported and /piecestore/ serves nothing");
   }
@@ -85,8 +83,8 @@ export class EmbeddedMarket {
       });
   }
 
-  mount(app: Hono): void {
-    mountPieceStore(app, { pieces: this.pieces, token: this.token });
+  mount(app: Hono, auth: Authenticator): void {
+    mountPieceStore(app, { pieces: this.pieces, auth });
   }
 
   /** Publishes imports a crash interrupted and catches up with the chain. */

@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { pieceTokenMatches } from "../../core/config/piece-token.ts";
+import { type Authenticator, requestToken, TokenError } from "../../core/auth/index.ts";
 import { childLogger } from "../../core/log/index.ts";
 import { CommitmentCidError, pieceCommitment } from "../../core/sector/index.ts";
 import { type PieceFiles, parsePieceName } from "./piece-files.ts";
@@ -8,19 +8,22 @@ const log = childLogger("piecestore");
 
 /**
  * GET /piecestore/<piece-cid> and /piecestore/<piece-cid>.car: a piece file from the piece stores, for
- * workers' add_pieces. Only with `Authorization: Bearer <piece token>` (401 otherwise, checked first, so an
- * unauthenticated client learns nothing); 400 for a name that is not a piece CID, 404 for a piece no store
- * holds. The token is never logged: log lines name the piece and the outcome only.
+ * workers' add_pieces. Only with `Authorization: Bearer <token>` holding read permission, signed with the
+ * manager's secret (401 otherwise, checked first, so an unauthenticated client learns nothing); 400 for a
+ * name that is not a piece CID, 404 for a piece no store holds. The token is never logged: log lines name
+ * the piece and the outcome only.
  */
-export function mountPieceStore(app: Hono, opts: { pieces: PieceFiles; token: string }): void {
-  app.get("/piecestore/:name", (c) => {
+export function mountPieceStore(app: Hono, opts: { pieces: PieceFiles; auth: Authenticator }): void {
+  app.get("/piecestore/:name", async (c) => {
     const name = c.req.param("name");
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    if (!presented || !pieceTokenMatches(presented, opts.token)) {
-      log.warn(`piece ${name}: refused, ${presented ? "wrong" : "no"} bearer token`);
-      return c.text("unauthorized: send Authorization: Bearer <the manager's piece token>\n", 401, {
-        "www-authenticate": 'Bearer realm="piecestore"',
-      });
+    const refused = await refusal(opts.auth, c.req.raw);
+    if (refused) {
+      log.warn(`piece ${name}: refused, ${refused}`);
+      return c.text(
+        `unauthorized (${refused}): send Authorization: Bearer <a token of this manager with read permission: 'damocles util market token'>\n`,
+        401,
+        { "www-authenticate": 'Bearer realm="piecestore"' },
+      );
     }
     const { cid } = parsePieceName(name);
     try {
@@ -39,4 +42,16 @@ export function mountPieceStore(app: Hono, opts: { pieces: PieceFiles; token: st
       headers: { "content-type": "application/octet-stream", "content-length": String(file.size) },
     });
   });
+}
+
+/** Why a request may not read pieces, or undefined when it may. */
+async function refusal(auth: Authenticator, req: Request): Promise<string | undefined> {
+  try {
+    const grant = await auth.authenticate(requestToken(req));
+    if (grant.perms.has("read")) return undefined;
+    return grant.perms.size === 0 ? "no bearer token" : `token '${grant.name}' lacks read permission`;
+  } catch (err) {
+    if (err instanceof TokenError) return `invalid token (${err.problem})`;
+    throw err;
+  }
 }

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { bearer } from "../../core/auth/index.ts";
 import { childLogger } from "../../core/log/index.ts";
 import { Damocles, Venus } from "../../core/sector/api.ts";
 import { VERSION_STRING } from "../../core/version.ts";
@@ -14,6 +15,8 @@ const log = childLogger("proxy");
 export interface ProxyManagerOptions extends NodeOptions {
   /** --proxy: the source manager (host:port, URL or multiaddr) whose chain and sector index this node reads. */
   source: string;
+  /** The token this node sends to the source (--proxy-token / $DAMOCLES_TOKEN): sign, to push its PoSt messages. */
+  sourceToken?: string;
   /** --proxy-sector-indexer-off: locate sectors with this node's own SectorIndexer instead of the source's. */
   ownSectorIndexer?: boolean;
 }
@@ -35,7 +38,8 @@ export async function startProxyManager(opts: ProxyManagerOptions): Promise<Runn
   const flags = opts.proving ?? {};
   const { node, role } = await startNode(opts, async ({ metrics, registry, openStore, onStop }) => {
     // Before anything is opened: a proxy whose source does not answer has nothing to do.
-    const chain = await RemotePoStChain.connect(opts.source);
+    const headers = bearer(opts.sourceToken);
+    const chain = await RemotePoStChain.connect(opts.source, { headers });
     onStop(() => chain.close());
     const store = openStore();
     for (const m of config.Miners) {
@@ -54,7 +58,7 @@ export async function startProxyManager(opts: ProxyManagerOptions): Promise<Runn
       if (entries === 0)
         log.warn("this node's own sector index is empty: every sector to prove will be reported as not in the index");
     } else {
-      const remoteLocator = new RemoteSectorLocator(opts.source);
+      const remoteLocator = new RemoteSectorLocator(opts.source, { headers });
       onStop(() => remoteLocator.close());
       locator = remoteLocator;
       log.info(`sector locations: the SectorIndexer of ${opts.source} (Venus.SectorIndexerFind)`);

@@ -51,9 +51,12 @@ export class RemotePoStChain implements PoStChain {
    * Connects to the source at `addr` (host:port, URL or multiaddr) and reads its policy once, because
    * policy() is synchronous. Throws ProxySourceError naming the address and the likely cause.
    */
-  static async connect(addr: string, opts: { timeoutMs?: number } = {}): Promise<RemotePoStChain> {
+  static async connect(
+    addr: string,
+    opts: { timeoutMs?: number; headers?: Record<string, string> } = {},
+  ): Promise<RemotePoStChain> {
     const hint = `is ${addr} a damocles manager hosting the devnet?`;
-    const probe = new RpcClient(addr, { timeoutMs: CONNECT_TIMEOUT_MS });
+    const probe = new RpcClient(addr, { timeoutMs: CONNECT_TIMEOUT_MS, headers: opts.headers });
     let policy: ChainPolicy;
     try {
       policy = await probe.call(PoStChainApi.Policy);
@@ -64,6 +67,15 @@ export class RemotePoStChain implements PoStChain {
           {
             cause: err,
           },
+        );
+      }
+      if (
+        err instanceof RpcCallError &&
+        (err.code === RpcErrorCode.Unauthorized || err.code === RpcErrorCode.Forbidden)
+      ) {
+        throw new ProxySourceError(
+          `the proxy source ${addr} refused this node: ${err.rpcMessage}. Pass a token of the source with sign permission: --proxy-token or $DAMOCLES_TOKEN`,
+          { cause: err },
         );
       }
       if (err instanceof RpcTransportError)
@@ -77,7 +89,7 @@ export class RemotePoStChain implements PoStChain {
     } finally {
       probe.close();
     }
-    return new RemotePoStChain(new RpcClient(addr, { timeoutMs: opts.timeoutMs }), policy, addr);
+    return new RemotePoStChain(new RpcClient(addr, { timeoutMs: opts.timeoutMs, headers: opts.headers }), policy, addr);
   }
 
   head(): Promise<ChainHead> {

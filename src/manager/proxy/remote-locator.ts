@@ -13,9 +13,9 @@ export class RemoteSectorLocator implements SectorLocator {
 
   constructor(
     readonly addr: string,
-    opts: { timeoutMs?: number } = {},
+    opts: { timeoutMs?: number; headers?: Record<string, string> } = {},
   ) {
-    this.client = new RpcClient(addr, { timeoutMs: opts.timeoutMs });
+    this.client = new RpcClient(addr, { timeoutMs: opts.timeoutMs, headers: opts.headers });
   }
 
   find(type: "normal" | "upgrade", sid: SectorID): Promise<SectorIndexLocation> {

@@ -108,6 +108,10 @@ export function renderWorker(cfg: WorkerConfig, threads: ThreadView[]): string {
   if (w.plugins_dir) out.push(`  plugins_dir       ${w.plugins_dir}`);
   out.push("[sector_manager]");
   out.push(`  rpc_client.addr   ${cfg.sector_manager.rpc_client.addr} (${cfg.sector_manager.rpcUrl})`);
+  // Credentials are only ever shown as set or not: `config check` output gets pasted into issues.
+  const headerNames = Object.keys(cfg.sector_manager.rpc_client.headers ?? {});
+  if (headerNames.length > 0) out.push(`  rpc_client.headers ${headerNames.join(", ")} (values not shown)`);
+  out.push(`  token             ${cfg.sector_manager.token ? "set" : "-"}`);
   out.push(`  piece_token       ${cfg.sector_manager.piece_token ? "set" : "-"}`);
   out.push(`[metrics] enable=${cfg.metrics.enable} http_listen=${cfg.metrics.http_listen}`);
   out.push("");

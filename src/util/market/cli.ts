@@ -1,10 +1,9 @@
 import { resolve } from "node:path";
 import { CliError, command } from "../../core/cli/command.ts";
 import { renderTable } from "../../core/cli/table.ts";
-import { resolveManagerHome } from "../../core/config/manager-home.ts";
-import { pieceTokenPath, readPieceToken } from "../../core/config/piece-token.ts";
 import { Market, type MarketDeal } from "../../core/sector/api-market.ts";
 import { sectorName } from "../../core/sector/index.ts";
+import { mintToken } from "../auth.ts";
 import { managerApiArgs, withManager } from "../sealer/client.ts";
 import { retrieveCommand } from "./retrieve.ts";
 
@@ -101,26 +100,13 @@ const deals = command({
 const token = command({
   meta: {
     name: "token",
-    description: "Print the manager's piece token (put it into each worker's sector_manager.piece_token)",
+    description:
+      "Print a token with read permission for piece downloads (sector_manager.piece_token of workers without their own token)",
   },
-  args: {
-    home: managerApiArgs.home,
-  },
+  args: { ...managerApiArgs },
   examples: ["damocles util market token --home ~/.damocles-manager"],
-  run({ args }) {
-    const home = resolveManagerHome(args.home);
-    let value: string | undefined;
-    try {
-      value = readPieceToken(home);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
-    if (!value) {
-      throw new CliError(
-        `${pieceTokenPath(home)} does not exist: run 'damocles manager init --home ${home}' or start the manager once`,
-      );
-    }
-    process.stdout.write(`${value}\n`);
+  async run({ args }) {
+    process.stdout.write(`${await mintToken(args, "piecestore", "read")}\n`);
   },
 });
 

@@ -2,9 +2,8 @@ import { rmSync, statSync, truncateSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { bearer } from "../../core/auth/index.ts";
 import { CliError, command } from "../../core/cli/command.ts";
-import { resolveManagerHome } from "../../core/config/manager-home.ts";
-import { readPieceToken } from "../../core/config/piece-token.ts";
 import { generatePieceCommitment, unpaddedSize } from "../../core/proofs/index.ts";
 import type { RpcClient } from "../../core/rpc/index.ts";
 import { Market, type PieceLocation } from "../../core/sector/api-market.ts";
@@ -12,23 +11,24 @@ import { VenusUnseal } from "../../core/sector/api-unseal.ts";
 import { pieceCid } from "../../core/sector/cid.ts";
 import { sectorName } from "../../core/sector/id.ts";
 import { SEAL_PROOFS } from "../../core/sector/proof.ts";
-import { managerAddress, managerApiArgs, withManager } from "../sealer/client.ts";
+import { managerAddress, managerApiArgs, managerToken, withManager } from "../sealer/client.ts";
 import { waitDone } from "../sealer/unseal.ts";
 
 /**
  * `util market retrieve <piece-cid> OUT`: a deal's data back, byte for byte, whether or not the market still
  * keeps an unsealed copy. With a copy in a piece store it is read through the manager's /piecestore/ (with
- * the piece token from the manager's home); without one it is unsealed from the sealed sector by a worker
+ * the token of the manager home or --token); without one it is unsealed from the sealed sector by a worker
  * thread with plan = "unseal" (OUT must then be reachable from that worker, e.g. on the same host). Either
  * way the bytes are checked against the piece CID before OUT appears, and OUT holds exactly the payload.
  */
 
-async function fromPieceStore(addr: string, home: string | undefined, loc: PieceLocation, tmp: string): Promise<void> {
-  const token = readPieceToken(resolveManagerHome(home));
-  if (!token) throw new CliError("no piece token in the manager's home: give --home of the manager this runs beside");
-  const res = await fetch(`http://${addr}/piecestore/${loc.PieceCID["/"]}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
+async function fromPieceStore(
+  addr: string,
+  args: { home?: string; token?: string },
+  loc: PieceLocation,
+  tmp: string,
+): Promise<void> {
+  const res = await fetch(`http://${addr}/piecestore/${loc.PieceCID["/"]}`, { headers: bearer(managerToken(args)) });
   if (!res.ok) throw new CliError(`piece store answered HTTP ${res.status} for ${loc.PieceCID["/"]}`);
   await Bun.write(tmp, res);
 }
@@ -99,7 +99,7 @@ export const retrieveCommand = command({
         async (c) => {
           const loc = await c.call(Market.PieceLocate, args.piece);
           if (!loc) throw new CliError(`no deal of this market has piece ${args.piece}`);
-          if (loc.PieceStore) await fromPieceStore(managerAddress(args), args.home, loc, tmp);
+          if (loc.PieceStore) await fromPieceStore(managerAddress(args), args, loc, tmp);
           else await fromSector(c, loc, tmp, timeoutMs);
           await checkPiece(loc, tmp);
           // A stored copy is the payload itself; an unsealed piece is the payload then zero fill.

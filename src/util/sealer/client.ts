@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { bearer, cliToken } from "../../core/auth/index.ts";
 import { CliError } from "../../core/cli/command.ts";
 import { API_FILE, resolveManagerHome } from "../../core/config/manager-home.ts";
 import { RpcCallError, RpcClient, RpcTransportError } from "../../core/rpc/index.ts";
@@ -13,9 +14,18 @@ export const managerApiArgs = {
   },
   home: {
     type: "string",
-    description: "manager home, to find its address (default ~/.damocles-manager; env DAMOCLES_PATH)",
+    description: "manager home, to find its address and admin token (default ~/.damocles-manager; env DAMOCLES_PATH)",
+  },
+  token: {
+    type: "string",
+    description: "API token to send (default: $DAMOCLES_TOKEN, else <home>/token)",
   },
 } as const;
+
+/** The token a util command sends to the manager (or to a worker on the operator's behalf). */
+export function managerToken(args: { token?: string; home?: string }): string | undefined {
+  return cliToken({ token: args.token, home: resolveManagerHome(args.home) });
+}
 
 export function managerAddress(args: { api?: string; home?: string }): string {
   if (args.api) return args.api;
@@ -29,14 +39,14 @@ export function managerAddress(args: { api?: string; home?: string }): string {
 
 /** Opens a client, runs fn, and turns RPC failures into one clear operator message. */
 export async function withManager<T>(
-  args: { api?: string; home?: string },
+  args: { api?: string; home?: string; token?: string },
   fn: (client: RpcClient) => Promise<T>,
   opts: { timeoutMs?: number } = {},
 ): Promise<T> {
   const addr = managerAddress(args);
   let client: RpcClient;
   try {
-    client = new RpcClient(addr, { timeoutMs: opts.timeoutMs ?? 30_000 });
+    client = new RpcClient(addr, { timeoutMs: opts.timeoutMs ?? 30_000, headers: bearer(managerToken(args)) });
   } catch (err) {
     throw new CliError(`--api: ${(err as Error).message}`, 2);
   }
