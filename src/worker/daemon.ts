@@ -246,7 +246,8 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   for (const t of cfg.threads) planFor(t, planDeps);
 
   const rpcRegistry = new RpcRegistry();
-  implementWorkerApi(rpcRegistry, threads);
+  const children = [...pools.values()].flatMap((p) => p.children);
+  implementWorkerApi(rpcRegistry, threads, children);
   const app = new Hono();
   mountRpc(app, rpcRegistry, "/rpc/v0");
   mountRpc(app, rpcRegistry, "/"); // the original worker answers at the root path
