@@ -18,6 +18,7 @@ const main = command({
     worker: () => import("../src/worker/cli.ts").then((m) => m.workerCommand),
     util: () => import("../src/util/cli.ts").then((m) => m.utilCommand),
     processor: () => import("../src/processor/cli.ts").then((m) => m.processorCommand),
+    "processor-exec": () => import("../src/processor/exec-cli.ts").then((m) => m.processorExecCommand),
   },
   examples: [
     "damocles manager init --home ~/.damocles-manager",

@@ -3,7 +3,7 @@ import { childLogger } from "../core/log/index.ts";
 import { loadPlugins } from "../core/plugin/loader.ts";
 import { runConsumer } from "../core/processor/consumer.ts";
 import { linesOf } from "../core/processor/lines.ts";
-import { raiseOpenFilesLimit } from "../core/proofs/index.ts";
+import { logMemoryPolicy, raiseOpenFilesLimit } from "../core/proofs/index.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 
 export const processorCommand = command({
@@ -28,7 +28,9 @@ export const processorCommand = command({
     if (!plugin) {
       throw new CliError(`unknown stage "${args.stage}"; available: ${[...registry.keys()].join(", ")}`, 2);
     }
-    raiseOpenFilesLimit(childLogger(`processor ${args.stage}`));
+    const log = childLogger(`processor ${args.stage}`);
+    raiseOpenFilesLimit(log);
+    logMemoryPolicy(log);
     await runConsumer(plugin, {
       lines: linesOf(Bun.stdin.stream()),
       write: (line) => process.stdout.write(`${line}\n`),

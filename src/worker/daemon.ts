@@ -257,7 +257,8 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
   for (const t of cfg.threads) planFor(t, planDeps);
 
   const rpcRegistry = new RpcRegistry();
-  implementWorkerApi(rpcRegistry, threads);
+  const children = [...pools.values()].flatMap((p) => p.children);
+  implementWorkerApi(rpcRegistry, threads, children);
   const app = new Hono();
   const rpcAuth = managerVerifiedAuth(manager.rpc, ownToken);
   mountRpc(app, rpcRegistry, rpcAuth, "/rpc/v0");

@@ -1,10 +1,13 @@
 import { cliToken } from "../core/auth/index.ts";
 import { CliError, command } from "../core/cli/command.ts";
+import { renderTable } from "../core/cli/table.ts";
 import { renderThreads } from "../core/cli/threads.ts";
 import { readConfigFile } from "../core/config/index.ts";
+import { describeMemoryPolicy } from "../core/proofs/index.ts";
 import type { RpcClient } from "../core/rpc/client.ts";
+import { RpcCallError, RpcErrorCode } from "../core/rpc/errors.ts";
 import { withWorkerClient } from "../core/rpc/worker-client.ts";
-import { VenusWorker } from "../core/sector/api-worker.ts";
+import { VenusWorker, type WorkerProcessorInfo } from "../core/sector/api-worker.ts";
 import { workerToken } from "./auth.ts";
 
 /**
@@ -57,13 +60,44 @@ function parseIndex(text: string): number {
   return Number(text);
 }
 
+/** The worker's processor children, or undefined from a worker without the call (the original's). */
+async function processorsOf(c: RpcClient): Promise<WorkerProcessorInfo[] | undefined> {
+  try {
+    return await c.call(VenusWorker.ProcessorList);
+  } catch (err) {
+    if (err instanceof RpcCallError && err.code === RpcErrorCode.MethodNotFound) return undefined;
+    throw err;
+  }
+}
+
+export function renderProcessors(processors: readonly WorkerProcessorInfo[]): string {
+  return renderTable(
+    ["Processor", "PID", "State", "Restarts", "MemoryPolicy", "Placement"],
+    processors.map((p) => [
+      `${p.stage}#${p.index}`,
+      p.pid ?? "-",
+      p.state,
+      p.restarts,
+      p.memory_policy ? describeMemoryPolicy(p.memory_policy) : "-",
+      p.placement,
+    ]),
+  );
+}
+
 const list = command({
-  meta: { name: "list", description: "Sealing threads of a running worker: sector, state, stage, pause, last error" },
+  meta: {
+    name: "list",
+    description:
+      "Sealing threads of a running worker (sector, state, stage, pause, last error), then its processor children (pid, memory policy, placement)",
+  },
   args: { ...target },
   examples: ["damocles worker list", "damocles worker -c worker.toml list", "damocles worker list -H 10.0.0.5:17890"],
   async run({ args }) {
-    const threads = await withWorker(args, (c) => c.call(VenusWorker.WorkerList));
+    const [threads, processors] = await withWorker(args, (c) =>
+      Promise.all([c.call(VenusWorker.WorkerList), processorsOf(c)]),
+    );
     process.stdout.write(threads.length === 0 ? "this worker has no sealing threads\n" : renderThreads(threads));
+    if (processors && processors.length > 0) process.stdout.write(`\n${renderProcessors(processors)}`);
   },
 });
 

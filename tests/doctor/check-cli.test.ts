@@ -91,7 +91,7 @@ describe("util config check runs the doctor", () => {
     expect(r.stdout).toContain("window_post");
   });
 
-  test("manager files are not given to the doctor", async () => {
+  test("manager files get only the open-files rule (tests/doctor/service-files.test.ts), no hardware rule", async () => {
     const r = await check(
       "--sysfs",
       fx.path("two-socket-64"),

@@ -259,6 +259,8 @@ describe("rule 6: open files for WindowPoSt", () => {
     expect(diagnose(wdpost, { facts: { openFiles: { soft: 1048576, hard: 1048576 } } })).toEqual([]);
     expect(diagnose(wdpost, { facts: { openFiles: { soft: Infinity, hard: Infinity } } })).toEqual([]);
     expect(diagnose(MANAGER, { facts: { openFiles: { soft: 1024, hard: 4096 } } })).toEqual([]);
+    // The worker raises its soft limit to the hard one at start: a low soft limit alone is no problem.
+    expect(diagnose(wdpost, { facts: { openFiles: { soft: 1024, hard: 1048576 } } })).toEqual([]);
     const procs = `${MANAGER}[[processors.window_post]]\nconcurrent = 1\n`;
     expect(warnings(diagnose(procs, { facts: { openFiles: { soft: 1024, hard: 4096 } } })).map((d) => d.path)).toEqual([
       "processors.window_post",

@@ -171,3 +171,42 @@ test("cgroup.cpuset confines the child to those cores (cgroup where writable, el
   expect(/Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1]).toBe("0");
   expect(await c.call({ echo: "pinned" })).toBe("pinned");
 });
+
+describe("numa_preferred without numactl", () => {
+  // The launcher is damocles itself (processor-exec): from source, the entry script.
+  const self = [process.execPath, join(import.meta.dir, "../../bin/damocles.ts")];
+
+  test("the child runs with memory preferring the node, read back before exec and inside the child", async () => {
+    const c = await started({ numaPreferred: 0, self });
+    const status = c.status();
+    expect(status.memoryPolicy).toEqual({ mode: "preferred", nodes: [0] });
+    expect(status.placement).toContain("memory prefers NUMA node 0 (set_mempolicy before exec)");
+    // The launcher exec'd in place: the ready child is the pid the worker spawned, and its own
+    // get_mempolicy sees the policy the launcher set.
+    expect(await c.call({ mempolicy: true })).toEqual({ policy: { mode: "preferred", nodes: [0] }, env: "0" });
+    expect(await c.call({ pid: true })).toEqual({ pid: c.pid });
+  });
+
+  test("with a cpuset too: the cgroup (or affinity) wrapper and the launcher both hold in the one child", async () => {
+    const c = await started({ numaPreferred: 0, self, cpuset: "0", cgroupGroupName: "damocles-test" });
+    const status = readFileSync(`/proc/${c.pid}/status`, "utf8");
+    expect(/Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1]).toBe("0");
+    expect(await c.call({ mempolicy: true })).toEqual({ policy: { mode: "preferred", nodes: [0] }, env: "0" });
+  });
+
+  test("without numa_preferred the child keeps the default policy and reports none", async () => {
+    const c = await started();
+    expect(c.status().memoryPolicy).toBeNull();
+    expect(await c.call({ mempolicy: true })).toEqual({ policy: { mode: "default", nodes: [] }, env: null });
+  });
+
+  test("a node the machine does not have: the child does not start, and the error says why", async () => {
+    const c = new ProcessorChild(spec({ numaPreferred: 1000, self }));
+    const err = await c.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProcessorError);
+    const message = (err as Error).message;
+    expect(message).toContain("did not become ready: numa_preferred = 1000: set_mempolicy");
+    expect(message).toContain("NUMA node 1000 does not exist");
+    expect(message).toContain("Fix: numa_preferred = one of those nodes");
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Worker management over real processes: a processor printing garbage pauses its thread with a readable
- * last_error; pause and resume work through `worker …` and the manager's `util worker …`; resuming at
- * Aborted drops the sector on both sides. No proofs are computed: add_pieces is a broken processor.
+ * last_error, and `worker list` shows its numa_preferred policy in force; pause and resume work through
+ * `worker …` and the manager's `util worker …`; resuming at Aborted drops the sector on both sides. No proofs
+ * are computed: add_pieces is a broken processor.
  */
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -59,6 +60,7 @@ location = "${join(manager.home, "persist-1")}"
 bin = "${process.execPath}"
 args = ["${FAKE}", "add_pieces"]
 envs = { FAKE_GARBAGE = "Error: libcuda.so not found, falling back to CPU" }
+numa_preferred = 0
 `,
   );
   const rpc = new RpcClient(manager.api, { headers: bearer(manager.token) });
@@ -97,6 +99,9 @@ test("a processor printing garbage pauses the thread with a readable last_error"
   expect(list.code).toBe(0);
   expect(list.stdout).toContain("DealsAcquired");
   expect(list.stdout).toContain("not a protocol response");
+  // The processor table: numa_preferred = 0 took effect without numactl (read back in the child before exec).
+  const row = list.stdout.split("\n").find((l) => l.startsWith("add_pieces#0"));
+  expect(row).toMatch(/^add_pieces#0\s+\d+\s+ready\s+0\s+preferred node 0\s+no cpuset; memory prefers NUMA node 0/);
 }, 90_000);
 
 test("pause and resume through the manager's util worker commands", async () => {

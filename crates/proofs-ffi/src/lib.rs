@@ -11,6 +11,7 @@
 
 mod convert;
 mod limits;
+mod mempolicy;
 mod params;
 mod post;
 mod registry;

@@ -11,7 +11,9 @@ import { type AnyCommand, CliError, showUsageWithExamples } from "./command.ts";
  */
 export async function runCli(cmd: AnyCommand, rawArgs = process.argv.slice(2)): Promise<void> {
   try {
-    if (rawArgs.some((a) => a === "--help" || a === "-h") || rawArgs.length === 0) {
+    // After `--` the words belong to another program (processor-exec's PROGRAM ARGS...), help included.
+    const own = rawArgs.includes("--") ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
+    if (own.some((a) => a === "--help" || a === "-h") || rawArgs.length === 0) {
       const { leaf, parent } = await resolveCommand(cmd, rawArgs);
       await showUsageWithExamples(leaf, parent);
       return;

@@ -1,11 +1,13 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { launcherPrefix } from "./launcher.ts";
 
 /**
  * CPU and memory placement for a processor child: `cgroup.cpuset` through a cgroup (v2, or the v1 cpuset
  * hierarchy) where this process may create one, otherwise CPU affinity with taskset; `numa_preferred`
- * through numactl where installed, and always the VENUS_WORKER_NUMA_PREFERRED env the original passes.
- * The child is moved into its cgroup by a tiny shell wrapper before it execs, so it never runs unconfined.
+ * through damocles' own launcher (set_mempolicy, then exec: launcher.ts; numactl is not needed), and always
+ * the VENUS_WORKER_NUMA_PREFERRED env the original passes. The child is moved into its cgroup by a tiny
+ * shell wrapper before it execs, so it never runs unconfined.
  */
 export type CpuBinding = "cgroup-v2" | "cgroup-v1" | "affinity" | "none";
 
@@ -27,6 +29,8 @@ export interface PlacementRequest {
   groupName: string;
   numaPreferred?: number;
   cgroupRoot?: string;
+  /** How to run damocles itself for the placement launcher (default: this program, see core/self.ts). */
+  self?: readonly string[];
 }
 
 function writable(path: string): boolean {
@@ -112,12 +116,8 @@ export function placeProcessor(req: PlacementRequest): Placement {
   const notes: string[] = [];
   if (req.numaPreferred !== undefined) {
     env.VENUS_WORKER_NUMA_PREFERRED = String(req.numaPreferred);
-    const numactl = which("numactl");
-    if (numactl) {
-      numaPrefix.push(numactl, `--preferred=${req.numaPreferred}`);
-      notes.push(`memory prefers NUMA node ${req.numaPreferred} via numactl`);
-    } else
-      notes.push(`NUMA node ${req.numaPreferred} passed as VENUS_WORKER_NUMA_PREFERRED only (numactl not installed)`);
+    numaPrefix.push(...launcherPrefix(req.numaPreferred, req.self));
+    notes.push(`memory prefers NUMA node ${req.numaPreferred} (set_mempolicy before exec)`);
   }
   const none = (desc: string): Placement => ({
     prefix: numaPrefix,

@@ -4,9 +4,11 @@ import type { Subprocess } from "bun";
 import type { ConsolaInstance } from "consola";
 import * as v from "valibot";
 import { childLogger } from "../log/index.ts";
+import { describeMemoryPolicy, type MemoryPolicy } from "../proofs/index.ts";
 import { sleep } from "../sync/semaphore.ts";
 import { readyLine } from "./consumer.ts";
 import { type Placement, placeProcessor } from "./isolation.ts";
+import { type LauncherReport, parseLauncherReport } from "./launcher.ts";
 import { linesOf } from "./lines.ts";
 
 /**
@@ -28,6 +30,8 @@ export interface ChildSpec {
   cpuset?: string;
   cgroupGroupName?: string;
   numaPreferred?: number;
+  /** How to run damocles itself, for the numa_preferred launcher; default: this program. */
+  self?: readonly string[];
   /** Delay before a restart; doubled while the child keeps dying within a minute, up to a minute. */
   restartDelayMs?: number;
 }
@@ -53,7 +57,43 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-type State = "starting" | "ready" | "restarting" | "stopped";
+export type ProcessorState = "starting" | "ready" | "restarting" | "stopped";
+
+type Handshake = { kind: "line"; line: string } | { kind: "closed" } | { kind: "timeout" };
+
+/**
+ * The child's first protocol line, after the placement launcher's report lines when it was started through
+ * one (numa_preferred); both within `stableWaitMs`. A launcher error ends the handshake at once.
+ */
+async function handshake(
+  lines: AsyncGenerator<string>,
+  stableWaitMs: number,
+): Promise<{ first: Handshake; launcher?: LauncherReport }> {
+  const timeout = sleep(stableWaitMs).then((): Handshake => ({ kind: "timeout" }));
+  let launcher: LauncherReport | undefined;
+  for (;;) {
+    const first = await Promise.race([
+      lines.next().then((r): Handshake => (r.done ? { kind: "closed" } : { kind: "line", line: r.value })),
+      timeout,
+    ]);
+    const report = first.kind === "line" ? parseLauncherReport(first.line) : undefined;
+    if (!report || "error" in report) return { first, launcher: report ?? launcher };
+    launcher = report;
+  }
+}
+
+/** What `worker list` shows about one processor child. */
+export interface ProcessorStatus {
+  stage: string;
+  index: number;
+  pid: number | null;
+  state: ProcessorState;
+  restarts: number;
+  /** How its CPUs and memory were placed ("cpuset 0-3 via cgroup v2 …; memory prefers NUMA node 0 …"). */
+  placement: string;
+  /** The memory policy the launcher read back in the child before exec; null without numa_preferred. */
+  memoryPolicy: MemoryPolicy | null;
+}
 
 export class ProcessorChild {
   readonly log: ConsolaInstance;
@@ -61,7 +101,8 @@ export class ProcessorChild {
   private placement: Placement | undefined;
   private pending = new Map<number, Pending>();
   private nextId = 1;
-  private state: State = "starting";
+  private state: ProcessorState = "starting";
+  private memoryPolicy: MemoryPolicy | undefined;
   private restarts = 0;
   private lastStart = 0;
   private readyWaiters: (() => void)[] = [];
@@ -93,6 +134,18 @@ export class ProcessorChild {
     return this.restarts;
   }
 
+  status(): ProcessorStatus {
+    return {
+      stage: this.spec.stage,
+      index: this.spec.index,
+      pid: this.state === "stopped" ? null : (this.proc?.pid ?? null),
+      state: this.state,
+      restarts: this.restarts,
+      placement: this.placement?.description ?? "-",
+      memoryPolicy: this.memoryPolicy ?? null,
+    };
+  }
+
   /** Spawn and wait for the ready line; throws ProcessorError("not-ready") after stable_wait. */
   async start(): Promise<void> {
     this.state = "starting";
@@ -104,6 +157,7 @@ export class ProcessorChild {
       cpuset: s.cpuset,
       groupName: s.cgroupGroupName ?? "vc-worker",
       numaPreferred: s.numaPreferred,
+      self: s.self,
     });
     const cmd = [...this.placement.prefix, ...s.command];
     const proc = Bun.spawn(cmd, {
@@ -115,11 +169,17 @@ export class ProcessorChild {
     this.proc = proc;
     this.exitedPromise = proc.exited.then((code) => this.onExit(proc, code));
     const lines = linesOf(proc.stdout);
-    const first = await Promise.race([
-      lines.next().then((r) => (r.done ? { kind: "closed" as const } : { kind: "line" as const, line: r.value })),
-      sleep(s.stableWaitMs).then(() => ({ kind: "timeout" as const })),
-    ]);
+    const { first, launcher } = await handshake(lines, s.stableWaitMs);
+    this.memoryPolicy = launcher && "memory_policy" in launcher ? launcher.memory_policy : undefined;
     const expected = readyLine(s.stage);
+    if (launcher && "error" in launcher) {
+      proc.kill("SIGKILL");
+      await proc.exited;
+      throw new ProcessorError(
+        `processor ${s.stage}#${s.index} (${cmd.join(" ")}) did not become ready: ${launcher.error}`,
+        "not-ready",
+      );
+    }
     if (first.kind !== "line" || first.line !== expected) {
       const why =
         first.kind === "timeout"
@@ -135,7 +195,8 @@ export class ProcessorChild {
       );
     }
     this.state = "ready";
-    this.log.info(`ready (pid ${proc.pid}; ${this.placement.description})`);
+    const policy = this.memoryPolicy ? `; memory policy in force: ${describeMemoryPolicy(this.memoryPolicy)}` : "";
+    this.log.info(`ready (pid ${proc.pid}; ${this.placement.description}${policy})`);
     for (const w of this.readyWaiters.splice(0)) w();
     void this.pump(proc, lines);
   }

@@ -21,6 +21,14 @@ export * from "./config.ts";
 export * from "./details.ts";
 export * from "./lifecycle.ts";
 export { type OpenFilesLimit, raiseOpenFilesLimit } from "./limits.ts";
+export {
+  describeMemoryPolicy,
+  execProgram,
+  logMemoryPolicy,
+  type MemoryPolicy,
+  memoryPolicy,
+  preferNumaNode,
+} from "./mempolicy.ts";
 export { AddonNotBuiltError, addonAvailable } from "./native.ts";
 export * from "./params.ts";
 export * from "./post.ts";

@@ -24,6 +24,22 @@ export const WorkerThreadInfoSchema = v.object({
 });
 export type WorkerThreadInfo = v.InferOutput<typeof WorkerThreadInfoSchema>;
 
+/**
+ * One external processor child, for `worker list` (a damocles extension: the original worker has no such
+ * call). `memory_policy` is what the child's launcher read back with get_mempolicy before exec; null when
+ * the processor has no numa_preferred.
+ */
+export const WorkerProcessorInfoSchema = v.object({
+  stage: v.string(),
+  index: v.number(),
+  pid: v.nullable(v.number()),
+  state: v.picklist(["starting", "ready", "restarting", "stopped"]),
+  restarts: v.number(),
+  placement: v.string(),
+  memory_policy: v.nullable(v.object({ mode: v.string(), nodes: v.array(v.number()) })),
+});
+export type WorkerProcessorInfo = v.InferOutput<typeof WorkerProcessorInfoSchema>;
+
 const index = v.pipe(
   v.number("index must be a number"),
   v.integer("index must be an integer"),
@@ -54,4 +70,5 @@ export const VenusWorker = {
   ),
   WorkerRemoveEnv: defineMethod("VenusWorker.WorkerRemoveEnv", [["name", envName]] as const, v.null(), "admin"),
   WorkerVersion: defineMethod("VenusWorker.WorkerVersion", [] as const, v.string(), "read"),
+  ProcessorList: defineMethod("VenusWorker.ProcessorList", [] as const, v.array(WorkerProcessorInfoSchema), "read"),
 } as const;

@@ -12,6 +12,7 @@ import {
   type ThreadHotConfig,
 } from "../../core/config/index.ts";
 import { type RunDoctorOptions, runDoctor } from "../doctor/run.ts";
+import { runServiceDoctor } from "../doctor/services.ts";
 import { renderExtProver, renderManager, renderWorker, threadViews } from "./render.ts";
 
 export interface CheckReport {
@@ -27,7 +28,8 @@ export interface CheckReport {
 
 /**
  * Validate one file and build its effective view. Never throws for a bad file: the report says why.
- * A valid worker file then goes to the doctor (machine-aware rules), unless `doctor` is false.
+ * A valid file then goes to the doctor (machine-aware rules: a worker file's hardware, a manager or
+ * ext-prover file's open-file limit), unless `doctor` is false.
  */
 export async function checkConfigFile(
   file: string,
@@ -86,22 +88,24 @@ export async function checkConfigFile(
     }
     if (kind === "manager") {
       const loaded = parseConfigText("manager", text, file);
+      const found = doctor ? runServiceDoctor({ kind, file, text, config: loaded.value }, doctor) : [];
       return {
         kind,
         file,
         ok: true,
-        diagnostics: loaded.warnings,
+        diagnostics: [...loaded.warnings, ...found],
         effective: renderManager(loaded.value),
         data: loaded.value,
       };
     }
     if (kind === "ext-prover") {
       const loaded = parseConfigText("ext-prover", text, file);
+      const found = doctor ? runServiceDoctor({ kind, file, text, config: loaded.value }, doctor) : [];
       return {
         kind,
         file,
         ok: true,
-        diagnostics: loaded.warnings,
+        diagnostics: [...loaded.warnings, ...found],
         effective: renderExtProver(loaded.value),
         data: loaded.value,
       };
@@ -167,7 +171,7 @@ const check = command({
     doctor: {
       type: "boolean",
       description:
-        "check a worker file against the machine (cpusets, NUMA, GPUs, locks, paths, parameters); --no-doctor checks the schema only",
+        "check a worker file against the machine (cpusets, NUMA, GPUs, locks, paths, parameters, open files), a manager or ext-prover file against its open-file limit; --no-doctor checks the schema only",
       default: true,
     },
   },

@@ -1,7 +1,8 @@
 /**
- * The config doctor: rules that check a worker or manager config against the machine it runs on (CPU
- * topology under multicore SDR, NUMA placement, GPUs, locks, cpusets, paths, proof parameters, open files),
- * each finding with the symptom it prevents and the fix. `util config check` is its command.
+ * The config doctor: rules that check a worker config against the machine it runs on (CPU topology under
+ * multicore SDR, NUMA placement, GPUs, locks, cpusets, paths, proof parameters, open files), and manager,
+ * poster and ext-prover files against its open-file limit (services.ts), each finding with the symptom it
+ * prevents and the fix. `util config check` is its command.
  */
 
 export { diagnoseWorker, RULES, type Rule } from "./diagnose.ts";
@@ -11,6 +12,7 @@ export { isRemoteProxy } from "./proxy.ts";
 export { MIN_OPEN_FILES } from "./rules/open-files.ts";
 export { circuitsFor, defaultParamDir, gatherFacts, paramDirs, type RunDoctorOptions, runDoctor } from "./run.ts";
 export { analyzeSdrCpuset, type SdrAnalysis, type SdrGroup, sdrFixes } from "./sdr.ts";
+export { diagnoseServiceFile, runServiceDoctor, type ServiceDoctorInput, type ServiceFile } from "./services.ts";
 export type {
   DoctorFacts,
   DoctorInput,

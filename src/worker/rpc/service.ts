@@ -1,6 +1,7 @@
+import type { ProcessorChild, ProcessorStatus } from "../../core/processor/producer.ts";
 import { RpcError, RpcErrorCode } from "../../core/rpc/errors.ts";
 import type { RpcRegistry } from "../../core/rpc/server.ts";
-import { VenusWorker, type WorkerThreadInfo } from "../../core/sector/api-worker.ts";
+import { VenusWorker, type WorkerProcessorInfo, type WorkerThreadInfo } from "../../core/sector/api-worker.ts";
 import { type SectorID, sectorName } from "../../core/sector/id.ts";
 import { VERSION_STRING } from "../../core/version.ts";
 import type { SealingThread, ThreadStatus } from "../thread.ts";
@@ -36,8 +37,24 @@ export function threadInfo(s: ThreadStatus, now = Date.now()): WorkerThreadInfo 
   };
 }
 
-/** VenusWorker.* over the worker's threads. Env changes apply to processors started afterwards and to dump settings at once. */
-export function implementWorkerApi(registry: RpcRegistry, threads: readonly SealingThread[]): void {
+export function processorInfo(s: ProcessorStatus): WorkerProcessorInfo {
+  return {
+    stage: s.stage,
+    index: s.index,
+    pid: s.pid,
+    state: s.state,
+    restarts: s.restarts,
+    placement: s.placement,
+    memory_policy: s.memoryPolicy,
+  };
+}
+
+/** VenusWorker.* over the worker's threads and processor children. Env changes apply to processors started afterwards and to dump settings at once. */
+export function implementWorkerApi(
+  registry: RpcRegistry,
+  threads: readonly SealingThread[],
+  processors: readonly ProcessorChild[],
+): void {
   const thread = (index: number) => {
     const t = threads[index];
     if (!t)
@@ -66,5 +83,6 @@ export function implementWorkerApi(registry: RpcRegistry, threads: readonly Seal
       delete process.env[name];
       return null;
     })
-    .implement(VenusWorker.WorkerVersion, () => VERSION_STRING);
+    .implement(VenusWorker.WorkerVersion, () => VERSION_STRING)
+    .implement(VenusWorker.ProcessorList, () => processors.map((p) => processorInfo(p.status())));
 }

@@ -97,6 +97,12 @@ export declare function emptySectorUpdateRemoveEncodedData(
   commDNew: Uint8Array,
 ): Promise<void>;
 
+/**
+ * Replaces this process with `argv[0]` (looked up in PATH) run with `argv[1..]`, keeping the pid, the
+ * environment, the open stdio and the memory policy. Returns only when the exec failed.
+ */
+export declare function execProgram(argv: Array<string>): void;
+
 export interface GeneratedFile {
   name: string;
   size: number;
@@ -225,6 +231,20 @@ export declare function generateWinningPostWithVanilla(
 
 export declare function getNumPartitionForFallbackPost(postProofType: number, numSectors: number): Promise<number>;
 
+/** The calling thread's memory policy (get_mempolicy). */
+export declare function memoryPolicy(): MemoryPolicy;
+
+/** A thread's memory policy, as get_mempolicy(2) reports it. */
+export interface MemoryPolicy {
+  /**
+   * default | preferred | bind | interleave | local | preferred-many | weighted-interleave (mode-N for
+   * a mode this build does not know).
+   */
+  mode: string;
+  /** The policy's nodes (the preferred node for `preferred`); empty for `default` and `local`. */
+  nodes: Array<number>;
+}
+
 /** Concatenates per-partition SNARKs (in partition order) into one WindowPoSt proof. */
 export declare function mergeWindowPostPartitionProofs(
   postProofType: number,
@@ -333,6 +353,12 @@ export interface PreCommitOutput {
   commR: Uint8Array;
   commD: Uint8Array;
 }
+
+/**
+ * Sets the calling thread's memory policy to prefer `node` (MPOL_PREFERRED) and returns the policy read
+ * back. Threads it creates afterwards, and a program it execs, inherit it.
+ */
+export declare function preferNumaNode(node: number): MemoryPolicy;
 
 /** A sealed sector as the prover sees it. */
 export interface PrivateReplicaJs {

@@ -20,7 +20,7 @@ export function numaRule(ctx: DoctorContext): void {
       ctx.error(
         [...ref.keys, "numa_preferred"],
         `numa_preferred = ${preferred}, but ${ctx.facts.machine} has NUMA node${nodeIds.length === 1 ? "" : "s"} ${nodeIds.join(", ")}${none}: ` +
-          `numactl --preferred=${preferred} refuses a node that does not exist and the processor does not start (without numactl the preference is ignored and its memory lands on any node). ` +
+          "the worker sets the processor's memory policy with set_mempolicy, which refuses a node that does not exist, so the processor does not start. " +
           `Fix: numa_preferred = ${nodeIds[0]} or another listed node (see damocles util hwinfo).`,
       );
       continue;
