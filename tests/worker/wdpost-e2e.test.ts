@@ -198,10 +198,10 @@ test("a manager without the worker-prover module: the worker says what to enable
   // any RPC observer sees the call).
   let rounds = 0;
   const registry = manager.registry;
-  const handle = registry.handleText.bind(registry);
-  registry.handleText = (text: string) => {
+  const answer = registry.answer.bind(registry);
+  registry.answer = (text, grant) => {
     if (text.includes("Venus.WdPoStAllocateJobs")) rounds++;
-    return handle(text);
+    return answer(text, grant);
   };
   try {
     const w = spawnWorker("w-early");
@@ -215,7 +215,7 @@ test("a manager without the worker-prover module: the worker says what to enable
     expect(hints.length).toBe(1);
     await w.stop("SIGTERM");
   } finally {
-    registry.handleText = handle;
+    registry.answer = answer;
   }
   module = createWorkerProverModule({
     store: manager.store,

@@ -252,10 +252,10 @@ describe("a wdpost thread", () => {
   test("MethodNotFound: the hint is logged once, and the thread keeps idling", async () => {
     const m = await manager(false);
     let rounds = 0;
-    const handle = m.registry.handleText.bind(m.registry);
-    m.registry.handleText = (text: string) => {
+    const answer = m.registry.answer.bind(m.registry);
+    m.registry.answer = (text, grant) => {
       if (text.includes("Venus.WdPoStAllocateJobs")) rounds++;
-      return handle(text);
+      return answer(text, grant);
     };
     const { lines, thread } = worker(m.url, async () => ({ proofs: [], faults: [] }));
     await until("five allocation rounds", () => rounds >= 5 || undefined, 5_000, 10);
