@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { bearer } from "../../src/core/auth/index.ts";
-import { RpcClient } from "../../src/core/rpc/index.ts";
+import { type RpcCallError, RpcClient, RpcErrorCode } from "../../src/core/rpc/index.ts";
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import { OnChainState, SubmitResult } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
@@ -48,10 +48,10 @@ interface Daemon {
   log(): string;
 }
 
-async function runDaemon(home: string): Promise<Daemon> {
+async function runDaemon(home: string, extra: string[] = []): Promise<Daemon> {
   rmSync(join(home, "api"), { force: true }); // a kill -9 leaves the old one behind
   const logFile = join(home, `daemon-${procs.length}.log`);
-  const proc = Bun.spawn([process.execPath, ENTRY, "manager", "run", "--home", home, "--listen", "127.0.0.1:0"], {
+  const proc = Bun.spawn([process.execPath, ENTRY, "manager", "run", "--home", home, "--listen", "127.0.0.1:0", ...extra], {
     stdout: Bun.file(logFile),
     stderr: Bun.file(logFile),
     env: { ...process.env, NO_COLOR: "1" },
@@ -195,6 +195,23 @@ describe("manager daemon (spawned)", () => {
     const down = await runCli(["util", "sealer", "sectors", "list", "--api", d.addr, "--token", d.token]);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("cannot talk to the manager");
+  }, 60_000);
+
+  test("--no-auth serves every caller, and says so loudly; without it a call without a token is refused", async () => {
+    const home = await initHome();
+    let d = await runDaemon(home, ["--no-auth"]);
+    const anonymous = new RpcClient(d.addr);
+    expect((await anonymous.call(Venus.AllocateSector, {}))?.ID.Number).toBe(1);
+    expect(d.log()).toContain("--no-auth: /rpc/v0 and /piecestore/ accept every caller with admin rights");
+    await kill9(d);
+    anonymous.close();
+    d = await runDaemon(home);
+    const stranger = new RpcClient(d.addr);
+    const refused = await stranger.call(Venus.AllocateSector, {}).catch((e: unknown) => e);
+    expect((refused as RpcCallError).code).toBe(RpcErrorCode.Unauthorized);
+    expect(d.log()).not.toContain(d.token);
+    stranger.close();
+    await kill9(d);
   }, 60_000);
 
   test("kill -9 between SubmitPreCommit and landing: nothing lost, no message sent twice", async () => {
