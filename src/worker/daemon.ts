@@ -215,7 +215,8 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     stages,
     attached: cfg.attached,
     staticTreeD: cfg.processors.static_tree_d,
-    pieceToken: pieceToken(cfg),
+    pieceToken: cfg.sector_manager.piece_token,
+    managerToken: pieceToken(cfg),
     pieceStoreUrl: pieceStore,
     pieces: {
       localDirs: (cfg.worker.local_pieces_dirs ?? []).map((d) => resolve(d)),

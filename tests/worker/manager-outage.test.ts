@@ -120,6 +120,7 @@ test("a manager stopped longer than max_retries × recover_interval pauses no th
       location: unsealLocation,
       attached: [],
       pieceToken: undefined,
+      managerToken: undefined,
       pieceStoreUrl: `${server.url}/piecestore`,
     }),
   );

@@ -36,6 +36,7 @@ const ctx: DeliveryContext = {
     { name: "ro", location: store, readonly: true },
   ],
   pieceToken: "tok",
+  managerToken: "manager-token",
   pieceStoreUrl: `http://127.0.0.1:${server.port}/piecestore`,
   transfer: (task) => transfer.run(task as never, { log: consola, signal: AbortSignal.timeout(5000) }),
   call: { signal: AbortSignal.timeout(30_000), log: consola },
@@ -83,7 +84,7 @@ describe("deliverPiece", () => {
     );
 
     expect(await level(deliverPiece("store:///bagapiece", piece, ctx))).toBe("ok");
-    expect(seen.at(-1)).toMatchObject({ path: "/piecestore/bagapiece", auth: "Bearer tok" });
+    expect(seen.at(-1)).toMatchObject({ path: "/piecestore/bagapiece", auth: "Bearer manager-token" });
     const market = `market://s1/bagapiece?host=127.0.0.1:${server.port}&scheme=http&token=mtok`;
     expect(await level(deliverPiece(market, piece, ctx))).toBe("ok");
     expect(seen.at(-1)).toMatchObject({ path: "/resource?resource-id=bagapiece&store=s1", auth: "Bearer mtok" });

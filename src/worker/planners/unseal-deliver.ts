@@ -13,7 +13,7 @@ import type { StageCall } from "../stages.ts";
  * - http(s)://url: an HTTP PUT of the file, with `Authorization: Bearer <piece_token>` when the worker has
  *   a piece token (the original sends none to plain URLs; a receiver that does not check ignores it);
  * - store://name/path: the transfer stage copies it into the attached persist store `name`;
- *   store:///<piece cid>: a PUT to the manager's piece store (`/piecestore/<cid>`), with the piece token;
+ *   store:///<piece cid>: a PUT to the manager's piece store (`/piecestore/<cid>`), with the worker's token;
  * - market://store/<cid>?host&scheme&token: a PUT to the droplet's `/resource?resource-id=<cid>&store=<store>`.
  * Failure levels: an unreachable receiver or a 5xx/408/429 answer is temporary (retried); anything about the
  * destination itself (bad URL, refused with another status, unknown store, unwritable path) is permanent.
@@ -21,7 +21,10 @@ import type { StageCall } from "../stages.ts";
 
 export interface DeliveryContext {
   attached: readonly AttachedStore[];
+  /** Bearer of http:// deliveries: only `piece_token`, never the manager token, since the task names the receiver. */
   pieceToken: string | undefined;
+  /** Bearer of the manager's own piece store. */
+  managerToken: string | undefined;
   /** The manager's piece store (`pieceStoreUrl`: <manager origin>/piecestore), for store:/// destinations. */
   pieceStoreUrl: string;
   /** Runs the transfer stage (store:// destinations). */
@@ -49,7 +52,7 @@ export async function deliverPiece(dest: string, file: string, c: DeliveryContex
     }
     case "store":
       if (target.store === undefined)
-        return put(`${c.pieceStoreUrl}/${target.path}`, file, c.pieceToken, c.call.signal);
+        return put(`${c.pieceStoreUrl}/${target.path}`, file, c.managerToken, c.call.signal);
       return toStore(target.store, target.path, file, c);
   }
 }

@@ -38,7 +38,10 @@ export interface UnsealDeps {
   stages: StageRunner;
   location: string;
   attached: readonly AttachedStore[];
+  /** `sector_manager.piece_token`: the bearer of http:// deliveries, which go to whoever the task names. */
   pieceToken: string | undefined;
+  /** The worker's token of the manager: sent only to the manager's own piece store (store:///). */
+  managerToken: string | undefined;
   /** The manager's piece store, as the sealer plan's piece sources name it. */
   pieceStoreUrl: string;
 }
@@ -202,6 +205,7 @@ export function unsealSteps(deps: UnsealDeps): PlanImpl<UnsealPlanState, UnsealP
           await deliverPiece(dest, piece, {
             attached: deps.attached,
             pieceToken: deps.pieceToken,
+            managerToken: deps.managerToken,
             pieceStoreUrl: deps.pieceStoreUrl,
             transfer: (task) => deps.stages.run("transfer", task, stageCall(ctx)),
             call: ctx,
