@@ -51,11 +51,14 @@ interface Daemon {
 async function runDaemon(home: string, extra: string[] = []): Promise<Daemon> {
   rmSync(join(home, "api"), { force: true }); // a kill -9 leaves the old one behind
   const logFile = join(home, `daemon-${procs.length}.log`);
-  const proc = Bun.spawn([process.execPath, ENTRY, "manager", "run", "--home", home, "--listen", "127.0.0.1:0", ...extra], {
-    stdout: Bun.file(logFile),
-    stderr: Bun.file(logFile),
-    env: { ...process.env, NO_COLOR: "1" },
-  });
+  const proc = Bun.spawn(
+    [process.execPath, ENTRY, "manager", "run", "--home", home, "--listen", "127.0.0.1:0", ...extra],
+    {
+      stdout: Bun.file(logFile),
+      stderr: Bun.file(logFile),
+      env: { ...process.env, NO_COLOR: "1" },
+    },
+  );
   procs.push(proc);
   const log = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   const apiFile = join(home, "api");
