@@ -58,7 +58,6 @@ func addressVectors(secp secpKey, bls blsKey) AddressVectors {
 		{must(address.NewActorAddress([]byte("nakamoto"))), "go-address TestAddress2"},
 		{bls.address, "the fixed BLS key of these vectors"},
 		{must(address.NewDelegatedAddress(10, eth)), "f410 (Ethereum address manager)"},
-		{must(address.NewDelegatedAddress(10, []byte{})), "f410 with an empty sub-address"},
 		{must(address.NewDelegatedAddress(10, make([]byte, 54))), "f410 with the longest sub-address"},
 	}
 	var out AddressVectors
