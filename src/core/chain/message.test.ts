@@ -50,7 +50,6 @@ describe("refusals", () => {
   });
 
   test("a token amount with a bad sign byte", () => {
-    const m = base();
     const tuple = [
       0,
       new Uint8Array([0, 1]),
@@ -63,7 +62,15 @@ describe("refusals", () => {
       0,
       new Uint8Array(0),
     ];
-    expect(m.version).toBe(0);
     expect(() => decodeMessage(encode(tuple))).toThrow(/value: token amount sign byte is 7/);
+  });
+
+  test("hostile CBOR: lengths past the data, 2^64 array lengths, deep nesting", () => {
+    const hostile = [
+      Uint8Array.from([0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      Uint8Array.from([0x5a, 0xff, 0xff, 0xff, 0xff]),
+      new Uint8Array(60000).fill(0x81),
+    ];
+    for (const bytes of hostile) expect(() => decodeMessage(bytes)).toThrow(ChainCodecError);
   });
 });
