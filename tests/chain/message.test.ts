@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { encode } from "@ipld/dag-cbor";
 import { Message as IsoMessage } from "iso-filecoin/message";
-import { fromHex, messageOf, toHex, vectors } from "../../../tests/fixtures/vectors/chain.ts";
-import { ChainCodecError } from "./errors.ts";
-import { decodeMessage, encodeMessage, MAX_MESSAGE_BYTES, messageCid } from "./message.ts";
+import { ChainCodecError } from "../../src/core/chain/errors.ts";
+import { decodeMessage, encodeMessage, MAX_MESSAGE_BYTES, messageCid } from "../../src/core/chain/message.ts";
+import { fromHex, messageOf, toHex, vectors } from "../fixtures/vectors/chain.ts";
 
 describe("unsigned messages against Lotus's encoding (Go vectors)", () => {
   for (const v of vectors.messages) {

@@ -1,8 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { fromHex, messageNamed, messageOf, toHex, vectors } from "../../../tests/fixtures/vectors/chain.ts";
-import { idAddress, parseAddress } from "./address.ts";
-import { ChainCodecError } from "./errors.ts";
+import { idAddress, parseAddress } from "../../src/core/chain/address.ts";
+import { ChainCodecError } from "../../src/core/chain/errors.ts";
 import {
   fromLotusKeyInfo,
   keyAddress,
@@ -12,9 +11,9 @@ import {
   signBytes,
   toLotusKeyInfo,
   verifyBytes,
-} from "./keys.ts";
-import { messageCid } from "./message.ts";
-import { signatureFromBytes, signatureToBytes } from "./signature.ts";
+} from "../../src/core/chain/keys.ts";
+import { messageCid } from "../../src/core/chain/message.ts";
+import { signatureFromBytes, signatureToBytes } from "../../src/core/chain/signature.ts";
 import {
   decodeSignedMessage,
   encodeSignedMessage,
@@ -22,7 +21,8 @@ import {
   signedMessageCid,
   signMessage,
   verifySignedMessage,
-} from "./signed-message.ts";
+} from "../../src/core/chain/signed-message.ts";
+import { fromHex, messageNamed, messageOf, toHex, vectors } from "../fixtures/vectors/chain.ts";
 
 const secp: PrivateKey = { type: "secp256k1", bytes: fromHex(vectors.secp256k1.privateKey) };
 const bls: PrivateKey = { type: "bls", bytes: fromHex(vectors.bls.privateKey) };

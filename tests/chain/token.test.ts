@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { encode } from "@ipld/dag-cbor";
 import * as v from "valibot";
-import { fromHex, toHex, vectors } from "../../../tests/fixtures/vectors/chain.ts";
-import { ChainCodecError } from "./errors.ts";
-import { FilAmountSchema, formatFil, parseFil, tokenFromBytes, tokenToBytes } from "./token.ts";
+import { ChainCodecError } from "../../src/core/chain/errors.ts";
+import { FilAmountSchema, formatFil, parseFil, tokenFromBytes, tokenToBytes } from "../../src/core/chain/token.ts";
+import { fromHex, toHex, vectors } from "../fixtures/vectors/chain.ts";
 
 describe("token amounts against go-state-types big.Int", () => {
   for (const t of vectors.tokens) {

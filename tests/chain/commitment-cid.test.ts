@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { fromHex, toHex, vectors } from "../../../tests/fixtures/vectors/chain.ts";
-import { cidToCommitment, commDToCid, commRToCid } from "../sector/cid.ts";
+import { cidToCommitment, commDToCid, commRToCid } from "../../src/core/sector/cid.ts";
+import { fromHex, toHex, vectors } from "../fixtures/vectors/chain.ts";
 
 // The params codecs take CommR/CommD CIDs through core/sector's cid.ts; here its output meets go-fil-commcid's.
 describe("commitment CIDs against go-fil-commcid", () => {

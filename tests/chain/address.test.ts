@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { fromHex, toHex, vectors } from "../../../tests/fixtures/vectors/chain.ts";
 import {
   ADDRESS_PROTOCOLS,
   AddressStringSchema,
@@ -10,8 +9,9 @@ import {
   idAddress,
   parseAddress,
   withNetwork,
-} from "./address.ts";
-import { ChainCodecError } from "./errors.ts";
+} from "../../src/core/chain/address.ts";
+import { ChainCodecError } from "../../src/core/chain/errors.ts";
+import { fromHex, toHex, vectors } from "../fixtures/vectors/chain.ts";
 
 describe("addresses against go-address", () => {
   test("every protocol is covered, on both networks", () => {

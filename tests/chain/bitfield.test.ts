@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { fromHex, toHex, vectors } from "../../../tests/fixtures/vectors/chain.ts";
-import { bitfieldCount, bitfieldFromNumbers, bitfieldToNumbers } from "./bitfield.ts";
-import { ChainCodecError } from "./errors.ts";
-import { decodeRuns, encodeRuns, MAX_ENCODED_BITFIELD_BYTES, type Run } from "./rleplus.ts";
+import { bitfieldCount, bitfieldFromNumbers, bitfieldToNumbers } from "../../src/core/chain/bitfield.ts";
+import { ChainCodecError } from "../../src/core/chain/errors.ts";
+import { decodeRuns, encodeRuns, MAX_ENCODED_BITFIELD_BYTES, type Run } from "../../src/core/chain/rleplus.ts";
+import { fromHex, toHex, vectors } from "../fixtures/vectors/chain.ts";
 
 const runsOf = (v: { runs: Array<{ set: boolean; length: string }> }): Run[] =>
   v.runs.map((r) => ({ set: r.set, length: BigInt(r.length) }));

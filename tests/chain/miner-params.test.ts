@@ -1,8 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { encode } from "@ipld/dag-cbor";
 import { CID } from "multiformats/cid";
-import { fromHex, toHex, vectors, withBytes } from "../../../tests/fixtures/vectors/chain.ts";
-import { ChainCodecError } from "./errors.ts";
+import { ChainCodecError } from "../../src/core/chain/errors.ts";
 import {
   decodeMinerParams,
   encodeMinerParams,
@@ -10,7 +9,8 @@ import {
   type MinerMethod,
   type MinerParams,
   type PreCommitSectorBatch2Params,
-} from "./miner-params.ts";
+} from "../../src/core/chain/miner-params.ts";
+import { fromHex, toHex, vectors, withBytes } from "../fixtures/vectors/chain.ts";
 
 const precommit = (): PreCommitSectorBatch2Params =>
   decodeMinerParams("PreCommitSectorBatch2", fromHex(vectors.params[0]!.bytes));
