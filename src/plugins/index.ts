@@ -6,6 +6,8 @@ import c1 from "./c1.ts";
 import c2 from "./c2.ts";
 import pc1 from "./pc1.ts";
 import pc2 from "./pc2.ts";
+import snapEncode from "./snap-encode.ts";
+import snapProve from "./snap-prove.ts";
 import transfer from "./transfer.ts";
 import treeD from "./tree-d.ts";
 import unseal from "./unseal.ts";
@@ -20,6 +22,8 @@ export const builtinPlugins: readonly AnyStagePlugin[] = [
   pc2,
   c1,
   c2,
+  snapEncode,
+  snapProve,
   transfer,
   windowPost,
   winningPost,

@@ -8,6 +8,7 @@ import {
   loadThreadHotConfig,
   loadWorkerConfig,
   mergeSealing,
+  PLANS,
   type ProcessorConfig,
   parseListenAddr,
   type ResolvedThread,
@@ -29,6 +30,7 @@ import { checkManagerAccess, managerHeaders, managerVerifiedAuth, workerToken } 
 import { ManagerClient } from "./manager-client.ts";
 import { pieceStoreUrl } from "./planners/sealer-deals.ts";
 import { sealerSteps } from "./planners/sealer-steps.ts";
+import { snapupSteps } from "./planners/snapup-steps.ts";
 import { unsealSteps } from "./planners/unseal-steps.ts";
 import { WdPoStLink } from "./planners/wdpost-link.ts";
 import { MemoryJobStore } from "./planners/wdpost-memory-store.ts";
@@ -39,6 +41,8 @@ import { ThreadStateStore } from "./state/store.ts";
 import { type AnyPlanImpl, erasePlan, SealingThread } from "./thread.ts";
 
 const log = childLogger("worker");
+
+const isPlan = (name: string): name is ResolvedThread["plan"] => (PLANS as readonly string[]).includes(name);
 
 /**
  * The worker daemon: validates its configuration against the machine and the manager before it seals
@@ -154,9 +158,13 @@ function planFor(thread: ResolvedThread, deps: PlanDeps): AnyPlanImpl {
     if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "unseal" needs a location`);
     return erasePlan(unsealSteps({ ...deps, location: thread.location }));
   }
+  if (thread.plan === "snapup") {
+    if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "snapup" needs a location`);
+    return erasePlan(snapupSteps({ ...deps, location: thread.location }));
+  }
   if (thread.plan !== "sealer") {
     throw new WorkerStartError(
-      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer, unseal and wdpost are)`,
+      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer, snapup, unseal and wdpost are)`,
     );
   }
   if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "sealer" needs a location`);
@@ -236,21 +244,24 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
       store,
       reporter: manager.reporter(location ?? "-"),
       log: tlog,
-      async resolve() {
+      async resolve(savedPlan) {
+        if (savedPlan !== undefined && !isPlan(savedPlan))
+          throw new Error(`the saved job's plan "${savedPlan}" is unknown (plans: ${PLANS.join(", ")})`);
         let hot: NonNullable<Awaited<ReturnType<typeof loadThreadHotConfig>>>["value"] | undefined;
         try {
           hot = location ? (await loadThreadHotConfig(location))?.value : undefined;
         } catch (err) {
           tlog.error(`${join(location!, "config.toml")} ignored: ${(err as Error).message}`);
-          if (last) return last;
+          if (last && savedPlan === undefined) return last;
         }
         const effective: ResolvedThread = {
           ...t,
-          plan: hot?.plan ?? t.plan,
+          plan: savedPlan ?? hot?.plan ?? t.plan,
           sealing: mergeSealing(t.sealing, hot?.sealing),
         };
-        last = { plan: planFor(effective, planDeps), settings: effective.sealing };
-        return last;
+        const resolved = { plan: planFor(effective, planDeps), settings: effective.sealing };
+        if (savedPlan === undefined) last = resolved;
+        return resolved;
       },
     });
   });

@@ -249,6 +249,68 @@ describe("the sealing thread loop", () => {
     expect(calls[0]).toBe("B");
   });
 
+  test("a saved job finishes under its own plan after the plan was switched; then the new plan takes over", async () => {
+    // Same state names, another plan (as snapup shares Allocated/TreeDBuilt with the sealer).
+    const otherTable = { ...table, name: "other" };
+    const loc = "switched-plan";
+    const store = new ThreadStateStore(join(tmp, loc));
+    store.save({
+      version: 1,
+      plan: "toy",
+      state: "A",
+      retry: 0,
+      sector: { miner: 1000, number: 7, proof_type: 5 },
+      phases: {},
+    });
+    store.close();
+    const toyCalls: string[] = [];
+    const otherCalls: string[] = [];
+    const toy = toyPlan(toyCalls, () => {}, 0);
+    const other = { ...toyPlan(otherCalls, () => {}, 1), table: otherTable as never };
+    const asked: (string | undefined)[] = [];
+    const t = new SealingThread({
+      index: 0,
+      location: join(tmp, loc),
+      store: new ThreadStateStore(join(tmp, loc)),
+      resolve: async (saved) => {
+        asked.push(saved);
+        return { plan: saved === "toy" ? toy : other, settings: fast };
+      },
+      reporter: reporter([]),
+      log: logger.withTag("test"),
+    });
+    void t.start();
+    await until(() => otherCalls.includes("finish:1"), "the switched plan's first sector");
+    await t.stop();
+    expect(toyCalls).toEqual(["A", "B", "finish:7"]);
+    expect(otherCalls.slice(0, 3)).toEqual(["Empty", "A", "B"]);
+    expect(asked.slice(0, 3)).toEqual([undefined, "toy", undefined]);
+  });
+
+  test("a saved job that allocated nothing yet simply takes the switched plan", async () => {
+    const loc = "switched-empty";
+    const store = new ThreadStateStore(join(tmp, loc));
+    store.save({ version: 1, plan: "toy", state: "Empty", retry: 0, phases: {} });
+    store.close();
+    const otherCalls: string[] = [];
+    const other = { ...toyPlan(otherCalls, () => {}, 1), table: { ...table, name: "other" } as never };
+    const t = new SealingThread({
+      index: 0,
+      location: join(tmp, loc),
+      store: new ThreadStateStore(join(tmp, loc)),
+      resolve: async (saved) => {
+        if (saved === "toy") return { plan: toyPlan([], () => {}, 0), settings: fast };
+        return { plan: other, settings: fast };
+      },
+      reporter: reporter([]),
+      log: logger.withTag("test"),
+    });
+    void t.start();
+    await until(() => otherCalls.includes("finish:1"), "the switched plan's sector");
+    await t.stop();
+    expect(otherCalls[0]).toBe("Empty");
+  });
+
   test("unknown forced states are refused with the list of states", async () => {
     const { t } = thread(
       "badstate",

@@ -86,8 +86,11 @@ export interface ThreadOptions<S extends string, E extends string> {
   index: number;
   location: string;
   store: ThreadJobStore;
-  /** Called before each new sector: the hot config may change plan and settings. */
-  resolve(): Promise<{ plan: PlanImpl<S, E>; settings: SealingSettings }>;
+  /**
+   * Called before each new sector: the hot config may change plan and settings. With `savedPlan`, the plan
+   * a saved job was started under (with the current settings): a job finishes under its own table.
+   */
+  resolve(savedPlan?: string): Promise<{ plan: PlanImpl<S, E>; settings: SealingSettings }>;
   reporter: ManagerReporter;
   log: ConsolaInstance;
 }
@@ -187,7 +190,15 @@ export class SealingThread<S extends string = string, E extends string = string>
     let idleRounds = 0;
     while (!signal.aborted) {
       if (!this.job || idleRounds === 0) {
-        const r = await this.opts.resolve();
+        let r = await this.opts.resolve();
+        if (this.job && this.job.plan !== r.plan.table.name) {
+          // The plan changed while a job was saved. Several plans share state names (Allocated, TreeDBuilt
+          // …), so a job must never run another plan's steps: it finishes under its own plan, unless
+          // nothing was allocated yet, in which case the thread simply starts with the new plan.
+          const own = await this.opts.resolve(this.job.plan);
+          if (this.job.state === own.plan.table.initial) this.job = undefined;
+          else r = own;
+        }
         this.plan = r.plan;
         this.settings = r.settings;
       }

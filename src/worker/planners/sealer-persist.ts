@@ -24,25 +24,41 @@ export function persistedCacheFiles(sectorSize: number): string[] {
   return [...treeRLast, "p_aux", "t_aux"];
 }
 
+/** A replica's local files: the sealed (or updated) file and its cache directory, under the sector's name. */
+export type ReplicaFiles = Pick<SectorPaths, "name" | "sealed" | "cache">;
+
+/**
+ * Where a replica lives in a persist store: sealed/ + cache/ for a sealed sector, update/ + update-cache/
+ * for a snapped one (the original's layout, which PoSt and the manager's file checks follow).
+ */
+export interface ReplicaDirs {
+  sealed: string;
+  cache: string;
+}
+export const SEALED_DIRS: ReplicaDirs = { sealed: "sealed", cache: "cache" };
+export const UPDATE_DIRS: ReplicaDirs = { sealed: "update", cache: "update-cache" };
+
 /**
  * The transfer task that persists a sector, as the original builds it: absolute `uri`s, the source with no
  * store, the destination in the persist store the manager reserved (its `stores` entry carries the meta the
  * manager answered), the sealed file first and then the cache files.
  */
 export function persistTransferTask(
-  paths: SectorPaths,
+  paths: ReplicaFiles,
   sectorSize: number,
   target: AttachedStore,
   meta: StoreBasicInfo["Meta"],
+  dirs: ReplicaDirs = SEALED_DIRS,
 ): TransferInput {
-  const rels = [
-    join("sealed", paths.name),
-    ...persistedCacheFiles(sectorSize).map((f) => join("cache", paths.name, f)),
+  const files = persistedCacheFiles(sectorSize);
+  const routes = [
+    { local: paths.sealed, rel: join(dirs.sealed, paths.name) },
+    ...files.map((f) => ({ local: join(paths.cache, f), rel: join(dirs.cache, paths.name, f) })),
   ];
   return {
     stores: { [target.name]: { name: target.name, meta } },
-    routes: rels.map((rel) => ({
-      src: { store_name: null, uri: join(paths.data, rel) },
+    routes: routes.map(({ local, rel }) => ({
+      src: { store_name: null, uri: local },
       dest: { store_name: target.name, uri: join(target.location, rel) },
       opt: null,
     })),
@@ -57,10 +73,14 @@ export function persistTransferTask(
  * their first and last blocks: two sealings of one sector number differ there. Anything else is a permanent
  * error naming both.
  */
-export function checkExistingReplica(paths: SectorPaths, target: AttachedStore): void {
-  const destSealed = join(target.location, "sealed", paths.name);
+export function checkExistingReplica(
+  paths: ReplicaFiles,
+  target: AttachedStore,
+  dirs: ReplicaDirs = SEALED_DIRS,
+): void {
+  const destSealed = join(target.location, dirs.sealed, paths.name);
   if (!existsSync(destSealed)) return;
-  const destAux = join(target.location, "cache", paths.name, "p_aux");
+  const destAux = join(target.location, dirs.cache, paths.name, "p_aux");
   const localAux = join(paths.cache, "p_aux");
   const same = existsSync(destAux)
     ? readFileSync(destAux).equals(readFileSync(localAux))
