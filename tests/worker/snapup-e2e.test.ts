@@ -10,11 +10,13 @@
  *   update-cache/ (what proving reads) verifies with the new CommR, and the CC replica in its persist
  *   store is byte for byte what it was.
  */
+
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Hono } from "hono";
+import { openAuthenticator } from "../../src/core/auth/index.ts";
 import {
   computeCommD,
   generateWindowPost,
@@ -135,8 +137,8 @@ function stubManager(): RunningServer {
     return { Res: SubmitResult.Accepted, Desc: null };
   });
   const app = new Hono();
-  mountRpc(app, reg, "/rpc/v0");
-  return serve({ app, registry: reg, hostname: "127.0.0.1", port: 0 });
+  mountRpc(app, reg, openAuthenticator, "/rpc/v0");
+  return serve({ auth: openAuthenticator, app, registry: reg, hostname: "127.0.0.1", port: 0 });
 }
 
 /** Replaces snap_encode: on its first task it tears the update files and hangs until the worker is killed. */

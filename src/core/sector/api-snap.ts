@@ -136,11 +136,13 @@ export const VenusSnap = {
     "Venus.AllocateSanpUpSector",
     [["spec", AllocateSnapUpSpecSchema]] as const,
     v.nullable(AllocatedSnapUpSectorSchema),
+    "write",
   ),
   SubmitSnapUpProof: defineMethod(
     "Venus.SubmitSnapUpProof",
     [sid, ["snapupInfo", SnapUpOnChainInfoSchema]] as const,
     SubmitSnapUpProofRespSchema,
+    "write",
   ),
 } as const;
 
@@ -168,13 +170,15 @@ export const VenusSnapCli = {
       ],
     ] as const,
     SnapUpFetchResultSchema,
+    "admin",
   ),
   /** The candidates, one bitfield per deadline index (null where a deadline has none); null when none at all. */
   SnapUpCandidates: defineMethod(
     "Venus.SnapUpCandidates",
     [mid] as const,
     v.nullable(v.array(v.nullable(BitFieldJsonSchema))),
+    "read",
   ),
   /** Drops a sector's pending snap commitment (the manager stops sending its ProveReplicaUpdates). */
-  SnapUpCancelCommitment: defineMethod("Venus.SnapUpCancelCommitment", [sid] as const, v.null()),
+  SnapUpCancelCommitment: defineMethod("Venus.SnapUpCancelCommitment", [sid] as const, v.null(), "admin"),
 } as const;
