@@ -3,8 +3,7 @@ import { childLogger } from "../../core/log/index.ts";
 import { type SectorID, type SectorState, SectorWorkerJob, sectorKey, sectorName } from "../../core/sector/index.ts";
 import { ExitCode, type RejectionCode } from "../chain/chain.ts";
 import type { SnapDeps } from "./deps.ts";
-import type { SnapMiner } from "./records.ts";
-import { upgradedInfo } from "./records.ts";
+import { type SnapMiner, upgradedInfo } from "./records.ts";
 import { type CancelledCommitments, returnToCommittedCapacity } from "./revert.ts";
 
 const log = childLogger("snap");
