@@ -3,7 +3,7 @@ import { cidToCommitment, type SectorState, sectorName, updateProofFor } from ".
 import { epochsUntilMutable } from "../chain/deadlines.ts";
 import type { BatchKind } from "../commit/kinds.ts";
 import { sectorPieces } from "../market/market.ts";
-import { SEND_MARGIN_EPOCHS, type SnapDeps } from "./deps.ts";
+import { type SnapDeps, sendMargin } from "./deps.ts";
 import { upgradedInfo } from "./records.ts";
 import type { CancelledCommitments } from "./revert.ts";
 
@@ -32,7 +32,7 @@ export function replicaUpdateBatchKind(deps: SnapDeps, cancelled: CancelledCommi
           log.warn(`${sectorName(s.ID)} is not active on chain; its replica update stays pending`);
           continue;
         }
-        const wait = epochsUntilMutable(current, info.deadline, policy, SEND_MARGIN_EPOCHS);
+        const wait = epochsUntilMutable(current, info.deadline, policy, sendMargin(policy));
         if (wait > 0) {
           log.debug(`${sectorName(s.ID)}: deadline ${info.deadline} is frozen for ${wait} more epoch(s)`);
           continue;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commRToCid, type SectorID, SubmitResult } from "../../core/sector/index.ts";
 import { epochsUntilMutable } from "../chain/deadlines.ts";
-import { SEND_MARGIN_EPOCHS } from "./deps.ts";
+import { sendMargin } from "./deps.ts";
 import { ACTOR, type Harness, SETTINGS, snapHarness } from "./testing.ts";
 
 const open: Harness[] = [];
@@ -40,7 +40,7 @@ async function untilFrozen(h: Harness, sid: SectorID): Promise<void> {
 /** Advances until a ProveReplicaUpdates for the sector may be sent (mutable with the committer's margin). */
 async function untilSendable(h: Harness, sid: SectorID): Promise<void> {
   const target = await deadlineOf(h, sid);
-  while (epochsUntilMutable(await h.chain.provingDeadline(ACTOR), target, shape, SEND_MARGIN_EPOCHS) > 0)
+  while (epochsUntilMutable(await h.chain.provingDeadline(ACTOR), target, shape, sendMargin(shape)) > 0)
     await h.advance(1);
 }
 

@@ -51,6 +51,11 @@ export const MIN_REMAINING_LIFETIME = 180 * 2880;
 
 /**
  * Epochs of headroom a ProveReplicaUpdates needs before its sector's deadline freezes: the message must
- * execute while the deadline is still mutable (the original assumes it does within 10 epochs).
+ * execute while the deadline is still mutable. The original assumes it does within 10 epochs; on a chain
+ * with short deadlines (a devnet) that would leave no epoch to send in, so at most half a challenge window.
  */
 export const SEND_MARGIN_EPOCHS = 10;
+
+export function sendMargin(policy: { wpostChallengeWindow: number }): number {
+  return Math.max(1, Math.min(SEND_MARGIN_EPOCHS, Math.floor(policy.wpostChallengeWindow / 2)));
+}
