@@ -158,6 +158,10 @@ describe("SubmitSnapUpProof", () => {
     });
     expect(h.commit.isPending("snap", sid)).toBe(true);
     expect((await h.snap.submit(sid, info)).Res).toBe(SubmitResult.DuplicateSubmit);
+    // Proven again after a worker restart: other proof bytes, same update — still a duplicate, first proof kept.
+    const reproven = { ...info, Proof: Buffer.from("valid-update-2").toString("base64") };
+    expect((await h.snap.submit(sid, reproven)).Res).toBe(SubmitResult.DuplicateSubmit);
+    expect(h.states.get("online", sid)?.UpgradedInfo).toMatchObject({ Proof: info.Proof });
     const other = { ...info, CommR: info.CommD };
     expect((await h.snap.submit(sid, other)).Res).toBe(SubmitResult.MismatchedSubmission);
   });

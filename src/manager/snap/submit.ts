@@ -53,10 +53,10 @@ export async function submitSnapUpProof(deps: SnapDeps, sid: SectorID, info: Sna
   };
   const previous = upgradedInfo(state);
   if (previous) {
+    // The same update proven again (SNARKs are randomized, so the bytes differ) is the same submission:
+    // the first proof stays.
     const same =
-      previous.SealedCID["/"] === accepted.SealedCID["/"] &&
-      previous.UnsealedCID["/"] === accepted.UnsealedCID["/"] &&
-      previous.Proof === accepted.Proof;
+      previous.SealedCID["/"] === accepted.SealedCID["/"] && previous.UnsealedCID["/"] === accepted.UnsealedCID["/"];
     if (same) return resp(SubmitResult.DuplicateSubmit);
     return resp(
       SubmitResult.MismatchedSubmission,
