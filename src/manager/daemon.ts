@@ -4,8 +4,20 @@ import { VERSION_STRING } from "../core/version.ts";
 import { type Beacon, DevnetChain } from "./chain/devnet.ts";
 import { type DevnetConfig, devnetSettings } from "./chain/devnet-config.ts";
 import { type PresealManifest, presealSectors, readPresealManifest } from "./chain/preseal.ts";
-import { loadPoStVerifier, loadProofsVerifier, proofsCommDCalculator } from "./chain/proofs-verifier.ts";
-import { acceptAllPoStVerifier, acceptAllVerifier, type CommDCalculator, type SealVerifier } from "./chain/verifier.ts";
+import {
+  loadPoStVerifier,
+  loadProofsVerifier,
+  loadUpdateVerifier,
+  proofsCommDCalculator,
+} from "./chain/proofs-verifier.ts";
+import {
+  acceptAllPoStVerifier,
+  acceptAllUpdateVerifier,
+  acceptAllVerifier,
+  type CommDCalculator,
+  type SealVerifier,
+  type UpdateVerifier,
+} from "./chain/verifier.ts";
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
 import { EmbeddedMarket } from "./market/embedded.ts";
@@ -17,6 +29,7 @@ import { SectorIndexer } from "./sectors/indexer.ts";
 import { SectorNumbers } from "./sectors/numbers.ts";
 import { SectorStates } from "./sectors/states.ts";
 import { type NodeOptions, type RunningNode, startNode } from "./shell.ts";
+import { registerSnapApi, SnapCandidates, type SnapMiner, SnapUp } from "./snap/index.ts";
 import { PersistStores } from "./stores/persist.ts";
 import { registerUnsealApi } from "./unseal/index.ts";
 import { WorkerRegistry } from "./workers/registry.ts";
@@ -28,6 +41,8 @@ export interface ManagerOptions extends NodeOptions {
   devnet?: DevnetConfig;
   /** Overrides the verifier chosen from the config (tests). */
   verifier?: SealVerifier;
+  /** Overrides the replica update (SnapDeals) verifier chosen from the config (tests). */
+  updateVerifier?: UpdateVerifier;
   /** Overrides the devnet's randomness beacon (tests holding a sector sealed with known randomness). */
   beacon?: Beacon;
   /** Overrides compute_comm_d of the proofs library for deal PreCommits (tests). */
@@ -60,6 +75,9 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     log.info(`seal proofs are verified by: ${verifier.name}`);
 
     const postVerifier = devnet.InsecureSkipProofVerification ? acceptAllPoStVerifier : await loadPoStVerifier();
+    const updateVerifier =
+      opts.updateVerifier ??
+      (devnet.InsecureSkipProofVerification ? acceptAllUpdateVerifier : await loadUpdateVerifier());
     const sizeOf = new Map(devnet.Miners.map((m) => [m.Actor, m.SectorSize]));
     const manifests: PresealManifest[] = devnet.Miners.filter((m) => m.PreSealed).map((m) =>
       readPresealManifest(m.PreSealed!, m.Actor),
@@ -70,6 +88,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       settings: devnet,
       verifier,
       postVerifier,
+      updateVerifier,
       commD,
       preseal: manifests.flatMap(presealSectors),
       miners: config.Miners.map((m) => ({ actor: m.Actor, sectorSize: sizeOf.get(m.Actor) ?? 2048 })),
@@ -98,6 +117,29 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         maxWaitMs: m.Commitment.Prove.Batch.MaxWait,
         checkIntervalMs: m.Commitment.Prove.Batch.CheckInterval,
       },
+      snap: m.SnapUp.Enabled
+        ? {
+            threshold: m.SnapUp.Batch.Threshold,
+            maxWaitMs: m.SnapUp.Batch.MaxWait,
+            checkIntervalMs: m.SnapUp.Batch.CheckInterval,
+          }
+        : undefined,
+    }));
+    const snapMiners: SnapMiner[] = config.Miners.filter((m) => chainMiners.has(m.Actor)).map((m) => ({
+      actor: m.Actor,
+      sectorSize: chainMiners.get(m.Actor)!.sectorSize,
+      sealProofType: chainMiners.get(m.Actor)!.sealProofType,
+      enabled: m.SnapUp.Enabled,
+      cleanupCCData: m.SnapUp.CleanupCCData,
+      messageConfidence: m.SnapUp.MessageConfidence,
+      releaseConfidence: m.SnapUp.ReleaseConfidence,
+      retry: {
+        maxAttempts: m.SnapUp.Retry.MaxAttempts,
+        pollIntervalMs: m.SnapUp.Retry.PollInterval,
+        apiFailureWaitMs: m.SnapUp.Retry.APIFailureWait,
+        localFailureWaitMs: m.SnapUp.Retry.LocalFailureWait,
+      },
+      sealingEpochs: m.Sealing.SealingEpochDuration,
     }));
 
     const states = new SectorStates(store);
@@ -123,6 +165,22 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       metrics,
       now: opts.now,
     });
+    const indexer = new SectorIndexer(store);
+    const stores = new PersistStores(store, config.Common.PersistStores);
+    const snap = new SnapUp({
+      store,
+      states,
+      chain,
+      commit,
+      market: market.deals,
+      indexer,
+      stores,
+      candidates: new SnapCandidates(store),
+      verifier: updateVerifier,
+      commD,
+      miners: () => snapMiners,
+      now: opts.now,
+    });
     const services: SealerServices = {
       states,
       allocator: new SectorAllocator({
@@ -137,12 +195,13 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         },
       }),
       commit,
-      stores: new PersistStores(store, config.Common.PersistStores),
-      indexer: new SectorIndexer(store),
+      stores,
+      indexer,
       workers: new WorkerRegistry(store, opts.now),
       chain,
       market: market.deals,
       metrics,
+      snap,
     };
 
     // Pre-sealed sectors live in a persist store from the start: index them there (idempotent).
@@ -158,6 +217,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     }
 
     registerSealerApi(registry, services);
+    registerSnapApi(registry, snap);
     registerPoStChainApi(registry, chain);
     registerUnsealApi(registry, { ...services, store, actors: () => allocatable.map((m) => m.actor) });
     market.register(registry);
@@ -177,6 +237,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
           metrics.chainHead.set(epoch);
           commit.observeLandings().catch((err) => log.warn("observing message landings failed:", err));
           market.onEpoch();
+          void snap.committer.tick();
           proving.onEpoch(epoch);
         });
         await chain.tick();
@@ -185,6 +246,8 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         onStop(() => chain.close());
         await commit.start();
         onStop(() => commit.stop());
+        snap.start();
+        onStop(() => snap.stop());
       },
       serving(url) {
         log.info(

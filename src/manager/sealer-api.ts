@@ -10,6 +10,7 @@ import type { ManagerMetrics } from "./metrics.ts";
 import type { SectorAllocator } from "./sectors/allocator.ts";
 import type { SectorIndexer } from "./sectors/indexer.ts";
 import type { SectorStates } from "./sectors/states.ts";
+import type { SnapUp } from "./snap/index.ts";
 import type { PersistStores } from "./stores/persist.ts";
 import type { WorkerRegistry } from "./workers/registry.ts";
 
@@ -26,6 +27,8 @@ export interface SealerServices {
   /** The embedded market; without one AcquireDeals answers no deals (CC only). */
   market?: DealMarket;
   metrics?: ManagerMetrics;
+  /** SnapDeals: snap sectors are finalized by its committer and aborted back to committed capacity. */
+  snap?: SnapUp;
 }
 
 /**
@@ -69,6 +72,11 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
       return { Id: st.ID, Finalized: st.Finalized, AbortReason: st.AbortReason === "" ? null : st.AbortReason };
     })
     .implement(Venus.ReportFinalized, async (sid) => {
+      // A snap sector is finalized by the snap committer once its update is final, not by its worker.
+      if (states.get("online", sid)?.Upgraded) {
+        stores.release(sid);
+        return null;
+      }
       const moved = await states.moveOffline(
         sid,
         (x) => {
@@ -164,7 +172,7 @@ function submitPersisted(
   isUpgrade = false,
 ): boolean {
   const state: SectorState = s.states.mustOnline(sid);
-  const problem = s.stores.checkPersisted(instance, sid, sealProofInfo(state.SectorType).sectorSize);
+  const problem = s.stores.checkPersisted(instance, sid, sealProofInfo(state.SectorType).sectorSize, isUpgrade);
   if (problem) {
     log.warn(`SubmitPersisted ${sectorName(sid)} in "${instance}": ${problem}`);
     return false;
@@ -183,6 +191,10 @@ export async function abortSector(
   reason: string,
 ): Promise<null> {
   const why = reason.trim() === "" ? "aborted" : reason;
+  if (s.snap && s.states.get("online", sid)?.Upgraded) {
+    await s.snap.abort(sid, why);
+    return null;
+  }
   let pieces: unknown = null;
   const moved = await s.states.moveOffline(
     sid,

@@ -1,11 +1,11 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bearer } from "../../src/core/auth/index.ts";
 import { RpcClient } from "../../src/core/rpc/index.ts";
 import { Venus } from "../../src/core/sector/api.ts";
 import { type AllocatedSector, type SectorID, zeroCommD } from "../../src/core/sector/index.ts";
 import type { Beacon } from "../../src/manager/chain/devnet.ts";
-import type { CommDCalculator, SealVerifier } from "../../src/manager/chain/verifier.ts";
+import type { CommDCalculator, SealVerifier, UpdateVerifier } from "../../src/manager/chain/verifier.ts";
 import { type RunningManager, startManager } from "../../src/manager/daemon.ts";
 import type { PieceHasher } from "../../src/manager/market/import.ts";
 import { testAuth } from "../helpers/auth.ts";
@@ -43,6 +43,36 @@ export interface TestManagerOptions {
   pieceHasher?: PieceHasher;
   /** A second devnet miner, 1001, configured like 1000. */
   secondMiner?: boolean;
+  /** Replica update (SnapDeals) proofs; default: none can be verified. */
+  updateVerifier?: UpdateVerifier;
+  /**
+   * CC sectors of miner 1000 active from genesis (a pre-seal manifest), their files in persist-1 (a 2048-byte
+   * sealed file, a cache with p_aux); CommR of sector n is PRESEAL_COMM_R(n).
+   */
+  presealed?: number[];
+}
+
+/** The CommR of pre-sealed test sector n. */
+export function PRESEAL_COMM_R(n: number): number[] {
+  return Array.from({ length: 32 }, (_, i) => (i === 31 ? n & 0x3f : (i * 17 + n) % 256));
+}
+
+function writePreseal(home: string, persistPath: string, numbers: number[]): string {
+  for (const n of numbers) {
+    const name = `s-t01000-${n}`;
+    mkdirSync(join(persistPath, "sealed"), { recursive: true });
+    mkdirSync(join(persistPath, "cache", name), { recursive: true });
+    writeFileSync(join(persistPath, "sealed", name), new Uint8Array(2048));
+    writeFileSync(join(persistPath, "cache", name, "p_aux"), "cc");
+  }
+  const manifest = join(home, "preseal-t01000.json");
+  const Sectors = numbers.map((n) => ({
+    Number: n,
+    SealProof: 5,
+    CommR: Buffer.from(PRESEAL_COMM_R(n)).toString("hex"),
+  }));
+  writeFileSync(manifest, JSON.stringify({ Actor: 1000, Store: "persist-1", Sectors }));
+  return manifest;
 }
 
 /** An in-process manager on a real socket, with a manual clock and the fake verifier. */
@@ -64,7 +94,11 @@ export async function startTestManager(o: TestManagerOptions = {}): Promise<Test
         SealRandomnessLookback: 2,
         MessagePackDelay: 1,
         MessageLandDelay: 1,
-        Miners: actors.map((Actor) => ({ Actor, SectorSize: "2KiB" })),
+        Miners: actors.map((Actor) => ({
+          Actor,
+          SectorSize: "2KiB",
+          ...(Actor === 1000 && o.presealed ? { PreSealed: writePreseal(dir.path, persistPath, o.presealed) } : {}),
+        })),
       },
     },
     Miners: actors.map((Actor) => ({
@@ -85,6 +119,7 @@ export async function startTestManager(o: TestManagerOptions = {}): Promise<Test
     hostname: "127.0.0.1",
     port: 0,
     verifier,
+    updateVerifier: o.updateVerifier,
     beacon: o.beacon,
     commD: o.commD ?? jsCommDCalculator(),
     pieceHasher: o.pieceHasher,

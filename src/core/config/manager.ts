@@ -185,6 +185,11 @@ export const ManagerFileSchema = v.object({
               }),
               {},
             ),
+            /**
+             * Ours: ProveReplicaUpdates are batched like PreCommits. The original sends one message per
+             * sector, which Threshold 1 (the default) keeps.
+             */
+            Batch: batch(1),
           }),
           {},
         ),

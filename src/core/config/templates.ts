@@ -93,13 +93,24 @@ Actor = ${o.actor}
 #LifetimeDays = 540
 #Verbose = false
 
+# SnapDeals: workers with plan = "snapup" fill this miner's active CC sectors with deals (candidates are
+# marked with 'damocles util sealer snap fetch <miner>'); the manager sends ProveReplicaUpdates.
 #[Miners.SnapUp]
 #Enabled = false
 #Sender = ""
 #SendFund = true
-#CleanupCCData = true
-#MessageConfidence = 15
-#ReleaseConfidence = 30
+#CleanupCCData = true       # remove the old CC sealed file + cache once the update is final
+#MessageConfidence = 15     # epochs after inclusion before the update counts as landed
+#ReleaseConfidence = 30     # epochs after landing before the sector is finalized (and CC data removed)
+#[Miners.SnapUp.Retry]
+#MaxAttempts = 10          # unset: retry for ever
+#PollInterval = "3m0s"     # between checks of the ProveReplicaUpdates message
+#APIFailureWait = "3m0s"   # after the chain could not be asked
+#LocalFailureWait = "3m0s" # after a local (store, file) failure
+#[Miners.SnapUp.Batch]     # ours: updates are batched like PreCommits
+#Threshold = 1
+#MaxWait = "1h0m0s"
+#CheckInterval = "1m0s"
 
 [Miners.Commitment]
 #Confidence = 10

@@ -54,7 +54,12 @@ export const MinerInfoSchema = v.object({
 });
 export type MinerInfo = v.InferOutput<typeof MinerInfoSchema>;
 
-export const MESSAGE_METHODS = ["PreCommitSectorBatch2", "ProveCommitSectors3", "SubmitWindowedPoSt"] as const;
+export const MESSAGE_METHODS = [
+  "PreCommitSectorBatch2",
+  "ProveCommitSectors3",
+  "ProveReplicaUpdates",
+  "SubmitWindowedPoSt",
+] as const;
 export type MessageMethod = (typeof MESSAGE_METHODS)[number];
 
 export const PreCommitParamsSchema = v.object({
@@ -73,6 +78,24 @@ export const ProveCommitParamsSchema = v.object({
   proof: base64,
 });
 export type ProveCommitParams = v.InferOutput<typeof ProveCommitParamsSchema>;
+
+/**
+ * One sector of a ProveReplicaUpdates message (builtin miner ReplicaUpdate): the CC sector where the miner
+ * says it is, the updated replica's CommR, the deals now in it and the update proof. The chain derives the
+ * new CommD from the deals and verifies the proof against the sector's current CommR.
+ */
+export const ReplicaUpdateParamsSchema = v.object({
+  number: nonNegative,
+  deadline: nonNegative,
+  partition: nonNegative,
+  newCommR: commitment,
+  dealIds: v.array(nonNegative),
+  /** abi.RegisteredUpdateProof */
+  updateProof: int,
+  /** base64 proof bytes */
+  proof: base64,
+});
+export type ReplicaUpdateParams = v.InferOutput<typeof ReplicaUpdateParamsSchema>;
 
 /** A PoSt proof: base64 proof bytes with their RegisteredPoStProof. */
 export const PoStProofSchema = v.object({ postProof: int, proof: base64 });
@@ -108,6 +131,11 @@ const ProveCommitMessageSchema = v.object({
   method: v.literal("ProveCommitSectors3"),
   sectors: v.array(ProveCommitParamsSchema),
 });
+const ReplicaUpdateMessageSchema = v.object({
+  ...sender,
+  method: v.literal("ProveReplicaUpdates"),
+  updates: v.array(ReplicaUpdateParamsSchema),
+});
 export const PoStMessageSchema = v.object({
   ...sender,
   method: v.literal("SubmitWindowedPoSt"),
@@ -116,11 +144,13 @@ export const PoStMessageSchema = v.object({
 export const ChainMessageSchema = v.variant("method", [
   PreCommitMessageSchema,
   ProveCommitMessageSchema,
+  ReplicaUpdateMessageSchema,
   PoStMessageSchema,
 ]);
 export type SealMessage = v.InferOutput<typeof PreCommitMessageSchema> | v.InferOutput<typeof ProveCommitMessageSchema>;
+export type ReplicaUpdateMessage = v.InferOutput<typeof ReplicaUpdateMessageSchema>;
 export type PoStMessage = v.InferOutput<typeof PoStMessageSchema>;
-export type ChainMessage = SealMessage | PoStMessage;
+export type ChainMessage = SealMessage | ReplicaUpdateMessage | PoStMessage;
 
 /** pending: in the message pool; packed: executed in a block; landed: packed + confidence; failed: executed with a non-zero exit code. */
 export const MessageStatusSchema = v.picklist(["pending", "packed", "landed", "failed"]);
@@ -171,6 +201,19 @@ export const RejectionCodeSchema = v.picklist([
   "deal-started",
   /** The PreCommit's CommD is not the unsealed commitment of its deals' pieces (zero-filled). */
   "commd-mismatch",
+  /** ProveReplicaUpdates: the sector is not active on chain (never proven, or terminated). */
+  "unknown-sector",
+  /** ProveReplicaUpdates: the sector was updated already (it has a sector key). */
+  "already-updated",
+  /** ProveReplicaUpdates: the sector holds deals; only a committed-capacity sector can be updated. */
+  "sector-has-deals",
+  /** ProveReplicaUpdates: the sector is faulty; it must be recovered before it can be updated. */
+  "sector-faulty",
+  /**
+   * ProveReplicaUpdates: the sector's deadline is being proven now or next, and proven deadlines do not
+   * change; the same update succeeds once the deadline is mutable again.
+   */
+  "immutable-deadline",
   /** The chain's own state is inconsistent (a bug, not the sender's fault). */
   "internal",
 ]);
@@ -214,8 +257,17 @@ export type FaultRecord = v.InferOutput<typeof FaultRecordSchema>;
 /** Totals per miner since genesis. */
 export type ProvingStats = v.InferOutput<typeof ProvingStatsSchema>;
 
-/** A sector as the chain knows it for proving. */
-export const ProvingSectorSchema = v.object({ number: nonNegative, sealProof: int, commR: commitment });
+/**
+ * A sector as the chain knows it for proving. `upgraded`: a snap-updated sector (its replica is the update/
+ * file under `commR`, the new one); absent from chains that predate SnapDeals, where the prover looks for
+ * an update replica first.
+ */
+export const ProvingSectorSchema = v.object({
+  number: nonNegative,
+  sealProof: int,
+  commR: commitment,
+  upgraded: v.optional(v.boolean()),
+});
 export type ProvingSector = v.InferOutput<typeof ProvingSectorSchema>;
 
 /** A partition of the deadline instance being proven: the sectors it must prove at its challenge epoch. */

@@ -149,8 +149,10 @@ export const VenusSnap = {
 /** Operator methods (core.SealerCliAPI). */
 export const VenusSnapCli = {
   /**
-   * Marks the miner's active CC sectors of one deadline (default: the current one) as candidates; the
-   * original reduces `dlindex` modulo 48, ours refuses an index outside 0..47 instead of guessing.
+   * Marks the miner's active CC sectors of one deadline as candidates; without `dlindex`, of every deadline
+   * that may change now (the original defaults to the current deadline, which is frozen on chain: none of
+   * its sectors can be updated). A deadline being proven now or next is refused. The original reduces
+   * `dlindex` modulo 48, ours refuses an index outside 0..47 instead of guessing.
    */
   SnapUpPreFetch: defineMethod(
     "Venus.SnapUpPreFetch",
@@ -163,7 +165,7 @@ export const VenusSnapCli = {
             u64("dlindex"),
             v.maxValue(
               WPOST_PERIOD_DEADLINES - 1,
-              `dlindex must be a deadline index 0..${WPOST_PERIOD_DEADLINES - 1} (omit it for the current deadline)`,
+              `dlindex must be a deadline index 0..${WPOST_PERIOD_DEADLINES - 1} (omit it for every deadline that may change now)`,
             ),
           ),
         ),

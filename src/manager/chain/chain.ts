@@ -49,6 +49,8 @@ export {
   type ProvingSector,
   type ProvingStats,
   type RejectionCode,
+  type ReplicaUpdateMessage,
+  type ReplicaUpdateParams,
   type SealMessage,
   type SectorResult,
   type SubmitWindowedPoStParams,
@@ -61,14 +63,28 @@ const nonNegative = v.pipe(int, v.minValue(0));
 export const OnChainPreCommitSchema = v.object({ ...PreCommitParamsSchema.entries, preCommitEpoch: int });
 export type OnChainPreCommit = v.InferOutput<typeof OnChainPreCommitSchema>;
 
+const commitment = v.pipe(v.array(v.pipe(int, v.minValue(0), v.maxValue(255))), v.length(32));
+
 export const OnChainSectorSchema = v.object({
-  ...ProvingSectorSchema.entries,
+  number: ProvingSectorSchema.entries.number,
+  sealProof: ProvingSectorSchema.entries.sealProof,
+  /** The replica's CommR: the sealed CID, or after a replica update the updated replica's. */
+  commR: ProvingSectorSchema.entries.commR,
   activation: int,
   expiration: int,
   deadline: nonNegative,
   partition: nonNegative,
+  /** The deals activated in the sector (at ProveCommit or by its replica update); absent in older records: none. */
+  dealIds: v.optional(v.array(nonNegative)),
+  /** The CC replica's CommR once the sector was updated (builtin SectorKeyCID); absent while it never was. */
+  sectorKeyCommR: v.optional(commitment),
 });
 export type OnChainSector = v.InferOutput<typeof OnChainSectorSchema>;
+
+/** Whether a sector's replica is a snap update (it has a sector key): PoSt proves its update/ file. */
+export function isUpgraded(sector: OnChainSector): boolean {
+  return sector.sectorKeyCommR !== undefined;
+}
 
 /** One deadline of a miner: its partitions, each the sector numbers assigned to it. */
 export const DeadlineStateSchema = v.object({ index: nonNegative, partitions: v.array(v.array(nonNegative)) });

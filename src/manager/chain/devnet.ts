@@ -25,13 +25,21 @@ import { DevnetClock, deadlineAt } from "./devnet/clock.ts";
 import { type SectorVerdicts, StorageMarket } from "./devnet/market.ts";
 import { type DevnetMinerSpec, MinerActor, type PresealSector } from "./devnet/miner-actor.ts";
 import { MessagePool } from "./devnet/mpool.ts";
+import { ReplicaUpdates } from "./devnet/replica-update.ts";
 import { DevnetStore } from "./devnet/store.ts";
 import { type PoStVerdict, WindowPoStJudge } from "./devnet/window-post.ts";
 import { WinningPoStElections } from "./devnet/winning-post.ts";
 import type { DevnetSettings } from "./devnet-config.ts";
 import { proofsCommDCalculator } from "./proofs-verifier.ts";
 import { type Beacon, deriveRandomness, type RandomnessDomain } from "./randomness.ts";
-import { type CommDCalculator, type PoStVerifier, type SealVerifier, unavailablePoStVerifier } from "./verifier.ts";
+import {
+  type CommDCalculator,
+  type PoStVerifier,
+  type SealVerifier,
+  type UpdateVerifier,
+  unavailablePoStVerifier,
+  unavailableUpdateVerifier,
+} from "./verifier.ts";
 
 export type { Beacon, DevnetMinerSpec, PresealSector };
 
@@ -43,6 +51,8 @@ export interface DevnetOptions {
   verifier: SealVerifier;
   /** Verifies WindowPoSt/WinningPoSt; without one every PoSt submission is refused with the reason. */
   postVerifier?: PoStVerifier;
+  /** Verifies ProveReplicaUpdates proofs; without one every replica update is refused as unverifiable. */
+  updateVerifier?: UpdateVerifier;
   /** CommD of deal pieces for PreCommits that carry deals; default: the proofs library's compute_comm_d. */
   commD?: CommDCalculator;
   /** Applied once, when the sector's miner is created on this chain. */
@@ -62,7 +72,8 @@ export interface DevnetOptions {
  * (clock.ts); every epoch between the last processed one and the head is replayed on the next tick
  * (messages packed and landed, PreCommits expired, deadlines judged), so a restart continues exactly
  * where the chain left off. This class composes the jobs: the message pool (mpool.ts), the miner actor's
- * sealing rules (miner-actor.ts), the storage market's deals (market.ts), WindowPoSt judging (window-post.ts)
+ * sealing rules (miner-actor.ts), the storage market's deals (market.ts), SnapDeals replica updates
+ * (replica-update.ts), WindowPoSt judging (window-post.ts)
  * and WinningPoSt elections (winning-post.ts), all on one validated store (store.ts).
  */
 export class DevnetChain implements Chain {
@@ -73,6 +84,7 @@ export class DevnetChain implements Chain {
   private readonly pool: MessagePool;
   private readonly actor: MinerActor;
   private readonly market: StorageMarket;
+  private readonly replicaUpdates: ReplicaUpdates;
   private readonly windowPoSt: WindowPoStJudge;
   private readonly winningPoSt: WinningPoStElections;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -90,6 +102,12 @@ export class DevnetChain implements Chain {
     this.pool = new MessagePool(this.db, this.clock, settings);
     this.market = new StorageMarket(this.db, this.clock, opts.commD ?? proofsCommDCalculator());
     this.actor = new MinerActor(this.db, this.clock, settings, opts.verifier, this.beacon, this.market);
+    this.replicaUpdates = new ReplicaUpdates(
+      this.db,
+      settings,
+      opts.updateVerifier ?? unavailableUpdateVerifier("no replica update verifier was given to this devnet"),
+      this.market,
+    );
     this.windowPoSt = new WindowPoStJudge(this.db, settings, postVerifier, this.beacon);
     this.winningPoSt = new WinningPoStElections(this.db, this.clock, settings, postVerifier, this.beacon);
     for (const m of opts.miners) this.actor.ensureMiner(m, opts.preseal ?? []);
@@ -290,6 +308,8 @@ export class DevnetChain implements Chain {
         sealVerdicts.set(m.cid, await this.actor.checkProveCommits(m.message, epoch));
       if (m.message.method === "PreCommitSectorBatch2")
         sealVerdicts.set(m.cid, await this.market.checkPreCommitData(m.message));
+      if (m.message.method === "ProveReplicaUpdates")
+        sealVerdicts.set(m.cid, await this.replicaUpdates.check(m.message));
     }
     for (const m of due) {
       if (m.message.method === "SubmitWindowedPoSt")
@@ -298,10 +318,13 @@ export class DevnetChain implements Chain {
 
     const landed = this.db.transaction(() => {
       for (const m of due) {
+        const msg = m.message;
         const outcome =
-          m.message.method === "SubmitWindowedPoSt"
-            ? this.windowPoSt.execute(m, m.message, epoch, postVerdicts.get(m.cid)!)
-            : this.actor.execute(m.message, epoch, sealVerdicts.get(m.cid));
+          msg.method === "SubmitWindowedPoSt"
+            ? this.windowPoSt.execute(m, msg, epoch, postVerdicts.get(m.cid)!)
+            : msg.method === "ProveReplicaUpdates"
+              ? this.replicaUpdates.execute(msg, epoch, sealVerdicts.get(m.cid))
+              : this.actor.execute(msg, epoch, sealVerdicts.get(m.cid));
         this.pool.settle(m, epoch, outcome);
       }
       const landed = this.pool.land(epoch);

@@ -5,7 +5,9 @@ import {
   InvalidProofError,
   type PoStVerifier,
   type SealVerifier,
+  type UpdateVerifier,
   unavailablePoStVerifier,
+  unavailableUpdateVerifier,
   unavailableVerifier,
   zeroFilled,
 } from "./verifier.ts";
@@ -100,6 +102,35 @@ export async function loadPoStVerifier(): Promise<PoStVerifier> {
           replicas: challenged.map((r) => ({ sectorId: r.sectorId, commR: r.commR })),
         });
       });
+    },
+  };
+}
+
+/** verify_empty_sector_update_proof of rust-fil-proofs, loaded like the seal verifier. */
+export async function loadUpdateVerifier(): Promise<UpdateVerifier> {
+  let proofs: typeof import("../../core/proofs/index.ts");
+  try {
+    proofs = await import("../../core/proofs/index.ts");
+  } catch (err) {
+    return unavailableUpdateVerifier(`src/core/proofs could not be loaded: ${(err as Error).message}`);
+  }
+  if (!proofs.addonAvailable()) return unavailableUpdateVerifier("the proofs addon is not built (run ./scripts/setup)");
+  return {
+    name: "rust-fil-proofs verify_empty_sector_update_proof",
+    async verifyReplicaUpdate(input) {
+      try {
+        return await proofs.verifyEmptySectorUpdateProof({
+          updateProof: input.updateProof,
+          commROld: input.commROld,
+          commRNew: input.commRNew,
+          commDNew: input.commDNew,
+          proof: input.proof,
+        });
+      } catch (err) {
+        // As for seals: the commitments are ours and well-formed, so a library rejection is about the proof.
+        if (err instanceof proofs.AddonNotBuiltError || err instanceof proofs.ParamsNotReadyError) throw err;
+        throw new InvalidProofError((err as Error).message);
+      }
     },
   };
 }

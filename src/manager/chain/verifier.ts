@@ -53,6 +53,40 @@ export function unavailableVerifier(reason: string): SealVerifier {
   };
 }
 
+export interface ReplicaUpdateVerifyInput {
+  /** abi.RegisteredUpdateProof */
+  updateProof: number;
+  /** CommR of the CC replica (the sector key) the update was encoded into. */
+  commROld: Uint8Array;
+  commRNew: Uint8Array;
+  /** CommD of the deal data now in the sector. */
+  commDNew: Uint8Array;
+  proof: Uint8Array;
+}
+
+/** verify_empty_sector_update_proof for the devnet and SubmitSnapUpProof (same contract as verifySeal). */
+export interface UpdateVerifier {
+  readonly name: string;
+  verifyReplicaUpdate(input: ReplicaUpdateVerifyInput): Promise<boolean>;
+}
+
+export function unavailableUpdateVerifier(reason: string): UpdateVerifier {
+  return {
+    name: `unavailable (${reason})`,
+    async verifyReplicaUpdate() {
+      throw new Error(`cannot verify replica update proofs: ${reason}`);
+    },
+  };
+}
+
+/** For load tests only, like acceptAllVerifier. */
+export const acceptAllUpdateVerifier: UpdateVerifier = {
+  name: "accept-all (INSECURE: replica update proofs are not verified)",
+  async verifyReplicaUpdate() {
+    return true;
+  },
+};
+
 export interface PoStVerifyInput {
   minerId: number;
   randomness: Uint8Array;

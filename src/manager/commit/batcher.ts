@@ -1,16 +1,18 @@
 import { childLogger } from "../../core/log/index.ts";
 import { ChainMessageSchema } from "../../core/sector/api-chain.ts";
-import { cidToCommitment, type SectorState } from "../../core/sector/index.ts";
+import type { SectorID, SectorState } from "../../core/sector/index.ts";
 import type { Collection } from "../../core/store/index.ts";
-import { type ChainMessage, type MessageLookup, messageId } from "../chain/chain.ts";
+import { type MessageLookup, messageId } from "../chain/chain.ts";
 import type { CommitDeps } from "./deps.ts";
-import { batchDue, type CommitKind, MAX_SECTORS_PER_MESSAGE, PendingEntrySchema } from "./policy.ts";
+import { type BatchKind, PRE_COMMIT, PROVE_COMMIT, type PreparedBatch } from "./kinds.ts";
+import { batchDue, type CommitKind, MAX_SECTORS_PER_MESSAGE, type PendingEntry, PendingEntrySchema } from "./policy.ts";
 import { type Inflight, InflightSchema, KEY, NonceSchema } from "./records.ts";
 
 const log = childLogger("commit");
 
 /**
- * The batchers that turn accepted submissions into PreCommitSectorBatch2/ProveCommitSectors3 messages.
+ * The batchers that turn accepted submissions into batch messages, one per miner and kind (kinds.ts:
+ * PreCommitSectorBatch2, ProveCommitSectors3, and ProveReplicaUpdates once the snap committer adds it).
  *
  * Crash safety (transactional outbox): a batch is one transaction that writes the message into the
  * outbox, stamps its id on every sector and clears their pending marks; it is on disk before it is
@@ -20,6 +22,11 @@ const log = childLogger("commit");
 export class CommitBatcher {
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly flushing = new Map<string, Promise<void>>();
+  private readonly kinds = new Map<CommitKind, BatchKind>([
+    ["pre", PRE_COMMIT],
+    ["prove", PROVE_COMMIT],
+  ]);
+  private started = false;
 
   constructor(
     private readonly deps: CommitDeps,
@@ -27,13 +34,21 @@ export class CommitBatcher {
     private readonly now: () => number,
   ) {}
 
+  /** Adds a kind of batch message (before start). */
+  addKind(kind: BatchKind): void {
+    if (this.started) throw new Error(`batch kind "${kind.kind}" must be added before the batcher starts`);
+    this.kinds.set(kind.kind, kind);
+  }
+
   /** Starts the per-miner batch checks and pushes anything a crash left in the outbox. */
   async start(): Promise<void> {
+    this.started = true;
     await this.pushOutbox();
     for (const m of this.deps.miners()) {
-      for (const kind of ["pre", "prove"] as const) {
-        const policy = m[kind];
-        this.timers.push(setInterval(() => this.kick(m.actor, kind), Math.max(50, policy.checkIntervalMs)));
+      for (const kind of this.kinds.values()) {
+        const policy = kind.policy(m);
+        if (!policy) continue;
+        this.timers.push(setInterval(() => this.kick(m.actor, kind.kind), Math.max(50, policy.checkIntervalMs)));
       }
     }
   }
@@ -59,6 +74,25 @@ export class CommitBatcher {
     return this.kv.count(KEY.pending(kind, actor));
   }
 
+  /** Marks a sector as waiting for its `kind` message; call inside the transaction that accepts it. */
+  markPending(kind: CommitKind, sid: SectorID, since: number): void {
+    this.kv.putJSON(KEY.pending(kind, sid.Miner, sid.Number), { since } satisfies PendingEntry);
+  }
+
+  isPending(kind: CommitKind, sid: SectorID): boolean {
+    return this.kv.has(KEY.pending(kind, sid.Miner, sid.Number));
+  }
+
+  /** Drops a sector's pending mark; call inside the caller's transaction. */
+  unmarkPending(kind: CommitKind, sid: SectorID): void {
+    this.kv.del(KEY.pending(kind, sid.Miner, sid.Number));
+  }
+
+  /** Whether a built message still waits in the outbox to be pushed. */
+  inOutbox(cid: string): boolean {
+    return this.kv.has(KEY.outbox(cid));
+  }
+
   /** For tests and the bench: what is waiting in the outbox. */
   outboxSize(): number {
     return this.kv.count(KEY.outboxes);
@@ -79,7 +113,7 @@ export class CommitBatcher {
       const m = this.deps.metrics;
       if (!m) continue;
       m.messagesDone.inc({ miner: value.actor, method: value.method, result: look.status });
-      const kind = value.method === "PreCommitSectorBatch2" ? "precommit" : "provecommit";
+      const kind = [...this.kinds.values()].find((k) => k.method === value.method)?.metricKind ?? value.method;
       for (const n of value.sectors) {
         const ok = look.status === "landed" && look.results?.find((r) => r.number === n)?.ok !== false;
         m.sectorsLanded.inc({ miner: value.actor, kind, result: ok ? "ok" : "rejected" });
@@ -87,37 +121,47 @@ export class CommitBatcher {
     }
   }
 
-  private async checkBatch(actor: number, kind: CommitKind, manual: boolean): Promise<void> {
+  private async checkBatch(actor: number, kindName: CommitKind, manual: boolean): Promise<void> {
     await this.pushOutbox();
     const miner = this.deps.miners().find((m) => m.actor === actor);
-    if (!miner) return;
-    const pending = this.kv.scanParsed(KEY.pending(kind, actor), PendingEntrySchema).map((e) => e.value);
-    if (!batchDue(miner[kind], pending, this.now(), manual)) return;
-    this.buildBatches(actor, kind);
+    const kind = this.kinds.get(kindName);
+    const policy = miner && kind?.policy(miner);
+    if (!kind || !policy) return;
+    const pending = this.kv.scanParsed(KEY.pending(kindName, actor), PendingEntrySchema);
+    if (
+      !batchDue(
+        policy,
+        pending.map((e) => e.value),
+        this.now(),
+        manual,
+      )
+    )
+      return;
+    const ready = pending
+      .map((e) => this.deps.states.get("online", { Miner: actor, Number: pendingNumber(e.key) }))
+      .filter((st): st is SectorState => st !== undefined && kind.ready(st));
+    const prepared = await kind.prepare(actor, ready);
+    this.buildBatches(actor, kind, prepared);
     // The outbox records must be on disk before anything leaves the process.
     await this.deps.store.sync();
     await this.pushOutbox();
   }
 
   /** One transaction: outbox messages written, sectors stamped, pending marks cleared. */
-  private buildBatches(actor: number, kind: CommitKind): void {
+  private buildBatches(actor: number, kind: BatchKind, prepared: PreparedBatch): void {
     this.deps.store.transaction(() => {
-      const entries = this.kv.scan(KEY.pending(kind, actor));
+      const entries = this.kv.scan(KEY.pending(kind.kind, actor));
       const states: SectorState[] = [];
       for (const e of entries) {
-        const number = Number(e.key.slice(KEY.pending(kind, actor).length));
-        const state = this.deps.states.get("online", { Miner: actor, Number: number });
-        const ready =
-          state?.MessageInfo.NeedSend &&
-          (kind === "pre" ? state.Pre && !state.MessageInfo.PreCommitCid : state.Proof && !state.MessageInfo.CommitCid);
-        if (ready) states.push(state);
-        else this.kv.del(e.key);
+        const state = this.deps.states.get("online", { Miner: actor, Number: pendingNumber(e.key) });
+        if (!state || !kind.ready(state)) this.kv.del(e.key);
+        else if (prepared.goes(state.ID.Number)) states.push(state);
       }
       for (let i = 0; i < states.length; i += MAX_SECTORS_PER_MESSAGE) {
         const chunk = states.slice(i, i + MAX_SECTORS_PER_MESSAGE);
         const nonce = (this.kv.getParsed(KEY.nonce(actor), NonceSchema) ?? 0) + 1;
         this.kv.putJSON(KEY.nonce(actor), nonce);
-        const msg = batchMessage(actor, nonce, kind, chunk);
+        const msg = prepared.message(nonce, chunk);
         const cid = messageId(msg);
         this.kv.putJSON(KEY.outbox(cid), msg);
         this.kv.putJSON(KEY.inflight(cid), {
@@ -126,14 +170,8 @@ export class CommitBatcher {
           sectors: chunk.map((s) => s.ID.Number),
         } satisfies Inflight);
         for (const s of chunk) {
-          this.deps.states.update(s.ID, (st) => {
-            st.MessageInfo =
-              kind === "pre"
-                ? { ...st.MessageInfo, PreCommitCid: { "/": cid }, NeedSend: false }
-                : { ...st.MessageInfo, CommitCid: { "/": cid }, NeedSend: false };
-            delete st.CommitPendingSince;
-          });
-          this.kv.del(KEY.pending(kind, actor, s.ID.Number));
+          this.deps.states.update(s.ID, (st) => kind.stamp(st, cid));
+          this.kv.del(KEY.pending(kind.kind, actor, s.ID.Number));
         }
         log.info(
           `miner ${actor}: ${msg.method} ${cid} with ${chunk.length} sector(s): ${chunk.map((s) => s.ID.Number).join(", ")}`,
@@ -157,26 +195,6 @@ export class CommitBatcher {
   }
 }
 
-/** The message of one batch chunk: the sectors' PreCommit parameters or their proofs. */
-function batchMessage(actor: number, nonce: number, kind: CommitKind, chunk: SectorState[]): ChainMessage {
-  return kind === "pre"
-    ? {
-        from: actor,
-        nonce,
-        method: "PreCommitSectorBatch2",
-        sectors: chunk.map((s) => ({
-          number: s.ID.Number,
-          sealProof: s.SectorType,
-          commR: [...cidToCommitment(s.Pre!.CommR["/"], "sealed")],
-          commD: [...cidToCommitment(s.Pre!.CommD["/"], "unsealed")],
-          sealRandEpoch: s.Pre!.Ticket.Epoch,
-          dealIds: s.Pre!.Deals ?? [],
-        })),
-      }
-    : {
-        from: actor,
-        nonce,
-        method: "ProveCommitSectors3",
-        sectors: chunk.map((s) => ({ number: s.ID.Number, proof: s.Proof!.Proof })),
-      };
+function pendingNumber(key: string): number {
+  return Number(key.slice(key.lastIndexOf("/") + 1));
 }

@@ -9,6 +9,7 @@ import type {
 } from "../../core/sector/index.ts";
 import { CommitBatcher } from "./batcher.ts";
 import type { CommitDeps } from "./deps.ts";
+import type { BatchKind } from "./kinds.ts";
 import { CommitMessages } from "./message-state.ts";
 import type { CommitKind } from "./policy.ts";
 import { CommitSubmissions } from "./submissions.ts";
@@ -58,6 +59,30 @@ export class CommitManager {
   /** Drops a sector's pending marks (abort): it will not be put into a batch any more. */
   forget(sid: SectorID): void {
     this.submissions.forget(sid);
+  }
+
+  /** Adds a kind of batch message (the snap committer's ProveReplicaUpdates); before start. */
+  addKind(kind: BatchKind): void {
+    this.batcher.addKind(kind);
+  }
+
+  /** Marks a sector as waiting for its `kind` message; call inside the transaction that accepts it. */
+  markPending(kind: CommitKind, sid: SectorID, since: number): void {
+    this.batcher.markPending(kind, sid, since);
+  }
+
+  /** Drops a sector's pending mark of one kind; call inside the caller's transaction. */
+  unmarkPending(kind: CommitKind, sid: SectorID): void {
+    this.batcher.unmarkPending(kind, sid);
+  }
+
+  isPending(kind: CommitKind, sid: SectorID): boolean {
+    return this.batcher.isPending(kind, sid);
+  }
+
+  /** Whether a built message still waits in the outbox to be pushed. */
+  inOutbox(cid: string): boolean {
+    return this.batcher.inOutbox(cid);
   }
 
   /** Starts the per-miner batch checks and pushes anything a crash left in the outbox. */

@@ -7,16 +7,19 @@ export interface BatchPolicy {
   checkIntervalMs: number;
 }
 
-export type CommitKind = "pre" | "prove";
+/** The messages the batcher builds: PreCommitSectorBatch2, ProveCommitSectors3 and (SnapDeals) ProveReplicaUpdates. */
+export type CommitKind = "pre" | "prove" | "snap";
 
 export interface CommitMiner {
   actor: number;
   sectorSize: number;
   pre: BatchPolicy;
   prove: BatchPolicy;
+  /** `[Miners.SnapUp.Batch]`, for miners with SnapUp enabled. */
+  snap?: BatchPolicy;
 }
 
-/** The most sectors one PreCommitSectorBatch2 / ProveCommitSectors3 message carries. */
+/** The most sectors one batch message carries. */
 export const MAX_SECTORS_PER_MESSAGE = 256;
 
 /** A sector waiting for its batch (the `commit/pending/…` record). */

@@ -258,7 +258,6 @@ export class CommitSubmissions {
 
   /** Drops a sector's pending marks (abort): it will not be put into a batch any more. */
   forget(sid: SectorID): void {
-    this.kv.del(KEY.pending("pre", sid.Miner, sid.Number));
-    this.kv.del(KEY.pending("prove", sid.Miner, sid.Number));
+    for (const kind of ["pre", "prove", "snap"] as const) this.kv.del(KEY.pending(kind, sid.Miner, sid.Number));
   }
 }

@@ -19,7 +19,7 @@ import type { Chain, ChainPolicy } from "../chain/chain.ts";
 import type { CommDCalculator } from "../chain/verifier.ts";
 import type { PreCommitDealsVerdict, SectorDealCheck } from "../commit/deps.ts";
 import type { SectorStates } from "../sectors/states.ts";
-import { packDeals, toDealInfos, zeroPieceCid } from "./assign.ts";
+import { type PackedPiece, packDeals, toDealInfos, zeroPieceCid } from "./assign.ts";
 import { MarketDealStore } from "./deal-store.ts";
 import type { PieceFiles } from "./piece-files.ts";
 
@@ -102,15 +102,31 @@ export class DealMarket implements SectorDealCheck {
     return this.deals.durable(() => {
       const again = sectorPieces(this.deps.states.mustOnline(sid));
       if (again.length > 0) return again;
-      const candidates = this.deals
-        .waiting(sid.Miner)
-        .filter((d) => d.StartEpoch > minStart)
-        .sort((a, b) => a.PieceSize - b.PieceSize || a.StartEpoch - b.StartEpoch || a.DealID - b.DealID);
-      const packed = packDeals(candidates, miner.sectorSize, {
-        maxDeals: spec.MaxDeals,
-        minUsedSpace: spec.MinUsedSpace,
-      });
-      if (!packed) return null;
+      const packed = this.pickDeals(miner, spec, { minStart });
+      return packed ? this.assign(sid, packed) : null;
+    });
+  }
+
+  /**
+   * The miner's waiting deals that start after `minStart` (and end by `maxEnd` when given), smallest
+   * first, packed into one sector (MaxDeals, MinUsedSpace); undefined when none fit. Reads only: call it
+   * inside the transaction that assigns them.
+   */
+  pickDeals(
+    miner: MarketMiner,
+    spec: AcquireDealsSpec,
+    window: { minStart: number; maxEnd?: number },
+  ): PackedPiece[] | undefined {
+    const candidates = this.deals
+      .waiting(miner.actor)
+      .filter((d) => d.StartEpoch > window.minStart && (window.maxEnd === undefined || d.EndEpoch <= window.maxEnd))
+      .sort((a, b) => a.PieceSize - b.PieceSize || a.StartEpoch - b.StartEpoch || a.DealID - b.DealID);
+    return packDeals(candidates, miner.sectorSize, { maxDeals: spec.MaxDeals, minUsedSpace: spec.MinUsedSpace });
+  }
+
+  /** Assigns packed deals to an online sector (its Pieces, the deals' state); inside the caller's transaction. */
+  assign(sid: SectorID, packed: PackedPiece[]): DealInfo[] {
+    return this.deals.transaction(() => {
       for (const p of packed) {
         if (p.deal) this.deals.put({ ...p.deal, State: "assigned", Sector: { ...sid }, Offset: p.offset });
       }

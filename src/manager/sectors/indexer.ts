@@ -23,6 +23,13 @@ export class SectorIndexer {
     this.kv.put(k.cache, stores.cache);
   }
 
+  /** Forgets where a sector's files are (a snap update that never landed); inside the caller's transaction. */
+  remove(type: "normal" | "upgrade", sid: SectorID): void {
+    const k = this.keys(type, sid);
+    this.kv.del(k.sealed);
+    this.kv.del(k.cache);
+  }
+
   find(type: "normal" | "upgrade", sid: SectorID): SectorIndexLocation {
     const k = this.keys(type, sid);
     const sealed = this.kv.get(k.sealed);

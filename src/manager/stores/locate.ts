@@ -23,9 +23,17 @@ export async function locateReplica(
 ): Promise<Located> {
   const sid = { Miner: actor, Number: sector.number };
   const name = sectorName(sid);
-  let upgrade = true;
-  let loc = await locator.find("upgrade", sid);
-  if (!loc.Found) {
+  // The chain says which replica its CommR is: a snap update's files are indexed (as "upgrade") before the
+  // update lands, and until it does the sector is still proven with its sealed file. A chain that does not
+  // say (older proxy sources) gets the update replica whenever one is indexed.
+  let upgrade = sector.upgraded ?? true;
+  let loc = upgrade ? await locator.find("upgrade", sid) : undefined;
+  if (!loc?.Found && sector.upgraded === true)
+    return {
+      ok: false,
+      reason: `${name} was snap-updated on chain, but its update replica is not in the sector index (SubmitSnapUpProof never reached this manager?)`,
+    };
+  if (!loc?.Found) {
     upgrade = false;
     loc = await locator.find("normal", sid);
   }

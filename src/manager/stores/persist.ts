@@ -187,21 +187,36 @@ export class PersistStores {
   }
 
   /**
-   * Whether a sector's files are in a store: sealed/<name> (exactly sectorSize bytes in strict mode) and
-   * cache/<name>/ (in strict mode with p_aux and at least one tree-r-last file). Returns a reason if not.
+   * Where a sector's replica lives in a store: sealed/<name> + cache/<name>/, or for a snap update
+   * update/<name> + update-cache/<name>/. Undefined when the store is not configured here.
    */
-  checkPersisted(storeName: string, sid: SectorID, sectorSize: number): string | undefined {
+  sectorPaths(storeName: string, sid: SectorID, upgrade = false): { file: string; cache: string } | undefined {
     const s = this.stores.get(storeName);
-    if (!s)
-      return `persist store "${storeName}" is not configured on this manager (known: ${this.names().join(", ") || "none"})`;
+    if (!s) return undefined;
     const name = sectorName(sid);
-    const sealed = join(s.Path, "sealed", name);
-    const cache = join(s.Path, "cache", name);
-    if (!existsSync(sealed)) return `sealed file ${sealed} does not exist`;
+    return {
+      file: join(s.Path, upgrade ? "update" : "sealed", name),
+      cache: join(s.Path, upgrade ? "update-cache" : "cache", name),
+    };
+  }
+
+  /**
+   * Whether a sector's files are in a store: sealed/<name> (exactly sectorSize bytes in strict mode) and
+   * cache/<name>/ (in strict mode with p_aux and at least one tree-r-last file), or with `upgrade` the
+   * update/ and update-cache/ of a snap update. Returns a reason if not.
+   */
+  checkPersisted(storeName: string, sid: SectorID, sectorSize: number, upgrade = false): string | undefined {
+    const s = this.stores.get(storeName);
+    const paths = this.sectorPaths(storeName, sid, upgrade);
+    if (!s || !paths)
+      return `persist store "${storeName}" is not configured on this manager (known: ${this.names().join(", ") || "none"})`;
+    const { file, cache } = paths;
+    const what = upgrade ? "update file" : "sealed file";
+    if (!existsSync(file)) return `${what} ${file} does not exist`;
     if (!existsSync(cache) || !statSync(cache).isDirectory()) return `cache dir ${cache} does not exist`;
     if (s.Strict) {
-      const size = statSync(sealed).size;
-      if (size !== sectorSize) return `sealed file ${sealed} has ${size} bytes, expected ${sectorSize}`;
+      const size = statSync(file).size;
+      if (size !== sectorSize) return `${what} ${file} has ${size} bytes, expected ${sectorSize}`;
       if (!existsSync(join(cache, "p_aux"))) return `cache dir ${cache} has no p_aux`;
     }
     return undefined;

@@ -57,7 +57,11 @@ export async function withManager<T>(
       throw new CliError(
         `cannot talk to the manager at ${addr}: ${err.message}. Is 'damocles manager run' running there?`,
       );
-    if (err instanceof RpcCallError) throw new CliError(`${err.method}: ${err.rpcMessage}`);
+    if (err instanceof RpcCallError) {
+      // Refusals for want of a token already name the method.
+      const named = err.rpcMessage.startsWith(`${err.method} `);
+      throw new CliError(named ? err.rpcMessage : `${err.method}: ${err.rpcMessage}`);
+    }
     throw err;
   } finally {
     client.close();

@@ -107,22 +107,35 @@ export class StorageMarket {
     return verdicts;
   }
 
-  private async checkCommD(miner: StoredMiner, p: PreCommitParams): Promise<SectorResult> {
+  /**
+   * The unsealed commitment of a sector holding `dealIds`' pieces in order, zero-filled (the market's
+   * ComputeDataCommitment), or why it cannot be computed.
+   */
+  async dealsCommD(
+    miner: StoredMiner,
+    number: number,
+    dealIds: readonly number[],
+  ): Promise<{ ok: true; commD: Uint8Array } | SectorResult> {
     const pieces: DataPiece[] = [];
-    for (const id of p.dealIds) {
+    for (const id of dealIds) {
       const d = this.db.deal(id);
-      if (!d) return fail(p.number, "deal-invalid", `deal ${id} does not exist`);
+      if (!d) return fail(number, "deal-invalid", `deal ${id} does not exist`);
       pieces.push({ commP: pieceCommitment(d.proposal.pieceCid), paddedSize: d.proposal.pieceSize });
     }
     const used = pieces.reduce((n, piece) => n + piece.paddedSize, 0);
     if (used > miner.sectorSize)
-      return fail(p.number, "deal-invalid", `the deals' pieces need ${used} bytes; the sector has ${miner.sectorSize}`);
-    let expected: Uint8Array;
+      return fail(number, "deal-invalid", `the deals' pieces need ${used} bytes; the sector has ${miner.sectorSize}`);
     try {
-      expected = await this.commD.computeCommD(miner.sealProofType, pieces);
+      return { ok: true, commD: await this.commD.computeCommD(miner.sealProofType, pieces) };
     } catch (err) {
-      return fail(p.number, "unverifiable", `CommD of the deals could not be computed: ${(err as Error).message}`);
+      return fail(number, "unverifiable", `CommD of the deals could not be computed: ${(err as Error).message}`);
     }
+  }
+
+  private async checkCommD(miner: StoredMiner, p: PreCommitParams): Promise<SectorResult> {
+    const computed = await this.dealsCommD(miner, p.number, p.dealIds);
+    if (!("commD" in computed)) return computed;
+    const expected = computed.commD;
     const declared = commDToCid(p.commD);
     if (declared !== commDToCid(expected)) {
       return fail(
@@ -166,6 +179,44 @@ export class StorageMarket {
     }
     if (!verdict) return fail(p.number, "internal", "the deals' CommD was not checked");
     return verdict.ok ? undefined : verdict;
+  }
+
+  /**
+   * ProveReplicaUpdates, in the epoch's transaction: whether `dealIds` can be activated in the updated
+   * sector `number` at `epoch` (this provider's, each once, waiting, not pre-committed elsewhere, not started,
+   * ending by the sector's expiration); undefined when they can.
+   */
+  checkUpdateDeals(
+    actor: number,
+    number: number,
+    dealIds: readonly number[],
+    epoch: number,
+    expiration: number,
+  ): SectorResult | undefined {
+    if (dealIds.length === 0)
+      return fail(
+        number,
+        "malformed",
+        `the update of sector ${number} names no deals; only deal data updates a sector`,
+      );
+    if (new Set(dealIds).size !== dealIds.length)
+      return fail(number, "deal-invalid", `deal ids ${dealIds.join(", ")} name a deal twice`);
+    const elsewhere = this.dealsInOtherPreCommits(actor, -1);
+    for (const id of dealIds) {
+      const d = this.db.deal(id);
+      if (!d) return fail(number, "deal-invalid", `deal ${id} does not exist`);
+      if (d.proposal.provider !== actor)
+        return fail(number, "deal-foreign", `deal ${id} belongs to provider f0${d.proposal.provider}`);
+      const other = elsewhere.get(id);
+      if (other !== undefined) return fail(number, "deal-in-use", `deal ${id} is pre-committed in sector ${other}`);
+      if (d.proposal.endEpoch > expiration)
+        return fail(
+          number,
+          "deal-invalid",
+          `deal ${id} ends at epoch ${d.proposal.endEpoch}, after sector ${number} expires (${expiration})`,
+        );
+    }
+    return this.checkActivation(actor, number, [...dealIds], epoch);
   }
 
   /** ProveCommit: whether the sector's deals can be activated at `epoch`; undefined when they can. */

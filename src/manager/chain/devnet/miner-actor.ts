@@ -109,6 +109,7 @@ export class MinerActor {
           expiration: head + SECTOR_LIFETIME_EPOCHS,
           deadline,
           partition,
+          dealIds: [],
         });
       }
       this.db.putDeadlines(spec.actor, dls);
@@ -296,6 +297,7 @@ export class MinerActor {
       expiration: epoch + SECTOR_LIFETIME_EPOCHS,
       deadline,
       partition,
+      dealIds: [...pc.dealIds],
     };
     this.db.putDeadlines(miner.actor, dls);
     this.db.putSector(miner.actor, sector);

@@ -1,14 +1,15 @@
 import { childLogger } from "../../../core/log/index.ts";
-import type {
-  DeadlineInfo,
-  DeadlineOutcome,
-  FaultRecord,
-  MessageLookup,
-  PoStMessage,
-  PoStRecord,
-  ProvingPartition,
-  ProvingSector,
-  ProvingStats,
+import {
+  type DeadlineInfo,
+  type DeadlineOutcome,
+  type FaultRecord,
+  isUpgraded,
+  type MessageLookup,
+  type PoStMessage,
+  type PoStRecord,
+  type ProvingPartition,
+  type ProvingSector,
+  type ProvingStats,
 } from "../chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
 import type { Beacon } from "../randomness.ts";
@@ -259,7 +260,7 @@ export class WindowPoStJudge {
       for (const n of numbers) {
         const s = this.db.sector(m.actor, n);
         if (!s || s.activation > dl.challenge) continue;
-        sectors.push({ number: s.number, sealProof: s.sealProof, commR: s.commR });
+        sectors.push({ number: s.number, sealProof: s.sealProof, commR: s.commR, upgraded: isUpgraded(s) });
         if (this.db.isFaulty(m.actor, n)) faults.push(n);
       }
       return { index, sectors, faults, proven: record?.partitions.find((p) => p.index === index)?.proven ?? false };

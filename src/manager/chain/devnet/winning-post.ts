@@ -1,6 +1,6 @@
 import { childLogger } from "../../../core/log/index.ts";
 import { winningPoStProofFor } from "../../../core/sector/index.ts";
-import type { BlockRecord, ProvingSector, RejectionCode } from "../chain.ts";
+import { type BlockRecord, isUpgraded, type ProvingSector, type RejectionCode } from "../chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
 import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type PoStVerifier } from "../verifier.ts";
@@ -28,7 +28,7 @@ export class WinningPoStElections {
       .sectors(actor)
       .filter((s) => s.activation <= epoch && !this.db.isFaulty(actor, s.number))
       .sort((a, b) => a.number - b.number)
-      .map((s) => ({ number: s.number, sealProof: s.sealProof, commR: s.commR }));
+      .map((s) => ({ number: s.number, sealProof: s.sealProof, commR: s.commR, upgraded: isUpgraded(s) }));
   }
 
   /**
