@@ -96,13 +96,18 @@ export class SectorStates {
   }
 
   /** Moves an offline sector back online after mutate, durably. Undefined when not offline. */
-  moveOnline(sid: SectorID, mutate: (s: SectorState) => void): Promise<SectorState | undefined> {
+  moveOnline(
+    sid: SectorID,
+    mutate: (s: SectorState) => void,
+    alsoInTx?: (s: SectorState) => void,
+  ): Promise<SectorState | undefined> {
     return this.store.durable(() => {
       const state = this.get("offline", sid);
       if (!state) return undefined;
       mutate(state);
       this.offline.del(OFFLINE_PREFIX + sectorKey(sid));
       this.online.putJSON(ONLINE_PREFIX + sectorKey(sid), state);
+      alsoInTx?.(state);
       return state;
     });
   }
