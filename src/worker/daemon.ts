@@ -1,6 +1,7 @@
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { ConsolaInstance } from "consola";
 import { Hono } from "hono";
 import { expandHome } from "../core/config/expand-home.ts";
 import {
@@ -8,6 +9,8 @@ import {
   loadThreadHotConfig,
   loadWorkerConfig,
   mergeSealing,
+  PLANS,
+  type Plan,
   type ProcessorConfig,
   parseListenAddr,
   type ResolvedThread,
@@ -26,6 +29,7 @@ import { sleep } from "../core/sync/semaphore.ts";
 import { VERSION_STRING } from "../core/version.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { ManagerClient } from "./manager-client.ts";
+import { rebuildSteps } from "./planners/rebuild-steps.ts";
 import { pieceStoreUrl } from "./planners/sealer-deals.ts";
 import { sealerSteps } from "./planners/sealer-steps.ts";
 import { unsealSteps } from "./planners/unseal-steps.ts";
@@ -148,14 +152,56 @@ function planFor(thread: ResolvedThread, deps: PlanDeps): AnyPlanImpl {
     if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "unseal" needs a location`);
     return erasePlan(unsealSteps({ ...deps, location: thread.location }));
   }
-  if (thread.plan !== "sealer") {
+  if (thread.plan !== "sealer" && thread.plan !== "rebuild") {
     throw new WorkerStartError(
-      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer, unseal and wdpost are)`,
+      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer, rebuild, unseal and wdpost are)`,
     );
   }
-  if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "sealer" needs a location`);
-  return erasePlan(sealerSteps({ ...deps, location: thread.location }));
+  if (!thread.location)
+    throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "${thread.plan}" needs a location`);
+  const location = thread.location;
+  if (thread.plan === "rebuild") return erasePlan(rebuildSteps({ ...deps, location }));
+  return erasePlan(sealerSteps({ ...deps, location }));
 }
+
+/**
+ * A thread's plan and settings before each sector: `[[sealing_thread]]` with its hot `<location>/config.toml`
+ * on top, read afresh each time. A hot file that does not load, or names a plan this worker cannot run, is
+ * logged and the thread keeps what it had (never stops). `keepPlan` builds a job's own plan instead.
+ */
+function threadResolver(t: ResolvedThread, deps: PlanDeps, tlog: ConsolaInstance) {
+  let last: { plan: AnyPlanImpl; settings: SealingSettings } | undefined;
+  const hotFile = t.location ? join(t.location, "config.toml") : undefined;
+  return async (keepPlan?: string): Promise<{ plan: AnyPlanImpl; settings: SealingSettings }> => {
+    let hot: NonNullable<Awaited<ReturnType<typeof loadThreadHotConfig>>>["value"] | undefined;
+    try {
+      hot = t.location ? (await loadThreadHotConfig(t.location))?.value : undefined;
+    } catch (err) {
+      tlog.error(`${hotFile} ignored: ${(err as Error).message}`);
+      if (last && keepPlan === undefined) return last;
+    }
+    const sealing = mergeSealing(t.sealing, hot?.sealing);
+    const build = (plan: Plan) => planFor({ ...t, plan, sealing }, deps);
+    if (keepPlan !== undefined) {
+      if (!isPlan(keepPlan))
+        throw new Error(`the saved job has plan "${keepPlan}", which this worker does not know (${PLANS.join(", ")})`);
+      last = { plan: build(keepPlan), settings: sealing };
+      return last;
+    }
+    let plan: AnyPlanImpl;
+    try {
+      plan = build(hot?.plan ?? t.plan);
+    } catch (err) {
+      if (!(err instanceof WorkerStartError)) throw err;
+      plan = last?.plan ?? build(t.plan);
+      tlog.error(`${hotFile}: ${err.message}; the thread keeps plan "${plan.table.name}"`);
+    }
+    last = { plan, settings: sealing };
+    return last;
+  };
+}
+
+const isPlan = (name: string): name is Plan => (PLANS as readonly string[]).includes(name);
 
 export async function startWorker(configPath: string): Promise<RunningWorker> {
   const loaded = await loadWorkerConfig(configPath);
@@ -217,29 +263,13 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     const location = t.location;
     const store = location ? new ThreadStateStore(location) : new MemoryJobStore();
     const tlog = logger.withTag(`thread#${t.index}`);
-    let last: { plan: AnyPlanImpl; settings: SealingSettings } | undefined;
     return new SealingThread({
       index: t.index,
       location: location ?? "-",
       store,
       reporter: manager.reporter(location ?? "-"),
       log: tlog,
-      async resolve() {
-        let hot: NonNullable<Awaited<ReturnType<typeof loadThreadHotConfig>>>["value"] | undefined;
-        try {
-          hot = location ? (await loadThreadHotConfig(location))?.value : undefined;
-        } catch (err) {
-          tlog.error(`${join(location!, "config.toml")} ignored: ${(err as Error).message}`);
-          if (last) return last;
-        }
-        const effective: ResolvedThread = {
-          ...t,
-          plan: hot?.plan ?? t.plan,
-          sealing: mergeSealing(t.sealing, hot?.sealing),
-        };
-        last = { plan: planFor(effective, planDeps), settings: effective.sealing };
-        return last;
-      },
+      resolve: threadResolver(t, planDeps, tlog),
     });
   });
   // Fail before any thread starts if a plan is not available.

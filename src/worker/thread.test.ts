@@ -29,10 +29,15 @@ const table = definePlan({
 
 type Behaviour = (state: string, ctx: StepContext) => Promise<void> | void;
 
-function toyPlan(calls: string[], behaviour: Behaviour = () => {}, sectors = 1): PlanImpl<string, string> {
+function toyPlan(
+  calls: string[],
+  behaviour: Behaviour = () => {},
+  sectors = 1,
+  name = "toy",
+): PlanImpl<string, string> {
   let allocated = 0;
   return {
-    table: table as never,
+    table: (name === "toy" ? table : { ...table, name }) as never,
     async exec(state, ctx) {
       calls.push(state);
       await behaviour(state, ctx);
@@ -247,6 +252,84 @@ describe("the sealing thread loop", () => {
     await until(() => calls.includes("finish:42"), "finish of the saved sector");
     await t.stop();
     expect(calls[0]).toBe("B");
+  });
+
+  test("a plan switched between sectors (hot config) is taken before the next task; an idle thread re-reads it after request_task_max_retries empty rounds", async () => {
+    const calls: string[] = [];
+    const idle = toyPlan(calls, () => {}, 0, "sealer");
+    const rebuild = toyPlan(calls, () => {}, 1, "rebuild");
+    let configured = idle;
+    const resolved: (string | undefined)[] = [];
+    const reportedPlans: string[] = [];
+    const store = new ThreadStateStore(join(tmp, "hot-switch"));
+    const t = new SealingThread({
+      index: 0,
+      location: join(tmp, "hot-switch"),
+      store,
+      resolve: async (keep) => {
+        resolved.push(keep);
+        return { plan: configured, settings: { ...fast, request_task_max_retries: 3 } };
+      },
+      reporter: {
+        async reportState(job) {
+          reportedPlans.push(job.plan);
+          return { finalized: false };
+        },
+        async reportAborted() {},
+      },
+      log: logger.withTag("test"),
+    });
+    void t.start();
+    // Idle rounds under "sealer": the plan is read again after every third empty answer, not at each.
+    await until(() => calls.filter((c) => c === "Empty").length >= 7, "idle rounds");
+    const empties = calls.filter((c) => c === "Empty").length;
+    expect(resolved.length).toBe(Math.ceil(empties / 3));
+    expect(t.status().plan).toBe("sealer");
+    configured = rebuild;
+    await until(() => calls.includes("finish:1"), "the next task under the new plan");
+    expect(t.status().plan).toBe("rebuild");
+    expect(store.trace().map((e) => e.event)).toEqual(["Allocate", "DoA", "DoB"]);
+    // The job is the new plan's from its first state on (a restart resumes it under that plan).
+    expect(reportedPlans).toEqual(["rebuild", "rebuild", "rebuild"]);
+    expect(resolved.every((k) => k === undefined)).toBe(true);
+    await t.stop();
+  });
+
+  test("a job under way keeps the plan it started with, whatever the hot config says meanwhile", async () => {
+    const loc = "keep-plan";
+    const store = new ThreadStateStore(join(tmp, loc));
+    store.save({
+      version: 1,
+      plan: "rebuild",
+      state: "A",
+      prev_state: "Empty",
+      retry: 0,
+      sector: { miner: 1000, number: 7, proof_type: 5 },
+      phases: {},
+    });
+    const calls: string[] = [];
+    const plans: Record<string, PlanImpl<string, string>> = {
+      rebuild: toyPlan(calls, () => {}, 0, "rebuild"),
+      sealer: toyPlan(calls, () => {}, 1, "sealer"),
+    };
+    const resolved: (string | undefined)[] = [];
+    const t = new SealingThread({
+      index: 0,
+      location: join(tmp, loc),
+      store,
+      // The hot config now says "sealer"; a saved job asks for its own plan by name.
+      resolve: async (keep) => {
+        resolved.push(keep);
+        return { plan: plans[keep ?? "sealer"]!, settings: fast };
+      },
+      reporter: reporter([]),
+      log: logger.withTag("test"),
+    });
+    void t.start();
+    await until(() => calls.includes("finish:1"), "the saved job, then one sector under the configured plan");
+    await t.stop();
+    expect(resolved.slice(0, 2)).toEqual(["rebuild", undefined]);
+    expect(calls.slice(0, 3)).toEqual(["A", "B", "finish:7"]);
   });
 
   test("unknown forced states are refused with the list of states", async () => {
