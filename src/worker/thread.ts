@@ -219,7 +219,7 @@ export class SealingThread<S extends string = string, E extends string = string>
 
   private adopt(r: { plan: PlanImpl<S, E>; settings: SealingSettings }): void {
     if (this.plan && this.plan.table.name !== r.plan.table.name)
-      this.opts.log.info(`thread #${this.opts.index}: plan ${this.plan.table.name} -> ${r.plan.table.name}`);
+      this.opts.log.info(`plan ${this.plan.table.name} -> ${r.plan.table.name} (hot config)`);
     this.plan = r.plan;
     this.settings = r.settings;
   }
