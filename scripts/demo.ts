@@ -5,8 +5,10 @@
  * thread: the cluster keeps proving until P proving periods have passed after the last sector landed,
  * every WindowPoSt verified by the devnet. With --deals K, K random files become storage deals first, the
  * sectors are sealed with their data, and every piece is then unsealed from its sector (the piece-store copies
- * deleted) and compared byte for byte. Prints progress per sector, stage and deadline, stops what it
- * started (unless --keep), and ends with the summary line.
+ * deleted) and compared byte for byte. With --rebuild N (needs --proving-periods), N sectors then lose their
+ * sealed replica: the poster declares them faulty, a sealing thread switched to plan = "rebuild" by its hot
+ * config rebuilds them, and the poster declares them recovered (demo-rebuild.ts). Prints progress per
+ * sector, stage and deadline, stops what it started (unless --keep), and ends with the summary line.
  */
 
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -20,6 +22,7 @@ import { Damocles, Venus } from "../src/core/sector/api.ts";
 import { Proving } from "../src/core/sector/api-proving.ts";
 import type { SectorState } from "../src/core/sector/wire.ts";
 import { activeDeals, type DemoDeal, dropPieceCopies, importDeals, unsealAndCompare } from "./demo-deals.ts";
+import { DemoRebuilds } from "./demo-rebuild.ts";
 
 const { values: opts } = parseArgs({
   args: Bun.argv.slice(2),
@@ -29,6 +32,7 @@ const { values: opts } = parseArgs({
     home: { type: "string" },
     "proving-periods": { type: "string", default: "0" },
     deals: { type: "string", default: "0" },
+    rebuild: { type: "string", default: "0" },
     "timeout-min": { type: "string", default: "30" },
     "sector-size": { type: "string", default: "2KiB" },
   },
@@ -50,6 +54,11 @@ if (!Number.isInteger(dealCount) || dealCount < 0)
 // Each deal piece is at most 1KiB padded, so two fit one 2KiB sector.
 if (dealCount > 2 * sectors)
   fail(`--deals ${dealCount} needs at least ${Math.ceil(dealCount / 2)} sectors (--sectors)`);
+const rebuildCount = Number(opts.rebuild);
+if (!Number.isInteger(rebuildCount) || rebuildCount < 0 || rebuildCount > sectors)
+  fail(`--rebuild: expected a number of sectors from 0 to --sectors (${sectors}), got "${opts.rebuild}"`);
+// The poster is what finds a lost replica (and its recovery): no proving, nothing to see.
+if (rebuildCount > 0 && provingPeriods === 0) fail("--rebuild needs --proving-periods (at least 1)");
 const timeoutMs = Number(opts["timeout-min"]) * 60_000;
 const sectorSize = opts["sector-size"]!;
 if (!["2KiB", "8MiB", "512MiB"].includes(sectorSize))
@@ -240,6 +249,23 @@ const verified = miner?.ActiveSectors ?? 0;
 // 6. Proving: P full proving periods after the last sector landed, every deadline's outcome as it closes.
 let windowposts = 0;
 let faults = 0;
+let rebuilds: DemoRebuilds | undefined;
+if (rebuildCount > 0) {
+  rebuilds = new DemoRebuilds({
+    run: damocles,
+    say,
+    client,
+    api,
+    managerHome,
+    threadLocation: stores[0]!,
+  });
+  rebuilds.lose(
+    finished
+      .map((s) => s.ID.Number)
+      .sort((a, b) => a - b)
+      .slice(0, rebuildCount),
+  );
+}
 if (provingPeriods > 0) {
   const info = await client.call(Proving.Info, 1000);
   const period = info.deadlines * info.challengeWindow;
@@ -257,15 +283,26 @@ if (provingPeriods > 0) {
       const extra = [
         ...r.declaredFaults.map((n) => `declared faulty ${n}`),
         ...r.detectedFaults.map((n) => `missed ${n}`),
+        ...r.recovered.map((n) => `recovered ${n}`),
       ].join(", ");
       say(
         `deadline ${r.deadline} (epochs ${r.open}..${r.close}): ${r.outcome}, ${sectorsIn} sector(s), ${r.verifiedProofs} proof(s) verified${extra ? `; ${extra}` : ""}`,
       );
     }
+    if (rebuilds) {
+      try {
+        await rebuilds.advance();
+      } catch (err) {
+        await stopAll();
+        fail(`${(err as Error).message}; logs in ${home}`);
+      }
+    }
     const now = await client.call(Proving.Info, 1000).catch(() => undefined);
-    if (now && now.current.currentEpoch >= until) {
+    // With --rebuild, proving goes on until every rebuilt sector is proven again.
+    if (now && now.current.currentEpoch >= until && (rebuilds?.done ?? true)) {
       windowposts = now.stats.windowPoStsVerified;
-      faults = now.stats.faultsDeclared + now.stats.faultsDetected;
+      // Only what is still faulty: a lost replica that was rebuilt and proven again is not a fault any more.
+      faults = (await client.call(Proving.Faults, 1000)).length;
       break;
     }
     if (Date.now() > deadline) {
@@ -295,9 +332,12 @@ client.close();
 if (!opts.keep) await stopAll();
 else say(`--keep: manager and worker keep running (pids ${children.map((c) => c.pid).join(", ")}); logs in ${home}`);
 const elapsed = ((performance.now() - started) / 1000).toFixed(1);
+const rebuilt = rebuilds?.count("rebuilt") ?? 0;
+const recovered = rebuilds?.count("recovered") ?? 0;
 console.log(
-  `demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=${windowposts} faults=${faults} deals_active=${dealsActive} unsealed_verified=${unsealedVerified} elapsed_s=${elapsed}`,
+  `demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=${windowposts} faults=${faults} deals_active=${dealsActive} unsealed_verified=${unsealedVerified} rebuilt=${rebuilt} faults_recovered=${recovered} elapsed_s=${elapsed}`,
 );
 const provedOk = provingPeriods === 0 || (windowposts > 0 && faults === 0);
 const dealsOk = dealsActive === dealCount && unsealedVerified === dealCount;
-process.exit(finished.length >= sectors && verified >= sectors && provedOk && dealsOk ? 0 : 1);
+const rebuildOk = rebuilt === rebuildCount && recovered === rebuildCount;
+process.exit(finished.length >= sectors && verified >= sectors && provedOk && dealsOk && rebuildOk ? 0 : 1);

@@ -23,6 +23,8 @@ import type { CommitMiner } from "./commit/policy.ts";
 import { EmbeddedMarket } from "./market/embedded.ts";
 import type { PieceHasher } from "./market/import.ts";
 import { registerPoStChainApi } from "./proxy/chain-api.ts";
+import { registerRebuildApi } from "./rebuild/index.ts";
+import { RebuildService } from "./rebuild/service.ts";
 import { registerSealerApi, type SealerServices } from "./sealer-api.ts";
 import { type AllocatableMiner, SectorAllocator } from "./sectors/allocator.ts";
 import { SectorIndexer } from "./sectors/indexer.ts";
@@ -181,6 +183,13 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       miners: () => snapMiners,
       now: opts.now,
     });
+    const rebuild = new RebuildService({
+      store,
+      states,
+      chain,
+      actors: () => allocatable.map((m) => m.actor),
+      now: opts.now,
+    });
     const services: SealerServices = {
       states,
       allocator: new SectorAllocator({
@@ -200,6 +209,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       workers: new WorkerRegistry(store, opts.now),
       chain,
       market: market.deals,
+      rebuild,
       metrics,
       snap,
     };
@@ -220,6 +230,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     registerSnapApi(registry, snap);
     registerPoStChainApi(registry, chain);
     registerUnsealApi(registry, { ...services, store, actors: () => allocatable.map((m) => m.actor) });
+    registerRebuildApi(registry, rebuild);
     market.register(registry);
     metrics.onlineSectors.collect = (g) => g.set(states.countOnline());
     metrics.threads.collect = () =>

@@ -1,7 +1,7 @@
 import { childLogger } from "../core/log/index.ts";
 import type { RpcRegistry } from "../core/rpc/index.ts";
 import { Damocles, Venus } from "../core/sector/api.ts";
-import { type SectorState, sealProofInfo, sectorName } from "../core/sector/index.ts";
+import { type SectorID, type SectorState, sealProofInfo, sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
 import type { DevnetChain } from "./chain/devnet.ts";
 import type { CommitManager } from "./commit/manager.ts";
@@ -16,6 +16,12 @@ import type { WorkerRegistry } from "./workers/registry.ts";
 
 const log = childLogger("sealer");
 
+/** What the sealer API tells the rebuild queue (manager/rebuild) about a sector with NeedRebuild. */
+export interface RebuildHooks {
+  finished(sid: SectorID): void;
+  failed(sid: SectorID, reason: string): void;
+}
+
 export interface SealerServices {
   states: SectorStates;
   allocator: SectorAllocator;
@@ -26,6 +32,8 @@ export interface SealerServices {
   chain: DevnetChain;
   /** The embedded market; without one AcquireDeals answers no deals (CC only). */
   market?: DealMarket;
+  /** The rebuild queue: told, inside the same transaction, when a sector being rebuilt ends. */
+  rebuild?: RebuildHooks;
   metrics?: ManagerMetrics;
   /** SnapDeals: snap sectors are finalized by its committer and aborted back to committed capacity. */
   snap?: SnapUp;
@@ -73,18 +81,24 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
     })
     .implement(Venus.ReportFinalized, async (sid) => {
       // A snap sector is finalized by the snap committer once its update is final, not by its worker.
-      if (states.get("online", sid)?.Upgraded) {
+      const online = states.get("online", sid);
+      if (online?.Upgraded && !online.NeedRebuild) {
         stores.release(sid);
         return null;
       }
+      let rebuilt = false;
       const moved = await states.moveOffline(
         sid,
         (x) => {
+          rebuilt = x.NeedRebuild;
           x.Finalized = true;
           x.NeedRebuild = false;
           x.Unsealing = false;
         },
-        () => stores.release(sid),
+        () => {
+          stores.release(sid);
+          if (rebuilt) s.rebuild?.finished(sid);
+        },
       );
       if (!moved) {
         const off = states.get("offline", sid);
@@ -191,7 +205,9 @@ export async function abortSector(
   reason: string,
 ): Promise<null> {
   const why = reason.trim() === "" ? "aborted" : reason;
-  if (s.snap && s.states.get("online", sid)?.Upgraded) {
+  const online = s.states.get("online", sid);
+  if (online?.NeedRebuild) return abortRebuild(s, sid, why);
+  if (s.snap && online?.Upgraded) {
     await s.snap.abort(sid, why);
     return null;
   }
@@ -214,5 +230,27 @@ export async function abortSector(
   }
   // Aborting twice is fine; an unknown sector is the explanatory 11001.
   if (!s.states.get("offline", sid)) s.states.mustOnline(sid);
+  return null;
+}
+
+/**
+ * An aborted rebuild: the sector itself is still proven on chain, so it goes back offline finalized as it
+ * was (no AbortReason, its deals stay active); only the rebuild task fails, with the reason.
+ */
+async function abortRebuild(s: SealerServices, sid: SectorID, why: string): Promise<null> {
+  await s.states.moveOffline(
+    sid,
+    (x) => {
+      x.NeedRebuild = false;
+      x.Finalized = true;
+    },
+    () => {
+      s.stores.release(sid);
+      s.rebuild?.failed(sid, why);
+    },
+  );
+  log.warn(
+    `rebuild of ${sectorName(sid)} aborted: ${why}; queue it again with 'damocles util sealer sectors rebuild ${sid.Miner} ${sid.Number}'`,
+  );
   return null;
 }

@@ -1,6 +1,7 @@
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { ConsolaInstance } from "consola";
 import { Hono } from "hono";
 import { expandHome } from "../core/config/expand-home.ts";
 import {
@@ -9,6 +10,7 @@ import {
   loadWorkerConfig,
   mergeSealing,
   PLANS,
+  type Plan,
   type ProcessorConfig,
   parseListenAddr,
   type ResolvedThread,
@@ -28,6 +30,7 @@ import { VERSION_STRING } from "../core/version.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { checkManagerAccess, managerHeaders, managerVerifiedAuth, workerToken } from "./auth.ts";
 import { ManagerClient } from "./manager-client.ts";
+import { rebuildSteps } from "./planners/rebuild-steps.ts";
 import { pieceStoreUrl } from "./planners/sealer-deals.ts";
 import { sealerSteps } from "./planners/sealer-steps.ts";
 import { snapupSteps } from "./planners/snapup-steps.ts";
@@ -158,17 +161,54 @@ function planFor(thread: ResolvedThread, deps: PlanDeps): AnyPlanImpl {
     if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "unseal" needs a location`);
     return erasePlan(unsealSteps({ ...deps, location: thread.location }));
   }
-  if (thread.plan === "snapup") {
-    if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "snapup" needs a location`);
-    return erasePlan(snapupSteps({ ...deps, location: thread.location }));
-  }
-  if (thread.plan !== "sealer") {
+  if (thread.plan !== "sealer" && thread.plan !== "rebuild" && thread.plan !== "snapup") {
     throw new WorkerStartError(
-      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer, snapup, unseal and wdpost are)`,
+      `sealing_thread[${thread.index}]: plan "${thread.plan}" is not available in this build (sealer, snapup, rebuild, unseal and wdpost are)`,
     );
   }
-  if (!thread.location) throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "sealer" needs a location`);
-  return erasePlan(sealerSteps({ ...deps, location: thread.location }));
+  if (!thread.location)
+    throw new WorkerStartError(`sealing_thread[${thread.index}]: plan "${thread.plan}" needs a location`);
+  const location = thread.location;
+  if (thread.plan === "rebuild") return erasePlan(rebuildSteps({ ...deps, location }));
+  if (thread.plan === "snapup") return erasePlan(snapupSteps({ ...deps, location }));
+  return erasePlan(sealerSteps({ ...deps, location }));
+}
+
+/**
+ * A thread's plan and settings before each sector: `[[sealing_thread]]` with its hot `<location>/config.toml`
+ * on top, read afresh each time. A hot file that does not load, or names a plan this worker cannot run, is
+ * logged and the thread keeps what it had (never stops). `keepPlan` builds a job's own plan instead.
+ */
+function threadResolver(t: ResolvedThread, deps: PlanDeps, tlog: ConsolaInstance) {
+  let last: { plan: AnyPlanImpl; settings: SealingSettings } | undefined;
+  const hotFile = t.location ? join(t.location, "config.toml") : undefined;
+  return async (keepPlan?: string): Promise<{ plan: AnyPlanImpl; settings: SealingSettings }> => {
+    let hot: NonNullable<Awaited<ReturnType<typeof loadThreadHotConfig>>>["value"] | undefined;
+    try {
+      hot = t.location ? (await loadThreadHotConfig(t.location))?.value : undefined;
+    } catch (err) {
+      tlog.error(`${hotFile} ignored: ${(err as Error).message}`);
+      if (last && keepPlan === undefined) return last;
+    }
+    const sealing = mergeSealing(t.sealing, hot?.sealing);
+    const build = (plan: Plan) => planFor({ ...t, plan, sealing }, deps);
+    if (keepPlan !== undefined) {
+      if (!isPlan(keepPlan))
+        throw new Error(`the saved job has plan "${keepPlan}", which this worker does not know (${PLANS.join(", ")})`);
+      last = { plan: build(keepPlan), settings: sealing };
+      return last;
+    }
+    let plan: AnyPlanImpl;
+    try {
+      plan = build(hot?.plan ?? t.plan);
+    } catch (err) {
+      if (!(err instanceof WorkerStartError)) throw err;
+      plan = last?.plan ?? build(t.plan);
+      tlog.error(`${hotFile}: ${err.message}; the thread keeps plan "${plan.table.name}"`);
+    }
+    last = { plan, settings: sealing };
+    return last;
+  };
 }
 
 export async function startWorker(configPath: string): Promise<RunningWorker> {
@@ -237,32 +277,13 @@ export async function startWorker(configPath: string): Promise<RunningWorker> {
     const location = t.location;
     const store = location ? new ThreadStateStore(location) : new MemoryJobStore();
     const tlog = logger.withTag(`thread#${t.index}`);
-    let last: { plan: AnyPlanImpl; settings: SealingSettings } | undefined;
     return new SealingThread({
       index: t.index,
       location: location ?? "-",
       store,
       reporter: manager.reporter(location ?? "-"),
       log: tlog,
-      async resolve(savedPlan) {
-        if (savedPlan !== undefined && !isPlan(savedPlan))
-          throw new Error(`the saved job's plan "${savedPlan}" is unknown (plans: ${PLANS.join(", ")})`);
-        let hot: NonNullable<Awaited<ReturnType<typeof loadThreadHotConfig>>>["value"] | undefined;
-        try {
-          hot = location ? (await loadThreadHotConfig(location))?.value : undefined;
-        } catch (err) {
-          tlog.error(`${join(location!, "config.toml")} ignored: ${(err as Error).message}`);
-          if (last && savedPlan === undefined) return last;
-        }
-        const effective: ResolvedThread = {
-          ...t,
-          plan: savedPlan ?? hot?.plan ?? t.plan,
-          sealing: mergeSealing(t.sealing, hot?.sealing),
-        };
-        const resolved = { plan: planFor(effective, planDeps), settings: effective.sealing };
-        if (savedPlan === undefined) last = resolved;
-        return resolved;
-      },
+      resolve: threadResolver(t, planDeps, tlog),
     });
   });
   // Fail before any thread starts if a plan is not available.

@@ -29,10 +29,15 @@ const table = definePlan({
 
 type Behaviour = (state: string, ctx: StepContext) => Promise<void> | void;
 
-function toyPlan(calls: string[], behaviour: Behaviour = () => {}, sectors = 1): PlanImpl<string, string> {
+function toyPlan(
+  calls: string[],
+  behaviour: Behaviour = () => {},
+  sectors = 1,
+  name = "toy",
+): PlanImpl<string, string> {
   let allocated = 0;
   return {
-    table: table as never,
+    table: (name === "toy" ? table : { ...table, name }) as never,
     async exec(state, ctx) {
       calls.push(state);
       await behaviour(state, ctx);
@@ -249,66 +254,82 @@ describe("the sealing thread loop", () => {
     expect(calls[0]).toBe("B");
   });
 
-  test("a saved job finishes under its own plan after the plan was switched; then the new plan takes over", async () => {
-    // Same state names, another plan (as snapup shares Allocated/TreeDBuilt with the sealer).
-    const otherTable = { ...table, name: "other" };
-    const loc = "switched-plan";
+  test("a plan switched between sectors (hot config) is taken before the next task; an idle thread re-reads it after request_task_max_retries empty rounds", async () => {
+    const calls: string[] = [];
+    const idle = toyPlan(calls, () => {}, 0, "sealer");
+    const rebuild = toyPlan(calls, () => {}, 1, "rebuild");
+    let configured = idle;
+    const resolved: (string | undefined)[] = [];
+    const reportedPlans: string[] = [];
+    const store = new ThreadStateStore(join(tmp, "hot-switch"));
+    const t = new SealingThread({
+      index: 0,
+      location: join(tmp, "hot-switch"),
+      store,
+      resolve: async (keep) => {
+        resolved.push(keep);
+        return { plan: configured, settings: { ...fast, request_task_max_retries: 3 } };
+      },
+      reporter: {
+        async reportState(job) {
+          reportedPlans.push(job.plan);
+          return { finalized: false };
+        },
+        async reportAborted() {},
+      },
+      log: logger.withTag("test"),
+    });
+    void t.start();
+    // Idle rounds under "sealer": the plan is read again after every third empty answer, not at each.
+    await until(() => calls.filter((c) => c === "Empty").length >= 7, "idle rounds");
+    const empties = calls.filter((c) => c === "Empty").length;
+    expect(resolved.length).toBe(Math.ceil(empties / 3));
+    expect(t.status().plan).toBe("sealer");
+    configured = rebuild;
+    await until(() => calls.includes("finish:1"), "the next task under the new plan");
+    expect(t.status().plan).toBe("rebuild");
+    expect(store.trace().map((e) => e.event)).toEqual(["Allocate", "DoA", "DoB"]);
+    // The job is the new plan's from its first state on (a restart resumes it under that plan).
+    expect(reportedPlans).toEqual(["rebuild", "rebuild", "rebuild"]);
+    expect(resolved.every((k) => k === undefined)).toBe(true);
+    await t.stop();
+  });
+
+  test("a job under way keeps the plan it started with, whatever the hot config says meanwhile", async () => {
+    const loc = "keep-plan";
     const store = new ThreadStateStore(join(tmp, loc));
     store.save({
       version: 1,
-      plan: "toy",
+      plan: "rebuild",
       state: "A",
+      prev_state: "Empty",
       retry: 0,
       sector: { miner: 1000, number: 7, proof_type: 5 },
       phases: {},
     });
-    store.close();
-    const toyCalls: string[] = [];
-    const otherCalls: string[] = [];
-    const toy = toyPlan(toyCalls, () => {}, 0);
-    const other = { ...toyPlan(otherCalls, () => {}, 1), table: otherTable as never };
-    const asked: (string | undefined)[] = [];
+    const calls: string[] = [];
+    const plans: Record<string, PlanImpl<string, string>> = {
+      rebuild: toyPlan(calls, () => {}, 0, "rebuild"),
+      sealer: toyPlan(calls, () => {}, 1, "sealer"),
+    };
+    const resolved: (string | undefined)[] = [];
     const t = new SealingThread({
       index: 0,
       location: join(tmp, loc),
-      store: new ThreadStateStore(join(tmp, loc)),
-      resolve: async (saved) => {
-        asked.push(saved);
-        return { plan: saved === "toy" ? toy : other, settings: fast };
+      store,
+      // The hot config now says "sealer"; a saved job asks for its own plan by name.
+      resolve: async (keep) => {
+        resolved.push(keep);
+        return { plan: plans[keep ?? "sealer"]!, settings: fast };
       },
       reporter: reporter([]),
       log: logger.withTag("test"),
     });
     void t.start();
-    await until(() => otherCalls.includes("finish:1"), "the switched plan's first sector");
+    await until(() => calls.includes("finish:1"), "the saved job, then one sector under the configured plan");
     await t.stop();
-    expect(toyCalls).toEqual(["A", "B", "finish:7"]);
-    expect(otherCalls.slice(0, 3)).toEqual(["Empty", "A", "B"]);
-    expect(asked.slice(0, 3)).toEqual([undefined, "toy", undefined]);
-  });
-
-  test("a saved job that allocated nothing yet simply takes the switched plan", async () => {
-    const loc = "switched-empty";
-    const store = new ThreadStateStore(join(tmp, loc));
-    store.save({ version: 1, plan: "toy", state: "Empty", retry: 0, phases: {} });
-    store.close();
-    const otherCalls: string[] = [];
-    const other = { ...toyPlan(otherCalls, () => {}, 1), table: { ...table, name: "other" } as never };
-    const t = new SealingThread({
-      index: 0,
-      location: join(tmp, loc),
-      store: new ThreadStateStore(join(tmp, loc)),
-      resolve: async (saved) => {
-        if (saved === "toy") return { plan: toyPlan([], () => {}, 0), settings: fast };
-        return { plan: other, settings: fast };
-      },
-      reporter: reporter([]),
-      log: logger.withTag("test"),
-    });
-    void t.start();
-    await until(() => otherCalls.includes("finish:1"), "the switched plan's sector");
-    await t.stop();
-    expect(otherCalls[0]).toBe("Empty");
+    expect(resolved.slice(0, 2)).toEqual(["rebuild", undefined]);
+    expect(calls.slice(0, 3)).toEqual(["A", "B", "finish:7"]);
   });
 
   test("unknown forced states are refused with the list of states", async () => {

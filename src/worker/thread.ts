@@ -87,10 +87,11 @@ export interface ThreadOptions<S extends string, E extends string> {
   location: string;
   store: ThreadJobStore;
   /**
-   * Called before each new sector: the hot config may change plan and settings. With `savedPlan`, the plan
-   * a saved job was started under (with the current settings): a job finishes under its own table.
+   * Called before each new sector and after request_task_max_retries empty rounds: the hot config may
+   * change plan and settings. With `keepPlan` (a job already under way, e.g. after a restart), that plan
+   * is built with the current settings: a job always finishes under the plan it started with.
    */
-  resolve(savedPlan?: string): Promise<{ plan: PlanImpl<S, E>; settings: SealingSettings }>;
+  resolve(keepPlan?: string): Promise<{ plan: PlanImpl<S, E>; settings: SealingSettings }>;
   reporter: ManagerReporter;
   log: ConsolaInstance;
 }
@@ -189,18 +190,13 @@ export class SealingThread<S extends string = string, E extends string = string>
     if (this.job?.paused_at !== undefined) this.pausedSince = this.job.paused_at;
     let idleRounds = 0;
     while (!signal.aborted) {
-      if (!this.job || idleRounds === 0) {
-        let r = await this.opts.resolve();
-        if (this.job && this.job.plan !== r.plan.table.name) {
-          // The plan changed while a job was saved. Several plans share state names (Allocated, TreeDBuilt
-          // …), so a job must never run another plan's steps: it finishes under its own plan, unless
-          // nothing was allocated yet, in which case the thread simply starts with the new plan.
-          const own = await this.opts.resolve(this.job.plan);
-          if (this.job.state === own.plan.table.initial) this.job = undefined;
-          else r = own;
-        }
-        this.plan = r.plan;
-        this.settings = r.settings;
+      if (this.job && underWay(this.job)) {
+        // A job keeps the plan it started with; a hot config switches plans between sectors only.
+        if (this.plan?.table.name !== this.job.plan) this.adopt(await this.opts.resolve(this.job.plan));
+      } else if (!this.plan || idleRounds === 0) {
+        this.adopt(await this.opts.resolve());
+        // An empty job (nothing allocated, perhaps paused) takes the new plan as it is.
+        if (this.job) this.job.plan = this.plan!.table.name;
       }
       const plan = this.plan!;
       const settings = this.settings!;
@@ -219,6 +215,13 @@ export class SealingThread<S extends string = string, E extends string = string>
       this.setActivity({ kind: "idle" });
       if (outcome === "finished") await sleep(settings.seal_interval, signal).catch(() => {});
     }
+  }
+
+  private adopt(r: { plan: PlanImpl<S, E>; settings: SealingSettings }): void {
+    if (this.plan && this.plan.table.name !== r.plan.table.name)
+      this.opts.log.info(`plan ${this.plan.table.name} -> ${r.plan.table.name} (hot config)`);
+    this.plan = r.plan;
+    this.settings = r.settings;
   }
 
   private ctx(_plan: PlanImpl<S, E>, settings: SealingSettings, job: JobRecord): StepContext {
@@ -397,6 +400,14 @@ export class SealingThread<S extends string = string, E extends string = string>
       if (this.abort.signal.aborted) resolve();
     });
   }
+}
+
+/**
+ * A job that has left its plan's initial state ("Empty" in every plan) or holds a sector: its saved state
+ * only means something under the plan that made it.
+ */
+function underWay(job: JobRecord): boolean {
+  return job.sector !== undefined || job.state !== "Empty";
 }
 
 /** What `worker list` shows while a thread waits out a manager outage. */

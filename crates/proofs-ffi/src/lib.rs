@@ -6,8 +6,8 @@
 //!
 //! Every proof function returns a promise built by `task::run`: its arguments are converted on the JS
 //! thread (`convert.rs`, `registry.rs`), the work runs on napi's worker pool inside `catch_unwind`, and
-//! failures of either reject with the library's message. Only `configure` and `addon_info` are
-//! synchronous: they touch nothing but process state.
+//! failures of either reject with the library's message. Only `configure`, `addon_info` and
+//! `comm_r_from_p_aux` are synchronous: they touch nothing but process state (or 64 bytes).
 
 mod convert;
 mod limits;
@@ -15,6 +15,7 @@ mod mempolicy;
 mod params;
 mod post;
 mod registry;
+mod replica;
 mod seal;
 mod task;
 mod update;

@@ -197,6 +197,15 @@ export async function clearCache(cachePath: string): Promise<void> {
   return lib().clearCache(cachePath);
 }
 
+/**
+ * The CommR a replica's p_aux commits to: Poseidon(comm_c, comm_r_last), the two field elements p_aux
+ * holds. Throws when the bytes are not 64 or not field elements (a damaged p_aux). Synchronous (one hash,
+ * no file, no parameters), and it leaves the proofs settings open.
+ */
+export function commRFromPAux(pAux: Uint8Array): Uint8Array {
+  return native().commRFromPAux(pAux);
+}
+
 export interface UnsealRangeInput {
   registeredProof: number;
   cachePath: string;

@@ -96,18 +96,27 @@ export class SectorStates {
   }
 
   /** Moves an offline sector back online after mutate, durably. Undefined when not offline. */
-  moveOnline(sid: SectorID, mutate: (s: SectorState) => void): Promise<SectorState | undefined> {
-    return this.store.durable(() => this.bringOnline(sid, mutate));
+  moveOnline(
+    sid: SectorID,
+    mutate: (s: SectorState) => void,
+    alsoInTx?: (s: SectorState) => void,
+  ): Promise<SectorState | undefined> {
+    return this.store.durable(() => this.bringOnline(sid, mutate, alsoInTx));
   }
 
   /** moveOnline inside the caller's transaction (it makes it durable). Undefined when not offline. */
-  bringOnline(sid: SectorID, mutate: (s: SectorState) => void): SectorState | undefined {
+  bringOnline(
+    sid: SectorID,
+    mutate: (s: SectorState) => void,
+    alsoInTx?: (s: SectorState) => void,
+  ): SectorState | undefined {
     return this.store.transaction(() => {
       const state = this.get("offline", sid);
       if (!state) return undefined;
       mutate(state);
       this.offline.del(OFFLINE_PREFIX + sectorKey(sid));
       this.online.putJSON(ONLINE_PREFIX + sectorKey(sid), state);
+      alsoInTx?.(state);
       return state;
     });
   }

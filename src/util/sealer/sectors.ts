@@ -3,6 +3,7 @@ import { renderTable } from "../../core/cli/table.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { type SectorState, sealProofInfo, sectorName } from "../../core/sector/index.ts";
 import { managerApiArgs, parseSectorArgs, withManager } from "./client.ts";
+import { rebuildCommand } from "./rebuild.ts";
 import { unsealCommand } from "./unseal.ts";
 
 function kind(s: SectorState): string {
@@ -147,7 +148,10 @@ const restore = command({
 });
 
 export const sectorsCommand = command({
-  meta: { name: "sectors", description: "Sector states on the manager: list, state, abort, restore, unseal" },
-  subCommands: { list, state, abort, restore, unseal: unsealCommand },
+  meta: {
+    name: "sectors",
+    description: "Sector states on the manager: list, state, abort, restore, unseal, rebuild",
+  },
+  subCommands: { list, state, abort, restore, unseal: unsealCommand, rebuild: rebuildCommand },
   examples: ["damocles util sealer sectors list", "damocles util sealer sectors state 1000 5"],
 });

@@ -168,12 +168,8 @@ export async function acquireDeals(deps: SealerDeps, ctx: StepContext): Promise<
   return { event: "AcquireDeals", patch: { deals } };
 }
 
-/** DealsAcquired: write the pieces into a fresh staged file and check what was written. */
-export async function addPieces(
-  deps: SealerDeps,
-  ctx: StepContext,
-  stage: RunStage,
-): Promise<StepOutcome<SealerEvent>> {
+/** DealsAcquired (sealer) and Allocated (rebuild): write the pieces into a fresh staged file and check what was written. */
+export async function addPieces(deps: SealerDeps, ctx: StepContext, stage: RunStage): Promise<StepOutcome<"AddPiece">> {
   const p = sectorPaths(deps.location, ctx.job);
   const proof = sealProofInfo(ctx.job.sector!.proof_type);
   const deals = phases(ctx.job).deals ?? null;

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import type { AttachedStore } from "../../core/config/index.ts";
@@ -55,6 +56,13 @@ export function sectorPaths(location: string, job: JobRecord) {
   };
 }
 export type SectorPaths = ReturnType<typeof sectorPaths>;
+
+/** The sector's local files (staged, sealed, cache): removed once it is finished or aborted. */
+export function removeLocalFiles(location: string, job: JobRecord): void {
+  if (!job.sector) return;
+  const p = sectorPaths(location, job);
+  for (const path of [p.staged, p.sealed, p.cache]) rmSync(path, { recursive: true, force: true });
+}
 
 export function phases(job: JobRecord): Phases {
   const parsed = v.safeParse(Phases, job.phases);

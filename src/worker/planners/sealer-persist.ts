@@ -3,13 +3,13 @@ import { join } from "node:path";
 import type { AttachedStore } from "../../core/config/index.ts";
 import { permanent } from "../../core/errors/index.ts";
 import type { TransferInput } from "../../core/processor/stages/seal.ts";
+import { commRFromPAux } from "../../core/proofs/index.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { SECTOR_SIZES, sealProofInfo } from "../../core/sector/proof.ts";
 import type { StoreBasicInfo } from "../../core/sector/wire.ts";
 import { sleep } from "../../core/sync/semaphore.ts";
 import { sectorId } from "../manager-client.ts";
 import type { StepContext, StepOutcome } from "../thread.ts";
-import type { SealerEvent } from "./sealer.ts";
 import { type SealerDeps, type SectorPaths, sectorPaths } from "./sealer-job.ts";
 
 type RunStage = (name: string, task: unknown, ctx: StepContext) => Promise<unknown>;
@@ -72,15 +72,26 @@ export function persistTransferTask(
  * own copy cut short after the sealed file, which goes first), the sealed files are compared by size and by
  * their first and last blocks: two sealings of one sector number differ there. Anything else is a permanent
  * error naming both.
+ *
+ * A rebuild (`rebuilt` = the CommR its replica was checked to have, the sector's on-chain CommR) is there
+ * to replace a lost or corrupt replica, whose files differ from the new ones by definition. It replaces a
+ * replica whose p_aux derives that same CommR (this sector's replica, whatever state its sealed file is
+ * in), or one without a readable p_aux whose sealed file has the new one's ends; a p_aux that derives
+ * another CommR is another sealing's replica and is refused, naming both CommRs.
  */
 export function checkExistingReplica(
   paths: ReplicaFiles,
   target: AttachedStore,
   dirs: ReplicaDirs = SEALED_DIRS,
+  rebuilt?: Uint8Array,
 ): void {
   const destSealed = join(target.location, dirs.sealed, paths.name);
-  if (!existsSync(destSealed)) return;
   const destAux = join(target.location, dirs.cache, paths.name, "p_aux");
+  if (rebuilt) {
+    checkReplacedByRebuild(paths, destSealed, destAux, rebuilt);
+    return;
+  }
+  if (!existsSync(destSealed)) return;
   const localAux = join(paths.cache, "p_aux");
   const same = existsSync(destAux)
     ? readFileSync(destAux).equals(readFileSync(localAux))
@@ -92,6 +103,31 @@ export function checkExistingReplica(
       ),
     );
   }
+}
+
+function checkReplacedByRebuild(paths: ReplicaFiles, destSealed: string, destAux: string, commR: Uint8Array): void {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  if (existsSync(destAux)) {
+    let theirs: Uint8Array | undefined;
+    try {
+      theirs = commRFromPAux(readFileSync(destAux));
+    } catch {
+      theirs = undefined; // damaged: it cannot say whose replica this is; the sealed file may
+    }
+    if (theirs && Buffer.from(theirs).equals(commR)) return;
+    if (theirs)
+      throw permanent(
+        new Error(
+          `${destSealed} belongs to another replica of ${paths.name}: its p_aux derives CommR ${hex(theirs)}, the rebuilt replica's (the chain's) is ${hex(commR)}; refusing to overwrite it, move it aside if it is not needed`,
+        ),
+      );
+  }
+  if (!existsSync(destSealed) || sameEnds(destSealed, paths.sealed)) return;
+  throw permanent(
+    new Error(
+      `${destSealed} holds a sealed file of ${paths.name} that no readable p_aux identifies and whose data differs from the rebuilt replica (CommR ${hex(commR)}): refusing to overwrite what cannot be identified; move it aside if it is the lost or corrupt replica`,
+    ),
+  );
 }
 
 const SAMPLE = 64 * 1024;
@@ -113,12 +149,16 @@ function sameEnds(a: string, b: string): boolean {
   return read(a, 0).equals(read(b, 0)) && read(a, tail).equals(read(b, tail));
 }
 
-/** PCLanded: reserve room in a persist store this worker can reach, then copy the sector there. */
+/**
+ * PCLanded (sealer) and SnapDone (rebuild): reserve room in a persist store this worker can reach, then copy
+ * the sector there. `rebuilt` is the CommR a rebuilt replica was checked to have (see checkExistingReplica).
+ */
 export async function persistFiles(
   deps: SealerDeps,
   ctx: StepContext,
   stage: RunStage,
-): Promise<StepOutcome<SealerEvent>> {
+  rebuilt?: Uint8Array,
+): Promise<StepOutcome<"Persist">> {
   const p = sectorPaths(deps.location, ctx.job);
   const proof = sealProofInfo(ctx.job.sector!.proof_type);
   const writable = deps.attached.filter((a) => !a.readonly);
@@ -140,7 +180,7 @@ export async function persistFiles(
     throw permanent(
       new Error(`the manager chose store "${store.Name}", which is not among this worker's [[attached]] stores`),
     );
-  checkExistingReplica(p, target);
+  checkExistingReplica(p, target, SEALED_DIRS, rebuilt);
   await stage("transfer", persistTransferTask(p, proof.sectorSize, target, store.Meta), ctx);
   return { event: "Persist", patch: { persist_instance: target.name } };
 }

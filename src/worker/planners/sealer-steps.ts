@@ -1,37 +1,32 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { abort, permanent, temporary } from "../../core/errors/index.ts";
-import { C2OutputSchema, PC2OutputSchema } from "../../core/processor/stages/seal.ts";
+import { C2OutputSchema } from "../../core/processor/stages/seal.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { proverId } from "../../core/sector/id.ts";
 import { sealProofFor, sealProofInfo } from "../../core/sector/proof.ts";
 import { OnChainState, SubmitResult } from "../../core/sector/states.ts";
 import { sleep } from "../../core/sync/semaphore.ts";
 import { sectorId } from "../manager-client.ts";
-import type { JobRecord } from "../state/store.ts";
 import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
 import { type SealerEvent, type SealerState, sealerPlan } from "./sealer.ts";
 import { acquireDeals, addPieces } from "./sealer-deals.ts";
-import { need, phases, type SealerDeps, sectorPaths } from "./sealer-job.ts";
+import { need, phases, removeLocalFiles, type SealerDeps, sectorPaths } from "./sealer-job.ts";
 import { persistFiles } from "./sealer-persist.ts";
+import { buildTreeD, pc2Recorded, runC1, runPC1, runPC2 } from "./sealer-replica.ts";
 
 export type { SealerDeps } from "./sealer-job.ts";
 
 /**
  * The work behind each state of the sealer plan. Stage tasks use the vc-processors wire shapes, so an
  * external processor written for damocles-worker can take any of them. Data in (deals, add_pieces) is in
- * sealer-deals.ts, persisting in sealer-persist.ts.
+ * sealer-deals.ts, tree_d/PC1/PC2/C1 in sealer-replica.ts, persisting in sealer-persist.ts (the rebuild plan
+ * shares all three).
  */
 
-/** Present while a PC2 may have touched the sealed file, i.e. from its start until the state has moved on. */
-const PC2_MARKER = ".pc2_running";
-/** What PC2 writes into the cache. */
-const PC2_OUTPUT = /^(sc-02-data-tree-c.*\.dat|sc-02-data-tree-r-last.*\.dat|p_aux|t_aux)$/;
 /** The original waits this long after a Failed message before re-submitting. */
 const RESUBMIT_WAIT_MS = 30_000;
-
-const bytes = (b64: string) => [...Buffer.from(b64, "base64")];
 
 export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent> {
   const stage = (name: string, task: unknown, ctx: StepContext) =>
@@ -63,18 +58,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     DealsAcquired: (ctx) => addPieces(deps, ctx, stage),
 
     async PieceAdded(ctx) {
-      const p = sectorPaths(deps.location, ctx.job);
-      const proof = sealProofInfo(ctx.job.sector!.proof_type);
-      const tree = join(p.cache, "sc-02-data-tree-d.dat");
-      rmSync(tree, { force: true });
-      const staticTree = deps.staticTreeD[proof.sizeName];
-      if (staticTree && ctx.job.phases.deals == null) {
-        if (!existsSync(staticTree))
-          throw permanent(new Error(`processors.static_tree_d.${proof.sizeName} = ${staticTree} does not exist`));
-        symlinkSync(staticTree, tree);
-      } else {
-        await stage("tree_d", { registered_proof: proof.name, staged_file: p.staged, cache_dir: p.cache }, ctx);
-      }
+      await buildTreeD(deps, ctx, stage);
       return { event: "BuildTreeD" };
     },
 
@@ -83,53 +67,13 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     },
 
     async TicketAssigned(ctx) {
-      const ph = phases(ctx.job);
-      const p = sectorPaths(deps.location, ctx.job);
-      const proof = sealProofInfo(ctx.job.sector!.proof_type);
-      const ticket = ph.ticket ?? (await deps.manager.call(Venus.AssignTicket, sectorId(ctx.job)));
-      // A previous attempt may have left layers behind: keep only tree_d, which PC1 reads.
-      for (const f of readdirSync(p.cache))
-        if (f !== "sc-02-data-tree-d.dat") rmSync(join(p.cache, f), { recursive: true, force: true });
-      writeFileSync(p.sealed, ""); // PC1 wants its output file to exist
-      const pc1out = await stage(
-        "pc1",
-        {
-          registered_proof: proof.name,
-          cache_path: p.cache,
-          in_path: p.staged,
-          out_path: p.sealed,
-          prover_id: [...proverId(ctx.job.sector!.miner)],
-          sector_id: ctx.job.sector!.number,
-          ticket: bytes(ticket.Ticket),
-          piece_infos: need(ph.pieces, "pieces"),
-        },
-        ctx,
-      );
+      const ticket = phases(ctx.job).ticket ?? (await deps.manager.call(Venus.AssignTicket, sectorId(ctx.job)));
+      const pc1out = await runPC1(deps, ctx, stage, ticket);
       return { event: "PC1", patch: { ticket: { Ticket: ticket.Ticket, Epoch: ticket.Epoch }, pc1out } };
     },
 
     async PC1Done(ctx) {
-      const ph = phases(ctx.job);
-      const p = sectorPaths(deps.location, ctx.job);
-      const marker = join(p.cache, PC2_MARKER);
-      if (existsSync(marker)) {
-        // PC2 encodes the sealed file in place: an interrupted (or finished but unrecorded) run leaves it
-        // encoded, and sealing it again gives "Invalid vanilla proof" at C1. Start from the staged data.
-        ctx.log.warn(`${p.name}: PC2 was interrupted; restoring the sealed file from the staged copy`);
-        copyFileSync(p.staged, p.sealed);
-      }
-      // A killed PC2 also leaves partial tree-c / tree-r-last / p_aux / t_aux that a new run would trust.
-      for (const f of readdirSync(p.cache)) if (PC2_OUTPUT.test(f)) rmSync(join(p.cache, f), { force: true });
-      // The marker stays until the thread has left PC1Done (see PC2Done): only then is the run recorded.
-      writeFileSync(marker, String(Date.now()));
-      const out = await stage(
-        "pc2",
-        { pc1out: need(ph.pc1out, "PC1 output"), cache_dir: p.cache, sealed_file: p.sealed },
-        ctx,
-      );
-      const pc2 = v.safeParse(PC2OutputSchema, out);
-      if (!pc2.success) throw permanent(new Error(`pc2 returned no commitments: ${pc2.issues[0].message}`));
-      return { event: "PC2", patch: { pc2out: pc2.output } };
+      return { event: "PC2", patch: { pc2out: await runPC2(deps, ctx, stage) } };
     },
 
     async SyntheticPoRepNeeded() {
@@ -141,7 +85,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     },
 
     async PC2Done(ctx) {
-      rmSync(join(sectorPaths(deps.location, ctx.job).cache, PC2_MARKER), { force: true });
+      pc2Recorded(deps, ctx);
       const ph = phases(ctx.job);
       const pc2 = need(ph.pc2out, "PC2 output");
       const ticket = need(ph.ticket, "ticket");
@@ -181,22 +125,7 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
     },
 
     async SeedAssigned(ctx) {
-      const ph = phases(ctx.job);
-      const p = sectorPaths(deps.location, ctx.job);
-      const c1out = await stage(
-        "c1",
-        {
-          cache_path: p.cache,
-          replica_path: p.sealed,
-          prover_id: [...proverId(ctx.job.sector!.miner)],
-          sector_id: ctx.job.sector!.number,
-          ticket: bytes(need(ph.ticket, "ticket").Ticket),
-          seed: bytes(need(ph.seed, "seed").Seed),
-          pc2out: need(ph.pc2out, "PC2 output"),
-          piece_infos: need(ph.pieces, "pieces"),
-        },
-        ctx,
-      );
+      const c1out = await runC1(deps, ctx, stage, need(phases(ctx.job).seed, "seed"));
       return { event: "C1", patch: { c1out } };
     },
 
@@ -254,12 +183,6 @@ export function sealerSteps(deps: SealerDeps): PlanImpl<SealerState, SealerEvent
       removeLocalFiles(deps.location, job);
     },
   };
-}
-
-function removeLocalFiles(location: string, job: JobRecord): void {
-  if (!job.sector) return;
-  const p = sectorPaths(location, job);
-  for (const path of [p.staged, p.sealed, p.cache]) rmSync(path, { recursive: true, force: true });
 }
 
 function submitted(

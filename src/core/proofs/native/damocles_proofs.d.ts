@@ -37,6 +37,15 @@ export interface AddPieceResult {
  */
 export declare function clearCache(cachePath: string): Promise<void>;
 
+/**
+ * The CommR a sector's `p_aux` file commits to. p_aux is the bincode form of the stacked DRG's
+ * PersistentAux { comm_c, comm_r_last }, two 32-byte field elements, and CommR = Poseidon(comm_c,
+ * comm_r_last), as the library derives it. A worker compares it with a sector's on-chain CommR before it
+ * replaces a persisted replica, so it never overwrites the replica of another sealing. Synchronous: it is
+ * one hash over 64 bytes, touches no file and no `FIL_PROOFS_*` setting.
+ */
+export declare function commRFromPAux(pAux: Uint8Array): Uint8Array;
+
 /** CommD (unsealed sector commitment) from the sector's pieces, filling the rest with zero pieces. */
 export declare function computeCommD(registeredProof: number, pieces: Array<PieceInfoJs>): Promise<Uint8Array>;
 
