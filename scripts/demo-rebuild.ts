@@ -55,7 +55,18 @@ export class DemoRebuilds {
         this.steps.set(n, "faulty");
         say(`${name}: faulty on chain (its replica is gone); queuing a rebuild`);
         this.switchThread();
-        await this.opts.run(["util", "sealer", "sectors", "rebuild", "1000", String(n), "--api", this.opts.api]);
+        await this.opts.run([
+          "util",
+          "sealer",
+          "sectors",
+          "rebuild",
+          "1000",
+          String(n),
+          "--api",
+          this.opts.api,
+          "--home",
+          this.opts.managerHome,
+        ]);
         this.steps.set(n, "queued");
       } else if (step === "queued") {
         const task = tasks.find((t) => t.Info.Sector.ID.Number === n);

@@ -23,6 +23,7 @@ import { Proving } from "../src/core/sector/api-proving.ts";
 import type { SectorState } from "../src/core/sector/wire.ts";
 import { activeDeals, type DemoDeal, dropPieceCopies, importDeals, unsealAndCompare } from "./demo-deals.ts";
 import { DemoRebuilds } from "./demo-rebuild.ts";
+import { enableSnapUp, snappedSectors, startSnaps } from "./demo-snap.ts";
 
 const { values: opts } = parseArgs({
   args: Bun.argv.slice(2),
@@ -33,6 +34,7 @@ const { values: opts } = parseArgs({
     "proving-periods": { type: "string", default: "0" },
     deals: { type: "string", default: "0" },
     rebuild: { type: "string", default: "0" },
+    snap: { type: "string", default: "0" },
     "timeout-min": { type: "string", default: "30" },
     "sector-size": { type: "string", default: "2KiB" },
   },
@@ -57,6 +59,12 @@ if (dealCount > 2 * sectors)
 const rebuildCount = Number(opts.rebuild);
 if (!Number.isInteger(rebuildCount) || rebuildCount < 0 || rebuildCount > sectors)
   fail(`--rebuild: expected a number of sectors from 0 to --sectors (${sectors}), got "${opts.rebuild}"`);
+const snapCount = Number(opts.snap);
+// A snap needs a committed-capacity sector, and a rebuild one that was not snapped.
+if (!Number.isInteger(snapCount) || snapCount < 0 || snapCount + rebuildCount > sectors - Math.ceil(dealCount / 2))
+  fail(
+    `--snap: expected a number of CC sectors to snap, at most --sectors minus the deal sectors minus --rebuild, got "${opts.snap}"`,
+  );
 // The poster is what finds a lost replica (and its recovery): no proving, nothing to see.
 if (rebuildCount > 0 && provingPeriods === 0) fail("--rebuild needs --proving-periods (at least 1)");
 const timeoutMs = Number(opts["timeout-min"]) * 60_000;
@@ -138,6 +146,7 @@ writeFileSync(
     .replace("#ChallengeConfidence = 0", "ChallengeConfidence = 2")
     .replace("#EnableDeals = false", `EnableDeals = ${dealCount > 0}`),
 );
+if (snapCount > 0) writeFileSync(cfgPath, enableSnapUp(readFileSync(cfgPath, "utf8")));
 const proving = provingPeriods > 0 ? ["--poster", "--worker-prover"] : [];
 daemon("manager", ["manager", "run", "--home", managerHome, "--listen", "127.0.0.1:0", ...proving]);
 const api = await waitFor(
@@ -162,7 +171,16 @@ if (dealCount > 0) {
 mkdirSync(workerDir, { recursive: true });
 const stores = [join(workerDir, "store1"), join(workerDir, "store2")];
 const unsealStore = join(workerDir, "unseal");
-await damocles(["worker", "store", "sealing-init", "-l", ...stores, ...(dealCount > 0 ? [unsealStore] : [])]);
+const snapStore = join(workerDir, "snapup");
+await damocles([
+  "worker",
+  "store",
+  "sealing-init",
+  "-l",
+  ...stores,
+  ...(dealCount > 0 ? [unsealStore] : []),
+  ...(snapCount > 0 ? [snapStore] : []),
+]);
 const workerToml = join(workerDir, "worker.toml");
 // The manager requires tokens (secure by default): the worker seals and fetches pieces with a write token.
 const workerToken = (
@@ -190,6 +208,7 @@ enable_deals = ${dealCount > 0}
 
 ${stores.map((s) => `[[sealing_thread]]\nlocation = "${s}"\n`).join("\n")}
 ${dealCount > 0 ? `# Unseal tasks: pieces back out of sealed sectors\n[[sealing_thread]]\nlocation = "${unsealStore}"\nplan = "unseal"\n` : ""}
+${snapCount > 0 ? `# SnapDeals: deals encoded into sealed CC sectors\n[[sealing_thread]]\nlocation = "${snapStore}"\nplan = "snapup"\n` : ""}
 ${provingPeriods > 0 ? `# WindowPoSt jobs from the manager's worker-prover module\n[[sealing_thread]]\nplan = "wdpost"\nsealing.recover_interval = "2s"\n` : ""}
 [[attached]]
 name = "persist-1"
@@ -205,7 +224,7 @@ c2 = 1
 );
 daemon("worker", ["worker", "run", "-c", workerToml]);
 say(
-  `worker started: 2 sealing threads; pc1, pc2, c2 in external processors${dealCount > 0 ? "; 1 unseal thread" : ""}${provingPeriods > 0 ? "; 1 wdpost thread" : ""}`,
+  `worker started: 2 sealing threads; pc1, pc2, c2 in external processors${dealCount > 0 ? "; 1 unseal thread" : ""}${snapCount > 0 ? "; 1 snapup thread" : ""}${provingPeriods > 0 ? "; 1 wdpost thread" : ""}`,
 );
 
 // 4. Progress: every state change of every sector, until all are finished.
@@ -246,6 +265,21 @@ const head = await client.call(Damocles.ChainHead);
 const miner = head.Miners.find((m) => m.Actor === 1000);
 const verified = miner?.ActiveSectors ?? 0;
 
+// 5b. SnapDeals (--snap N): deals encoded into sealed CC sectors, the update proofs verified on chain.
+let snapped = 0;
+if (snapCount > 0) {
+  await startSnaps(damocles, home, managerHome, snapCount, say);
+  snapped = await waitFor(
+    "the snapped sectors to be finalized as upgraded",
+    async () => {
+      const n = await snappedSectors(client);
+      return n >= snapCount ? n : undefined;
+    },
+    timeoutMs,
+  );
+  say(`snap: ${snapped} sector(s) upgraded (update proofs verified by the devnet, CC replicas removed)`);
+}
+
 // 6. Proving: P full proving periods after the last sector landed, every deadline's outcome as it closes.
 let windowposts = 0;
 let faults = 0;
@@ -259,9 +293,13 @@ if (rebuildCount > 0) {
     managerHome,
     threadLocation: stores[0]!,
   });
+  const upgraded = new Set(
+    ((await client.call(Venus.ListSectors, "offline", 0)) ?? []).filter((s) => s.Upgraded).map((s) => s.ID.Number),
+  );
   rebuilds.lose(
     finished
       .map((s) => s.ID.Number)
+      .filter((n) => !upgraded.has(n))
       .sort((a, b) => a - b)
       .slice(0, rebuildCount),
   );
@@ -315,16 +353,20 @@ if (provingPeriods > 0) {
 // 7. Deals: active on chain, then every piece unsealed from its sector with the stored copies gone.
 let dealsActive = 0;
 let unsealedVerified = 0;
-if (dealCount > 0) {
+if (dealCount + snapCount > 0) {
   dealsActive = await waitFor(
     "the deals to be active",
     async () => {
       const n = await activeDeals(damocles, managerHome);
-      return n >= dealCount ? n : undefined;
+      return n >= dealCount + snapCount ? n : undefined;
     },
     120_000,
   );
-  say(`${dealsActive} deal(s) active; deleted ${dropPieceCopies(managerHome)} piece-store copies`);
+  say(`${dealsActive} deal(s) active (${snapCount} by SnapDeals)`);
+}
+// Pieces of sealed sectors only: a snapped sector's CC replica is gone, unsealing one is not built yet.
+if (dealCount > 0) {
+  say(`deleted ${dropPieceCopies(managerHome)} piece-store copies`);
   unsealedVerified = await unsealAndCompare(damocles, home, managerHome, deals, say);
 }
 
@@ -335,9 +377,10 @@ const elapsed = ((performance.now() - started) / 1000).toFixed(1);
 const rebuilt = rebuilds?.count("rebuilt") ?? 0;
 const recovered = rebuilds?.count("recovered") ?? 0;
 console.log(
-  `demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=${windowposts} faults=${faults} deals_active=${dealsActive} unsealed_verified=${unsealedVerified} rebuilt=${rebuilt} faults_recovered=${recovered} elapsed_s=${elapsed}`,
+  `demo summary: sectors_finished=${finished.length} seal_proofs_verified=${verified} windowposts_verified=${windowposts} faults=${faults} deals_active=${dealsActive} unsealed_verified=${unsealedVerified} snapped=${snapped} rebuilt=${rebuilt} faults_recovered=${recovered} elapsed_s=${elapsed}`,
 );
 const provedOk = provingPeriods === 0 || (windowposts > 0 && faults === 0);
-const dealsOk = dealsActive === dealCount && unsealedVerified === dealCount;
+const dealsOk = dealsActive === dealCount + snapCount && unsealedVerified === dealCount;
+const snapOk = snapped === snapCount;
 const rebuildOk = rebuilt === rebuildCount && recovered === rebuildCount;
-process.exit(finished.length >= sectors && verified >= sectors && provedOk && dealsOk && rebuildOk ? 0 : 1);
+process.exit(finished.length >= sectors && verified >= sectors && provedOk && dealsOk && snapOk && rebuildOk ? 0 : 1);
