@@ -1,8 +1,10 @@
 /**
  * The rebuild plan end to end, with real proofs, a real `damocles worker run` process and a manager whose
- * devnet verifies with the proofs library. The shared sealed 2KiB CC sector (tests/fixtures/sealed-2kib.ts)
- * goes through the manager's own flow (ticket, PreCommit, seed, ProveCommit verified by the devnet,
- * SubmitPersisted, ReportFinalized), so the manager holds the state it keeps for every sealed sector. Then:
+ * devnet verifies with the proofs library. The shared sealed 2KiB sectors (tests/fixtures/sealed-2kib.ts: a
+ * CC sector and one holding a data piece, which becomes a deal imported into the embedded market) go
+ * through the manager's own flow (ticket, AcquireDeals, PreCommit, seed, ProveCommit verified by the
+ * devnet, SubmitPersisted, ReportFinalized), so the manager holds the state it keeps for every sealed
+ * sector. Then:
  * - its persisted sealed file is deleted; `util sealer sectors rebuild` queues it; a sealing thread is
  *   switched to plan = "rebuild" by its <location>/config.toml under the running worker (an unknown plan
  *   there first: logged, the thread goes on) and takes it; the worker is killed with -9 while PC2
@@ -11,7 +13,9 @@
  *   byte for byte, indexed, its p_aux derives the chain's CommR, and a WindowPoSt over it verifies;
  * - a rebuild whose recorded ticket is wrong makes another replica: the thread pauses on the CommR
  *   check naming both CommRs, the persisted files are untouched; aborting it puts the sector back
- *   finalized (no abort reason) and fails the rebuild task.
+ *   finalized (no abort reason) and fails the rebuild task;
+ * - the deal sector's lost replica is rebuilt with its deal piece fetched again from the manager's piece
+ *   store (the worker has no local copy), byte for byte, and the deal stays active.
  */
 
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -22,9 +26,10 @@ import { bearer } from "../../src/core/auth/index.ts";
 import { commRFromPAux, generateWindowPost, verifyWindowPost } from "../../src/core/proofs/index.ts";
 import { RpcClient } from "../../src/core/rpc/client.ts";
 import { Venus } from "../../src/core/sector/api.ts";
+import { Market } from "../../src/core/sector/api-market.ts";
 import { DamoclesRebuild, type RebuildTask, VenusRebuild } from "../../src/core/sector/api-rebuild.ts";
 import { VenusWorker } from "../../src/core/sector/api-worker.ts";
-import { commRToCid } from "../../src/core/sector/cid.ts";
+import { commRToCid, pieceCid } from "../../src/core/sector/cid.ts";
 import { windowPoStProofFor } from "../../src/core/sector/proof.ts";
 import { OnChainState, SubmitResult } from "../../src/core/sector/states.ts";
 import { b64 } from "../../src/core/sector/wire.ts";
@@ -44,6 +49,8 @@ const TICKET_EPOCH = 8; // head 10 − SealRandomnessLookback 2
 const SEED_EPOCH = 14; // PreCommit pushed at 10, packed at 11, + PreCommitChallengeDelay 3
 const sid = { Miner: 1000, Number: 1 };
 const NAME = "s-t01000-1";
+const dealSid = { Miner: 1000, Number: 2 };
+const DEAL_NAME = "s-t01000-2";
 
 const dir = tempDir("damocles-rebuild-e2e-");
 const marks = join(dir.path, "marks");
@@ -52,6 +59,7 @@ const location = join(workerDir, "thread-0");
 let f: Sealed2KiB;
 let t: TestManager;
 let worker: WorkerHandle | undefined;
+let dealId: number;
 
 /** The devnet answers the fixture's own ticket and seed at the epochs the flow asks for them. */
 function fixtureBeacon(actor: number, ticket: Uint8Array, seed: Uint8Array): Beacon {
@@ -122,8 +130,23 @@ location = "${t.persistPath}"
   );
 }
 
-async function task(): Promise<RebuildTask | undefined> {
-  return (await t.client.call(DamoclesRebuild.RebuildTasks)).find((x) => x.Info.Sector.ID.Number === sid.Number);
+async function task(number = sid.Number): Promise<RebuildTask | undefined> {
+  return (await t.client.call(DamoclesRebuild.RebuildTasks)).find((x) => x.Info.Sector.ID.Number === number);
+}
+
+async function rebuilt(number: number): Promise<RebuildTask> {
+  return withLog(
+    until(
+      `the rebuild of sector ${number} to finish`,
+      async () => {
+        const x = await task(number);
+        if (x?.State === "failed") throw new Error(`rebuild failed: ${x.ErrorInfo}`);
+        return x?.State === "finished" ? x : undefined;
+      },
+      180_000,
+      200,
+    ),
+  );
 }
 
 async function workerRpc(): Promise<RpcClient> {
@@ -139,33 +162,51 @@ function withLog<T>(p: Promise<T>): Promise<T> {
   });
 }
 
-/** Sector 1 through the manager's flow with the fixture's real proof, persisted and finalized. */
-async function sealOnChain(): Promise<void> {
+/**
+ * Sectors 1 (CC) and 2 (the data piece, as a deal) through the manager's flow together, so both get the
+ * fixture's ticket and seed: the fixture's real proofs are verified by the devnet; persisted, finalized.
+ */
+async function sealOnChain(): Promise<number> {
   const { client, advance } = t;
   await advance(10);
-  const allocated = await allocate(client);
-  expect(allocated.ID).toEqual(sid);
-  const ticket = await client.call(Venus.AssignTicket, sid);
-  expect(ticket).toEqual({ Ticket: b64(f.ticket), Epoch: TICKET_EPOCH });
-  const pre = { CommR: [...f.cc.commR], CommD: [...f.cc.commD], Ticket: ticket, Deals: null };
-  expect((await client.call(Venus.SubmitPreCommit, allocated, pre, false)).Res).toBe(SubmitResult.Accepted);
+  const deal = await client.call(Market.Import, f.data.payloadPath, { StartEpoch: 5000 });
+  expect(deal.PieceCID["/"]).toBe(pieceCid(f.data.pieces[0]!.commitment));
+  const sectors = [
+    { allocated: await allocate(client), sealed: f.cc, name: NAME },
+    { allocated: await allocate(client), sealed: f.data, name: DEAL_NAME },
+  ] as const;
+  expect(sectors.map((s) => s.allocated.ID)).toEqual([sid, dealSid]);
+  const pieces = await client.call(Venus.AcquireDeals, dealSid, { MaxDeals: null, MinUsedSpace: null });
+  expect(pieces?.map((p) => p.ID)).toEqual([deal.DealID, 0]);
+  for (const { allocated, sealed } of sectors) {
+    const ticket = await client.call(Venus.AssignTicket, allocated.ID);
+    expect(ticket).toEqual({ Ticket: b64(f.ticket), Epoch: TICKET_EPOCH });
+    const pre = { CommR: [...sealed.commR], CommD: [...sealed.commD], Ticket: ticket, Deals: null };
+    expect((await client.call(Venus.SubmitPreCommit, allocated, pre, false)).Res).toBe(SubmitResult.Accepted);
+  }
   const commit = t.manager.services.commit;
   const pushed = (kind: "pre" | "prove") => () => commit.pendingCount(1000, kind) === 0 && commit.outboxSize() === 0;
-  await waitFor(pushed("pre"), "the PreCommit to be pushed");
+  await waitFor(pushed("pre"), "the PreCommits to be pushed");
   await advance(2);
-  expect((await client.call(Venus.PollPreCommitState, sid)).State).toBe(OnChainState.Landed);
   await advance(3);
-  expect((await client.call(Venus.WaitSeed, sid, f.registeredProof)).Seed?.Epoch).toBe(SEED_EPOCH);
-  const proof = { Proof: b64(f.cc.proof!) };
-  expect((await client.call(Venus.SubmitProof, sid, proof, false)).Res).toBe(SubmitResult.Accepted);
-  await waitFor(pushed("prove"), "the ProveCommit to be pushed");
+  for (const { allocated, sealed } of sectors) {
+    expect((await client.call(Venus.PollPreCommitState, allocated.ID)).State).toBe(OnChainState.Landed);
+    expect((await client.call(Venus.WaitSeed, allocated.ID, f.registeredProof)).Seed?.Epoch).toBe(SEED_EPOCH);
+    const proof = { Proof: b64(sealed.proof!) };
+    expect((await client.call(Venus.SubmitProof, allocated.ID, proof, false)).Res).toBe(SubmitResult.Accepted);
+  }
+  await waitFor(pushed("prove"), "the ProveCommits to be pushed");
   await advance(2);
-  expect((await client.call(Venus.PollProofState, sid)).State).toBe(OnChainState.Landed);
-  cpSync(f.cc.sealedPath, persisted("sealed", NAME));
-  cpSync(f.cc.cacheDir, persisted("cache", NAME), { recursive: true });
-  expect(await client.call(Venus.SubmitPersisted, sid, "persist-1")).toBe(true);
-  await report(client, sid, "ProofSubmitted", "Finished", "Finish");
-  await client.call(Venus.ReportFinalized, sid);
+  for (const { allocated, sealed, name } of sectors) {
+    expect((await client.call(Venus.PollProofState, allocated.ID)).State).toBe(OnChainState.Landed);
+    cpSync(sealed.sealedPath, persisted("sealed", name));
+    cpSync(sealed.cacheDir, persisted("cache", name), { recursive: true });
+    expect(await client.call(Venus.SubmitPersisted, allocated.ID, "persist-1")).toBe(true);
+    await report(client, allocated.ID, "ProofSubmitted", "Finished", "Finish");
+    await client.call(Venus.ReportFinalized, allocated.ID);
+  }
+  expect((await client.call(Market.Deals, null))[0]).toMatchObject({ State: "active", Sector: dealSid });
+  return deal.DealID;
 }
 
 beforeAll(async () => {
@@ -173,10 +214,10 @@ beforeAll(async () => {
   t = await startTestManager({
     verifier: await loadProofsVerifier(),
     beacon: fixtureBeacon(f.actorId, f.ticket, f.seed),
-    // One sector number only: once it is sealed, the thread's sealer plan has nothing to allocate.
-    miner: { Sector: { MaxNumber: 1 } },
+    // Two sector numbers only: once they are sealed, the thread's sealer plan has nothing to allocate.
+    miner: { Sector: { MaxNumber: 2, EnableDeals: true } },
   });
-  await sealOnChain();
+  dealId = await sealOnChain();
   mkdirSync(marks, { recursive: true });
   mkdirSync(join(workerDir, "plugins"), { recursive: true });
   writeFileSync(join(workerDir, "plugins", "torn-pc2.ts"), tornPc2);
@@ -245,18 +286,7 @@ test("a lost replica is rebuilt by a thread switched to plan rebuild, through a 
   // The file now says sealer again: the saved job must still finish as a rebuild.
   hotPlan("sealer");
   worker = spawnWorker();
-  const done = await withLog(
-    until(
-      "the rebuild to finish",
-      async () => {
-        const x = await task();
-        if (x?.State === "failed") throw new Error(`rebuild failed: ${x.ErrorInfo}`);
-        return x?.State === "finished" ? x : undefined;
-      },
-      180_000,
-      200,
-    ),
-  );
+  const done = await rebuilt(sid.Number);
   expect(done.Info.CommR).toEqual([...f.cc.commR]);
   const log = readFileSync(worker.log, "utf8");
   expect(log).toContain("PC2 was interrupted; restoring the sealed file from the staged copy");
@@ -343,4 +373,23 @@ test("a rebuild whose recorded ticket is wrong pauses on the CommR check and ove
   });
   expect(files.map(sha)).toEqual(before);
   wrpc.close();
+});
+
+test("a deal sector's lost replica is rebuilt with its piece fetched again from the manager's piece store", async () => {
+  const original = sha(f.data.sealedPath);
+  rmSync(persisted("sealed", DEAL_NAME));
+  expect(await t.client.call(VenusRebuild.SectorSetForRebuild, dealSid, { PiecesAvailable: false })).toBe(true);
+  hotPlan("rebuild");
+  const done = await rebuilt(dealSid.Number);
+  expect(done.Info.PiecesV2?.map((p) => p.ID)).toEqual([dealId, 0]);
+  expect(sha(persisted("sealed", DEAL_NAME))).toBe(original);
+  expect(Buffer.from(commRFromPAux(readFileSync(persisted("cache", DEAL_NAME, "p_aux"))))).toEqual(
+    Buffer.from(f.data.commR),
+  );
+  expect(await t.client.call(Venus.FindSector, "offline", dealSid)).toMatchObject({
+    Finalized: true,
+    NeedRebuild: false,
+    AbortReason: "",
+  });
+  expect((await t.client.call(Market.Deals, null))[0]).toMatchObject({ State: "active", Sector: dealSid });
 });

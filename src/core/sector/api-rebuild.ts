@@ -47,6 +47,12 @@ export const SectorRebuildInfoSchema = v.object({
 });
 export type SectorRebuildInfo = v.InferOutput<typeof SectorRebuildInfoSchema>;
 
+/** "CC", or how many deal pieces a rebuild puts back (pledge fillers, ID 0, are not deals): for logs and CLIs. */
+export function describeRebuildData(info: Pick<SectorRebuildInfo, "PiecesV2">): string {
+  const deals = (info.PiecesV2 ?? []).filter((p) => p.ID !== 0).length;
+  return deals > 0 ? `${deals} deal piece(s)` : "CC";
+}
+
 /** Where a queued rebuild is: waiting for a thread, held by one, done, or given up (with the reason). */
 export const REBUILD_TASK_STATES = ["queued", "rebuilding", "finished", "failed"] as const;
 export const RebuildTaskStateSchema = v.picklist(REBUILD_TASK_STATES);

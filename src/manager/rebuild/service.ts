@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { childLogger } from "../../core/log/index.ts";
-import type { RebuildOptions, SectorRebuildInfo } from "../../core/sector/api-rebuild.ts";
+import { describeRebuildData, type RebuildOptions, type SectorRebuildInfo } from "../../core/sector/api-rebuild.ts";
 import { type SectorID, sectorName } from "../../core/sector/id.ts";
 import { type AllocateSectorSpec, DealsSchema, type SectorState } from "../../core/sector/wire.ts";
 import type { KVStore } from "../../core/store/index.ts";
@@ -71,9 +71,7 @@ export class RebuildService {
     );
     // Lost to a concurrent change of the same sector (it went online meanwhile): tell it like a second call.
     if (!queued) return false;
-    log.info(
-      `${name} queued for rebuild (${info.PiecesV2 ? `${info.PiecesV2.length} deal piece(s)` : "CC"}${info.IsSnapUp ? ", upgraded" : ""})`,
-    );
+    log.info(`${name} queued for rebuild (${describeRebuildData(info)}${info.IsSnapUp ? ", upgraded" : ""})`);
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { command } from "../../core/cli/command.ts";
-import { DamoclesRebuild, VenusRebuild } from "../../core/sector/api-rebuild.ts";
+import { DamoclesRebuild, describeRebuildData, VenusRebuild } from "../../core/sector/api-rebuild.ts";
 import { sameSector, sectorName } from "../../core/sector/id.ts";
 import { managerApiArgs, parseSectorArgs, withManager } from "./client.ts";
 
@@ -35,7 +35,7 @@ export const rebuildCommand = command({
         PiecesAvailable: Boolean(args["pieces-available"]),
       });
       const task = (await c.call(DamoclesRebuild.RebuildTasks)).find((t) => sameSector(t.Info.Sector.ID, sid));
-      const what = task?.Info.PiecesV2 ? `${task.Info.PiecesV2.length} deal piece(s)` : "CC";
+      const what = task ? describeRebuildData(task.Info) : "CC";
       process.stdout.write(
         queued
           ? `${name} queued for rebuild (${what}); a worker thread with plan = "rebuild" takes it\n`

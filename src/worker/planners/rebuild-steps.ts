@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { abort, permanent } from "../../core/errors/index.ts";
 import { Venus } from "../../core/sector/api.ts";
-import { type SectorRebuildInfo, VenusRebuild } from "../../core/sector/api-rebuild.ts";
+import { describeRebuildData, type SectorRebuildInfo, VenusRebuild } from "../../core/sector/api-rebuild.ts";
 import { commRToCid } from "../../core/sector/cid.ts";
 import { sectorName } from "../../core/sector/id.ts";
 import { SEAL_PROOFS, sealProofInfo } from "../../core/sector/proof.ts";
@@ -99,7 +99,7 @@ export function rebuildSteps(deps: SealerDeps): PlanImpl<RebuildState, RebuildEv
       for (const dir of [join(p.staged, ".."), join(p.sealed, ".."), p.cache]) mkdirSync(dir, { recursive: true });
       const deals = info.PiecesV2 && info.PiecesV2.length > 0 ? info.PiecesV2 : null;
       ctx.log.info(
-        `rebuilding ${p.name} (${sealProofInfo(info.Sector.ProofType).name}, ${deals ? `${deals.length} deal piece(s)` : "CC"}, ticket of epoch ${info.Ticket.Epoch})`,
+        `rebuilding ${p.name} (${sealProofInfo(info.Sector.ProofType).name}, ${describeRebuildData(info)}, ticket of epoch ${info.Ticket.Epoch})`,
       );
       const rebuild: RebuildRecord = {
         comm_r: info.CommR ?? null,
