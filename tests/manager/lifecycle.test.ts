@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { bearer } from "../../src/core/auth/index.ts";
 import { RpcCallError } from "../../src/core/rpc/index.ts";
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
 import { OnChainState, SubmitResult } from "../../src/core/sector/index.ts";
@@ -221,7 +222,9 @@ describe("a sector through every state, with an RPC client acting as the worker"
   test("errors keep the daemon serving: -32700, -32601, -32602 naming the field, 11001", async () => {
     t = await startTestManager();
     const post = async (body: string) =>
-      (await fetch(`${t!.manager.url}/rpc/v0`, { method: "POST", body })).json() as Promise<any>;
+      (
+        await fetch(`${t!.manager.url}/rpc/v0`, { method: "POST", body, headers: bearer(t!.tokens.write) })
+      ).json() as Promise<any>;
     expect((await post("{{{")).error.code).toBe(-32700);
     expect(
       (await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Venus.Frobnicate", params: [] }))).error.code,
