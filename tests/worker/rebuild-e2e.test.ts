@@ -7,7 +7,7 @@
  * sector. Then:
  * - its persisted sealed file is deleted; `util sealer sectors rebuild` queues it; a sealing thread is
  *   switched to plan = "rebuild" by its <location>/config.toml under the running worker (an unknown plan
- *   there first: logged, the thread goes on) and takes it; the worker is killed with -9 while PC2
+ *   name there first: logged, the thread goes on) and takes it; the worker is killed with -9 while PC2
  *   encodes and restarted with the file switched back to "sealer": the job finishes under its own plan,
  *   the sealed file is restored from the staged copy before PC2 runs again; the replica is back,
  *   byte for byte, indexed, its p_aux derives the chain's CommR, and a WindowPoSt over it verifies;
@@ -268,10 +268,12 @@ test("a lost replica is rebuilt by a thread switched to plan rebuild, through a 
   expect(again.stdout).toContain("already waiting for a rebuild (task queued)");
   expect((await t.client.call(Venus.FindSector, "online", sid))?.NeedRebuild).toBe(true);
 
-  // A plan this build lacks is logged and ignored; then the seed's own example: switch to rebuild.
-  hotPlan("snapup");
+  // A plan no worker knows is logged and ignored (the thread goes on); then the seed's own example: rebuild.
+  hotPlan("frobnicate");
   await withLog(
-    until("the unknown plan to be logged", () => readFileSync(worker!.log, "utf8").includes('plan "snapup"')),
+    until("the unknown plan to be logged", () =>
+      readFileSync(worker!.log, "utf8").includes(`${join(location, "config.toml")} ignored`),
+    ),
   );
   hotPlan("rebuild");
   await withLog(
