@@ -36,14 +36,24 @@ export const SectorRebuildInfoSchema = v.object({
   PiecesV2: v.nullish(DealsSchema),
   /** The sector was upgraded by a snap deal: the update must be encoded again over the rebuilt replica. */
   IsSnapUp: v.boolean(),
-  /** core.SectorUpgradePublic of an upgraded sector (its CC CommR and sealed CID, activation, expiration). */
+  /**
+   * core.SectorUpgradePublic of an upgraded sector, as the snap allocation recorded it: the CC sector's
+   * public info (its CommR is the sector key, the update's comm_r_old; sealed CID, activation, expiration).
+   */
   UpgradePublic: v.nullish(v.unknown()),
   /**
-   * Ours: the sector's CommR on chain. The worker refuses to persist a rebuilt replica whose CommR differs
-   * (a wrong ticket or wrong pieces make another replica, which could never be proven). An original
-   * manager does not send it; the worker then runs the original's C1 sanity check instead.
+   * Ours: the CommR the re-sealed replica must have: the sector's CommR on chain, or for an upgraded sector
+   * its sector key CommR (the CC replica's, which the chain keeps beside the update's). The worker refuses
+   * to persist a rebuilt replica whose CommR differs (a wrong ticket or wrong pieces make another replica,
+   * which could never be proven). An original manager does not send it; the worker then runs the
+   * original's C1 sanity check instead.
    */
   CommR: v.nullish(Commitment32Schema),
+  /**
+   * Ours, for an upgraded sector: the update's CommR on chain (comm_r_new). The worker refuses to persist a
+   * re-encoded update whose CommR differs. Absent from an original manager: only the update proof is checked.
+   */
+  UpdateCommR: v.nullish(Commitment32Schema),
 });
 export type SectorRebuildInfo = v.InferOutput<typeof SectorRebuildInfoSchema>;
 

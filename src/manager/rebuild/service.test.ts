@@ -30,13 +30,19 @@ function finalized(n: number, patch: Partial<SectorState> = {}): SectorState {
   return { ...s, ...patch };
 }
 
-function setup(onChain: number[] = [1, 2, 3, 4, 5]) {
+/** Sectors the fake chain holds as updated by a snap deal: CommR the update's, the sector key COMM_R. */
+const UPDATE_COMM_R = COMM_R.map((b) => (b + 1) & 0x3f);
+const CC_PUBLIC = { CommR: COMM_R, SealedCID: { "/": commRToCid(COMM_R) }, Activation: 20, Expiration: 100_000 };
+
+function setup(onChain: number[] = [1, 2, 3, 4, 5], updated: number[] = []) {
   const store = KVStore.open(":memory:");
   const states = new SectorStates(store);
   const chain = {
     async sectorInfo(actor: number, number: number): Promise<OnChainSector | undefined> {
       if (actor !== 1000 || !onChain.includes(number)) return undefined;
-      return { number, sealProof: 5, commR: COMM_R, activation: 20, expiration: 100_000, deadline: 0, partition: 0 };
+      const sector = { number, sealProof: 5, activation: 20, expiration: 100_000, deadline: 0, partition: 0 };
+      if (updated.includes(number)) return { ...sector, commR: UPDATE_COMM_R, sectorKeyCommR: COMM_R };
+      return { ...sector, commR: COMM_R };
     },
   };
   let now = 1_000;
@@ -76,6 +82,7 @@ describe("rebuild service", () => {
       IsSnapUp: false,
       UpgradePublic: null,
       CommR: COMM_R,
+      UpdateCommR: null,
     });
     expect(svc.tasks.get(sid(1))?.State).toBe("rebuilding");
     expect(await svc.allocate(spec)).toBeNull();
@@ -125,5 +132,40 @@ describe("rebuild service", () => {
     svc.finished(sid(2)); // an ended task stays as it ended
     expect(svc.tasks.get(sid(2))?.State).toBe("failed");
     expect(svc.tasks.list().map((t) => t.Info.Sector.ID.Number)).toEqual([1, 2, 3]);
+  });
+
+  test("an upgraded sector carries the update: its CC public info, the sector key and update CommRs, the update's deals", async () => {
+    const { svc, states } = setup([1, 2, 3, 4, 5], [1, 2, 3, 4]);
+    const upgraded = { Upgraded: true, UpgradePublic: CC_PUBLIC, Pieces: [DEAL] };
+    states.saveOffline(finalized(1, upgraded));
+    expect(await svc.request(sid(1), { PiecesAvailable: false })).toBe(true);
+    expect(states.get("online", sid(1))).toMatchObject({ NeedRebuild: true, Upgraded: true });
+    expect(await svc.allocate(spec)).toEqual({
+      Sector: { ID: sid(1), ProofType: 5 },
+      Ticket: TICKET,
+      Pieces: null,
+      PiecesV2: [DEAL],
+      IsSnapUp: true,
+      UpgradePublic: CC_PUBLIC,
+      // The re-sealed CC replica is checked against the sector key, the re-encoded update against the chain's CommR.
+      CommR: COMM_R,
+      UpdateCommR: UPDATE_COMM_R,
+    });
+
+    // Refused, nothing queued: no upgrade info, no update deals, a recorded CC CommR that is not the chain's
+    // sector key, an upgrade the chain does not hold, an update on chain the state does not know.
+    states.saveOffline(finalized(2, { ...upgraded, UpgradePublic: null }));
+    expect(await refusal(svc.request(sid(2), { PiecesAvailable: false }))).toContain("lacks the upgrade's public info");
+    states.saveOffline(finalized(3, { ...upgraded, Pieces: null }));
+    expect(await refusal(svc.request(sid(3), { PiecesAvailable: false }))).toContain("no deal pieces of its update");
+    const otherKey = UPDATE_COMM_R;
+    states.saveOffline(finalized(4, { ...upgraded, UpgradePublic: { ...CC_PUBLIC, CommR: otherKey } }));
+    expect(await refusal(svc.request(sid(4), { PiecesAvailable: false }))).toContain("is not the CC CommR");
+    states.saveOffline(finalized(5, upgraded));
+    expect(await refusal(svc.request(sid(5), { PiecesAvailable: false }))).toContain("the update never landed");
+    const { svc: svc2, states: states2 } = setup([1], [1]);
+    states2.saveOffline(finalized(1));
+    expect(await refusal(svc2.request(sid(1), { PiecesAvailable: false }))).toContain("records no upgrade");
+    expect(svc.tasks.list().map((t) => t.Info.Sector.ID.Number)).toEqual([1]);
   });
 });

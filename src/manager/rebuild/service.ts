@@ -1,14 +1,19 @@
 import * as v from "valibot";
 import { childLogger } from "../../core/log/index.ts";
 import { describeRebuildData, type RebuildOptions, type SectorRebuildInfo } from "../../core/sector/api-rebuild.ts";
+import { commRToCid } from "../../core/sector/cid.ts";
 import { type SectorID, sectorName } from "../../core/sector/id.ts";
 import { type AllocateSectorSpec, DealsSchema, type SectorState } from "../../core/sector/wire.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { Chain } from "../chain/chain.ts";
+import type { Chain, OnChainSector } from "../chain/chain.ts";
 import type { SectorStates } from "../sectors/states.ts";
+import { upgradePublic } from "../snap/records.ts";
 import { RebuildTasks } from "./tasks.ts";
 
 const log = childLogger("rebuild");
+
+const sameBytes = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 export interface RebuildDeps {
   store: KVStore;
@@ -29,7 +34,9 @@ export class RebuildRefusedError extends Error {
  * rebuild parts of ReportFinalized/ReportAborted):
  * - only a sector that is proven on chain and finalized here can be rebuilt, from what its state
  *   recorded: the ticket, the deal pieces (an imported sector's pieces only with PiecesAvailable), the
- *   CommR the chain holds (which the worker checks the new replica against);
+ *   CommR the chain holds (which the worker checks the new replica against); for a sector upgraded by a
+ *   snap deal, the CC replica's CommR (the chain's sector key) and the update's, its CC public info and the
+ *   update's deal pieces, so the worker seals the CC replica and encodes the update again;
  * - queuing brings the sector back online with NeedRebuild, in the same durable transaction as the task,
  *   so the worker's ReportState, StoreReserveSpace and SubmitPersistedEx work as for a sealing sector
  *   (SubmitPersistedEx re-points the sector index at the new replica);
@@ -59,7 +66,7 @@ export class RebuildService {
       if (found.state.NeedRebuild) return false;
       throw refuse("it is still being sealed (online); a sector is rebuilt only after it was finalized");
     }
-    const info = this.rebuildInfo(found.state, [...onChain.commR], opt, refuse);
+    const info = this.rebuildInfo(found.state, onChain, opt, refuse);
     const queued = await this.deps.states.moveOnline(
       sid,
       (st) => {
@@ -77,7 +84,7 @@ export class RebuildService {
 
   private rebuildInfo(
     st: SectorState,
-    commR: number[],
+    onChain: OnChainSector,
     opt: RebuildOptions,
     refuse: (why: string) => RebuildRefusedError,
   ): SectorRebuildInfo {
@@ -92,18 +99,49 @@ export class RebuildService {
       throw refuse(
         "it was imported with deal pieces that may not be in the piece store; put them there and pass --pieces-available",
       );
-    if (st.Upgraded && st.UpgradePublic == null)
-      throw refuse("it was upgraded by a snap deal but its state lacks the upgrade's public info");
-    return {
+    const base = {
       Sector: { ID: { Miner: st.ID.Miner, Number: st.ID.Number }, ProofType: st.SectorType },
       Ticket: ticket,
       Pieces: null,
       PiecesV2: deals,
-      IsSnapUp: st.Upgraded,
-      UpgradePublic: st.UpgradePublic ?? null,
-      // An upgraded sector's on-chain CommR is the update's, not the CC replica's the rebuild seals first.
-      CommR: st.Upgraded ? null : commR,
     };
+    if (!st.Upgraded) {
+      if (onChain.sectorKeyCommR)
+        throw refuse(
+          "the chain holds a snap update of it (a sector key CommR) but its state records no upgrade, so the update's deal pieces are unknown",
+        );
+      return { ...base, IsSnapUp: false, UpgradePublic: null, CommR: [...onChain.commR], UpdateCommR: null };
+    }
+    return { ...base, ...this.upgradeInfo(st, onChain, deals, refuse) };
+  }
+
+  /**
+   * An upgraded sector is rebuilt in two steps the worker checks one by one: the CC replica sealed again
+   * (its CommR must be the sector key CommR the chain keeps) and the update encoded over it again from the
+   * update's deal pieces (its CommR must be the sector's CommR on chain now).
+   */
+  private upgradeInfo(
+    st: SectorState,
+    onChain: OnChainSector,
+    deals: SectorRebuildInfo["PiecesV2"],
+    refuse: (why: string) => RebuildRefusedError,
+  ): Pick<SectorRebuildInfo, "IsSnapUp" | "UpgradePublic" | "CommR" | "UpdateCommR"> {
+    const pub = upgradePublic(st);
+    if (!pub) throw refuse("it was upgraded by a snap deal but its state lacks the upgrade's public info");
+    const key = onChain.sectorKeyCommR;
+    if (!key)
+      throw refuse(
+        "its state records a snap upgrade that the chain does not hold (no sector key CommR): the update never landed",
+      );
+    if (!sameBytes(key, pub.CommR))
+      throw refuse(
+        `the chain's sector key CommR ${commRToCid(key)} is not the CC CommR its upgrade recorded (${pub.SealedCID["/"]})`,
+      );
+    if (!deals)
+      throw refuse(
+        "its state records no deal pieces of its update, and the update cannot be encoded again without them",
+      );
+    return { IsSnapUp: true, UpgradePublic: pub, CommR: [...key], UpdateCommR: [...onChain.commR] };
   }
 
   /** Venus.AllocateRebuildSector. */

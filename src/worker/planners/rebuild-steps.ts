@@ -2,20 +2,26 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { abort, permanent } from "../../core/errors/index.ts";
+import { PieceInfoSchema } from "../../core/processor/stages/seal.ts";
+import { SnapEncodeOutputSchema, SnapProveOutputSchema } from "../../core/processor/stages/snap.ts";
 import { Venus } from "../../core/sector/api.ts";
 import { describeRebuildData, type SectorRebuildInfo, VenusRebuild } from "../../core/sector/api-rebuild.ts";
+import { SectorPublicInfoSchema } from "../../core/sector/api-snap.ts";
 import { commRToCid } from "../../core/sector/cid.ts";
 import { sectorName } from "../../core/sector/id.ts";
 import { SEAL_PROOFS, sealProofInfo } from "../../core/sector/proof.ts";
-import { Commitment32Schema } from "../../core/sector/wire.ts";
+import { Commitment32Schema, DealsSchema } from "../../core/sector/wire.ts";
 import { ManagerUnreachable, sectorId } from "../manager-client.ts";
 import type { JobRecord } from "../state/store.ts";
 import type { PlanImpl, StepContext, StepOutcome } from "../thread.ts";
 import { type RebuildEvent, type RebuildState, rebuildPlan } from "./rebuild.ts";
 import { addPieces } from "./sealer-deals.ts";
-import { need, phases, removeLocalFiles, type SealerDeps, sectorPaths } from "./sealer-job.ts";
+import { need, phases, type SealerDeps, sectorPaths } from "./sealer-job.ts";
 import { persistFiles } from "./sealer-persist.ts";
 import { buildTreeD, pc2Recorded, runC1, runPC1, runPC2 } from "./sealer-replica.ts";
+import { addSnapPieces, buildSnapTreeD, snapEncode, snapProve } from "./snapup-encode.ts";
+import { removeSnapLocalFiles, snapPaths } from "./snapup-job.ts";
+import { persistUpdate } from "./snapup-replica.ts";
 
 /**
  * The work behind each state of the rebuild plan. It is the sealer's work (sealer-deals.ts,
@@ -26,25 +32,73 @@ import { buildTreeD, pc2Recorded, runC1, runPC1, runPC2 } from "./sealer-replica
  * - PC2Done (CheckSealed): the new CommR must be the sector's on-chain CommR, which the manager sent: a
  *   wrong ticket or wrong pieces make another replica, which is a permanent error naming both, before any
  *   persisted file is touched. From a manager that sends no CommR, the original's C1 sanity check;
+ * - SealedChecked → SnapDone, for a sector upgraded by a snap deal (IsSnapUp): the CC replica just re-sealed
+ *   (checked against the chain's sector key CommR) is the sector key, and the update is encoded over it again
+ *   with the snapup plan's steps (snapup-encode.ts): the update's deal pieces, tree_d, snap_encode (its CommR
+ *   must be the sector's CommR on chain, else a permanent error naming both, nothing persisted), snap_prove
+ *   and its verification. A sector that was not upgraded skips these (SkipSnap);
  * - SnapDone: persist like the sealer, but replacing the lost or corrupt replica of this sector (a
- *   replica whose p_aux names another CommR is still refused); Persisted: SubmitPersistedEx, which points
- *   the sector index at the new replica; finish: ReportFinalized, which clears NeedRebuild.
- * An upgraded (snapped) sector needs the snap steps as well, which this build does not have yet.
+ *   replica whose p_aux names another CommR is still refused). An upgraded sector persists only its update
+ *   (update/ + update-cache/), as the original does: the update is what PoSt proves, and the CC replica may
+ *   have been removed on purpose (CleanupCCData). Persisted: SubmitPersistedEx (isUpgrade for an upgraded
+ *   sector), which points the sector index ("normal" or "upgrade") at the new replica; finish:
+ *   ReportFinalized, which clears NeedRebuild.
  */
 
 const RebuildPhases = v.object({
   rebuild: v.optional(
     v.object({
-      /** The sector's on-chain CommR, from the manager; null when it sent none. */
+      /** The CommR the re-sealed replica must have (an upgraded sector's: its sector key); null: none sent. */
       comm_r: v.nullable(Commitment32Schema),
       is_snapup: v.boolean(),
       upgrade_public: v.nullable(v.unknown()),
+      /** An upgraded sector: the update's CommR on chain, which the re-encoded update must have. */
+      update_comm_r: v.optional(v.nullable(Commitment32Schema)),
+      /** An upgraded sector: the update's deal pieces (the CC replica is sealed without pieces first). */
+      snap_deals: v.optional(DealsSchema),
       /** The manager sent deal pieces only in the legacy `Pieces` field, which this worker cannot read. */
       legacy_pieces: v.boolean(),
     }),
   ),
 });
 type RebuildRecord = NonNullable<v.InferOutput<typeof RebuildPhases>["rebuild"]>;
+
+/** What the snap steps of an upgraded sector keep (apart from the sealer's pieces, which PC1 used). */
+const SnapPhases = v.object({
+  snap_pieces: v.optional(v.array(PieceInfoSchema)),
+  snap_encode_out: v.optional(SnapEncodeOutputSchema),
+  snap_prov_out: v.optional(SnapProveOutputSchema),
+});
+
+function snapHeld(job: JobRecord): v.InferOutput<typeof SnapPhases> {
+  const parsed = v.safeParse(SnapPhases, job.phases);
+  if (!parsed.success)
+    throw permanent(
+      new Error(
+        `saved snap data of the rebuild is damaged at ${v.getDotPath(parsed.issues[0]) ?? "phases"}: ${parsed.issues[0].message}`,
+      ),
+    );
+  return parsed.output;
+}
+
+/** An upgraded sector's snap inputs: its CC public info (the sector key) and the update's deals. */
+function upgrade(job: JobRecord, r: RebuildRecord) {
+  const name = sectorName(job.sector!);
+  const pub = v.safeParse(SectorPublicInfoSchema, r.upgrade_public);
+  if (!pub.success)
+    throw abort(
+      new Error(
+        `the manager sent ${name} as upgraded without a readable UpgradePublic (${pub.issues[0].message}); the update cannot be encoded again`,
+      ),
+    );
+  const deals = r.snap_deals;
+  if (!deals || deals.length === 0)
+    throw abort(new Error(`the manager sent ${name} as upgraded without the update's deal pieces (PiecesV2)`));
+  return { pub: pub.output, deals };
+}
+
+const hex = (b: readonly number[]) => Buffer.from(b).toString("hex");
+const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function held(job: JobRecord): RebuildRecord {
   const parsed = v.safeParse(RebuildPhases, job.phases);
@@ -55,15 +109,6 @@ function held(job: JobRecord): RebuildRecord {
       ),
     );
   return need(parsed.output.rebuild, "rebuild info");
-}
-
-/** What a rebuild of an upgraded sector would need, named where it stops. */
-function snapUnsupported(job: JobRecord): Error {
-  return permanent(
-    new Error(
-      `rebuild of an upgraded sector needs the snapup plan steps (snap_encode, snap_prove), which this build does not have yet: ${sectorName(job.sector!)} was upgraded by a snap deal. Abort it here with 'damocles worker resume --state Aborted' and rebuild it with a worker that has them`,
-    ),
-  );
 }
 
 export function rebuildSteps(deps: SealerDeps): PlanImpl<RebuildState, RebuildEvent> {
@@ -99,25 +144,32 @@ export function rebuildSteps(deps: SealerDeps): PlanImpl<RebuildState, RebuildEv
       for (const dir of [join(p.staged, ".."), join(p.sealed, ".."), p.cache]) mkdirSync(dir, { recursive: true });
       const deals = info.PiecesV2 && info.PiecesV2.length > 0 ? info.PiecesV2 : null;
       ctx.log.info(
-        `rebuilding ${p.name} (${sealProofInfo(info.Sector.ProofType).name}, ${describeRebuildData(info)}, ticket of epoch ${info.Ticket.Epoch})`,
+        `rebuilding ${p.name} (${sealProofInfo(info.Sector.ProofType).name}, ${describeRebuildData(info)}${info.IsSnapUp ? " encoded into an upgrade" : ""}, ticket of epoch ${info.Ticket.Epoch})`,
       );
       const rebuild: RebuildRecord = {
         comm_r: info.CommR ?? null,
         is_snapup: info.IsSnapUp,
         upgrade_public: info.UpgradePublic ?? null,
+        update_comm_r: info.UpdateCommR ?? null,
+        // An upgraded sector was sealed as CC: its deals go into the update, after the CC replica is checked.
+        snap_deals: info.IsSnapUp ? deals : null,
         legacy_pieces: !deals && (info.Pieces?.length ?? 0) > 0,
       };
       return {
         event: "AllocatedRebuildSector",
         sector,
-        patch: { deals, ticket: { Ticket: info.Ticket.Ticket, Epoch: info.Ticket.Epoch }, rebuild },
+        patch: {
+          deals: info.IsSnapUp ? null : deals,
+          ticket: { Ticket: info.Ticket.Ticket, Epoch: info.Ticket.Epoch },
+          rebuild,
+        },
       };
     },
 
     async Allocated(ctx) {
       const r = held(ctx.job);
       // Stop before hours of PC1 that could not be finished anyway.
-      if (r.is_snapup) throw snapUnsupported(ctx.job);
+      if (r.is_snapup) upgrade(ctx.job, r);
       if (r.legacy_pieces)
         throw abort(
           new Error(
@@ -146,7 +198,10 @@ export function rebuildSteps(deps: SealerDeps): PlanImpl<RebuildState, RebuildEv
       pc2Recorded(deps, ctx);
       const ph = phases(ctx.job);
       const rebuilt = need(ph.pc2out, "PC2 output").comm_r;
-      const onChain = held(ctx.job).comm_r;
+      const r = held(ctx.job);
+      // An upgraded sector's CC replica is its sector key, which its upgrade's public info names as well.
+      const onChain = r.comm_r ?? (r.is_snapup ? upgrade(ctx.job, r).pub.CommR : null);
+      const what = r.is_snapup ? "the sector key CommR (the CC replica's) on chain" : "the sector's CommR on chain";
       if (onChain === null) {
         // An original manager: its worker's sanity check, C1 with the ticket as the seed.
         const ticket = need(ph.ticket, "ticket");
@@ -154,7 +209,7 @@ export function rebuildSteps(deps: SealerDeps): PlanImpl<RebuildState, RebuildEv
       } else if (!rebuilt.every((b, i) => b === onChain[i])) {
         throw permanent(
           new Error(
-            `the rebuilt replica of ${sectorName(ctx.job.sector!)} has CommR ${commRToCid(rebuilt)}, but the sector's CommR on chain is ${commRToCid(onChain)}: the recorded ticket or pieces do not make this sector's replica. Nothing was persisted; the persisted files are untouched. Abort this rebuild with 'damocles worker resume --state Aborted'`,
+            `the rebuilt replica of ${sectorName(ctx.job.sector!)} has CommR ${commRToCid(rebuilt)}, but ${what} is ${commRToCid(onChain)}: the recorded ticket or pieces do not make this sector's replica. Nothing was persisted; the persisted files are untouched. Abort this rebuild with 'damocles worker resume --state Aborted'`,
           ),
         );
       }
@@ -162,25 +217,50 @@ export function rebuildSteps(deps: SealerDeps): PlanImpl<RebuildState, RebuildEv
     },
 
     async SealedChecked(ctx) {
-      if (held(ctx.job).is_snapup) throw snapUnsupported(ctx.job);
-      return { event: "SkipSnap" };
+      const r = held(ctx.job);
+      if (!r.is_snapup) return { event: "SkipSnap" };
+      const { deals } = upgrade(ctx.job, r);
+      const snap_pieces = await addSnapPieces(deps, ctx, stage, snapPaths(deps.location, ctx.job), deals);
+      return { event: "AddPiece", patch: { snap_pieces } };
     },
 
     async SnapPieceAdded(ctx) {
-      throw snapUnsupported(ctx.job);
+      await buildSnapTreeD(ctx, stage, snapPaths(deps.location, ctx.job));
+      return { event: "BuildTreeD" };
     },
 
     async SnapTreeDBuilt(ctx) {
-      throw snapUnsupported(ctx.job);
+      // The sector key is the CC replica re-sealed and checked here, in sealed/ + cache/.
+      const pieces = need(snapHeld(ctx.job).snap_pieces, "the update's pieces");
+      const out = await snapEncode(ctx, stage, snapPaths(deps.location, ctx.job), pieces);
+      const onChain = held(ctx.job).update_comm_r ?? null;
+      if (onChain !== null && !same(out.comm_r_new, onChain))
+        throw permanent(
+          new Error(
+            `the re-encoded update of ${sectorName(ctx.job.sector!)} has CommR ${commRToCid(out.comm_r_new)} (${hex(out.comm_r_new)}), but the sector's CommR on chain (its update's) is ${commRToCid(onChain)} (${hex(onChain)}): the recorded deal pieces do not make this sector's update. Nothing was persisted; the persisted files are untouched. Abort this rebuild with 'damocles worker resume --state Aborted'`,
+          ),
+        );
+      return { event: "SnapEncode", patch: { snap_encode_out: out } };
     },
 
     async SnapEncoded(ctx) {
-      throw snapUnsupported(ctx.job);
+      const enc = need(snapHeld(ctx.job).snap_encode_out, "snap_encode output");
+      const sectorKey = need(phases(ctx.job).pc2out, "PC2 output").comm_r;
+      const proof = await snapProve(ctx, stage, snapPaths(deps.location, ctx.job), sectorKey, enc);
+      return { event: "SnapProve", patch: { snap_prov_out: proof } };
     },
 
     async SnapDone(ctx) {
-      const rebuilt = Uint8Array.from(need(phases(ctx.job).pc2out, "PC2 output").comm_r);
-      return persistFiles(deps, ctx, stage, rebuilt);
+      if (!held(ctx.job).is_snapup) {
+        const rebuilt = Uint8Array.from(need(phases(ctx.job).pc2out, "PC2 output").comm_r);
+        return persistFiles(deps, ctx, stage, rebuilt);
+      }
+      // Only the update: PoSt proves it, and the CC replica may have been removed on purpose (CleanupCCData).
+      const enc = need(snapHeld(ctx.job).snap_encode_out, "snap_encode output");
+      const p = snapPaths(deps.location, ctx.job);
+      const instance = await persistUpdate(deps, ctx, stage, p, Uint8Array.from(enc.comm_r_new));
+      if (instance === undefined) return { idle: true };
+      return { event: "Persist", patch: { persist_instance: instance } };
     },
 
     async Persisted(ctx) {
@@ -201,11 +281,11 @@ export function rebuildSteps(deps: SealerDeps): PlanImpl<RebuildState, RebuildEv
     async finish(job, ctx) {
       // ReportFinalized clears the sector's NeedRebuild and ends its rebuild task on the manager.
       if (job.sector) await deps.manager.call(Venus.ReportFinalized, sectorId(job));
-      removeLocalFiles(deps.location, job);
+      removeSnapLocalFiles(deps.location, job);
       ctx.log.info(`${sectorPaths(deps.location, job).name} rebuilt`);
     },
     async cleanup(job) {
-      removeLocalFiles(deps.location, job);
+      removeSnapLocalFiles(deps.location, job);
     },
   };
 }

@@ -40,14 +40,41 @@ test("a CC or deal sector: allocate, seal again with the recorded ticket, check,
   ]);
 });
 
-test("an upgraded sector goes through the snap states after the check", () => {
-  expect(walk(["AllocatedRebuildSector", "AddPiece", "BuildTreeD", "PC1", "PC2", "CheckSealed"]).at(-1)).toBe(
+test("an upgraded sector: the CC replica sealed and checked, then the update encoded and proven again, persisted, submitted", () => {
+  expect(
+    walk([
+      "AllocatedRebuildSector",
+      "AddPiece",
+      "BuildTreeD",
+      "PC1",
+      "PC2",
+      "CheckSealed",
+      "AddPiece",
+      "BuildTreeD",
+      "SnapEncode",
+      "SnapProve",
+      "Persist",
+      "SubmitPersistance",
+    ]),
+  ).toEqual([
+    "Empty",
+    "Allocated",
+    "PieceAdded",
+    "TreeDBuilt",
+    "PC1Done",
+    "PC2Done",
     "SealedChecked",
-  );
-  expect(nextState(rebuildPlan, "SealedChecked", "AddPiece")).toBe("SnapPieceAdded");
-  expect(nextState(rebuildPlan, "SnapPieceAdded", "BuildTreeD")).toBe("SnapTreeDBuilt");
-  expect(nextState(rebuildPlan, "SnapTreeDBuilt", "SnapEncode")).toBe("SnapEncoded");
-  expect(nextState(rebuildPlan, "SnapEncoded", "SnapProve")).toBe("SnapDone");
+    "SnapPieceAdded",
+    "SnapTreeDBuilt",
+    "SnapEncoded",
+    "SnapDone",
+    "Persisted",
+    "Finished",
+  ]);
+  // The snap states take only their own event: no skipping the proof, no persisting before it.
+  expect(() => nextState(rebuildPlan, "SnapTreeDBuilt", "Persist")).toThrow("accepted: SnapEncode");
+  expect(() => nextState(rebuildPlan, "SnapEncoded", "Persist")).toThrow("accepted: SnapProve");
+  expect(() => nextState(rebuildPlan, "SnapPieceAdded", "SnapEncode")).toThrow("accepted: BuildTreeD");
 });
 
 test("no ticket is assigned and nothing is submitted on chain: the sealer's events are refused", () => {

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { abort, permanent } from "../../core/errors/index.ts";
@@ -65,3 +66,15 @@ export type SnapPaths = ReturnType<typeof snapPaths>;
 
 /** The tree_d file name, in prepared/ and linked into update-cache/ (the original's tree_d_path_in_dir). */
 export const TREE_D_FILE = "sc-02-data-tree-d.dat";
+
+/**
+ * The sector's local files, once it is finished or aborted (the rebuild plan's upgraded sectors have the same
+ * ones). The sector key paths of a snapup sector are links into (or copies of) the persist store: removing a
+ * link never touches its target, and rm does not follow links inside a directory.
+ */
+export function removeSnapLocalFiles(location: string, job: JobRecord): void {
+  if (!job.sector) return;
+  const p = snapPaths(location, job);
+  for (const path of [p.staged, p.prepared, p.sealed, p.cache, p.update, p.updateCache])
+    rmSync(path, { recursive: true, force: true });
+}

@@ -80,21 +80,26 @@ export function persistReserveSize(sectorSize: number): number {
 }
 
 /**
- * SnapProved: reserve room in a writable persist store, refuse to replace a different update already there,
- * copy update/ + update-cache/. Answers the store's name, or undefined while no store has room.
+ * SnapProved (snapup) and SnapDone (rebuild of an upgraded sector): reserve room in a writable persist
+ * store, refuse to replace a different update already there, copy update/ + update-cache/. `rebuilt` is the
+ * update CommR a rebuilt update was checked to have: it replaces the lost or corrupt update of this sector
+ * (see checkExistingReplica). Answers the store's name, or undefined while no store has room.
  */
 export async function persistUpdate(
   deps: SnapupDeps,
   ctx: StepContext,
   stage: RunStage,
   p: SnapPaths,
+  rebuilt?: Uint8Array,
 ): Promise<string | undefined> {
   const sectorSize = sealProofInfo(ctx.job.sector!.proof_type).sectorSize;
   const local = { name: p.name, sealed: p.update, cache: p.updateCache };
   for (const f of [local.sealed, ...persistedCacheFiles(sectorSize).map((n) => join(local.cache, n))])
     if (!existsSync(f))
       throw permanent(
-        new Error(`the updated replica's ${f} is missing; resume the thread with --state TreeDBuilt to encode again`),
+        new Error(
+          `the updated replica's ${f} is missing; resume the thread with --state ${ctx.job.plan === "rebuild" ? "SnapTreeDBuilt" : "TreeDBuilt"} to encode again`,
+        ),
       );
   const writable = deps.attached.filter((a) => !a.readonly);
   if (writable.length === 0) throw permanent(new Error("no writable [[attached]] store to persist the update into"));
@@ -114,7 +119,7 @@ export async function persistUpdate(
     throw permanent(
       new Error(`the manager chose store "${store.Name}", which is not among this worker's [[attached]] stores`),
     );
-  checkExistingReplica(local, target, UPDATE_DIRS);
+  checkExistingReplica(local, target, UPDATE_DIRS, rebuilt);
   await stage("transfer", persistTransferTask(local, sectorSize, target, store.Meta, UPDATE_DIRS), ctx);
   return target.name;
 }
