@@ -15,7 +15,12 @@
  *   check naming both CommRs, the persisted files are untouched; aborting it puts the sector back
  *   finalized (no abort reason) and fails the rebuild task;
  * - the deal sector's lost replica is rebuilt with its deal piece fetched again from the manager's piece
- *   store (the worker has no local copy), byte for byte, and the deal stays active.
+ *   store (the worker has no local copy), byte for byte, and the deal stays active;
+ * - the CC sector, updated on chain by a real SnapDeals proof (tests/fixtures/snapped-2kib.ts, verified by
+ *   the devnet) and recorded by the manager as the snap flow leaves it, loses its update file: the rebuild
+ *   seals the CC replica again (checked against the chain's sector key CommR), encodes the update again with
+ *   the deal piece from the piece store (checked against the update CommR on chain), proves it, and replaces
+ *   the lost update byte for byte; the "upgrade" index names the store and a WindowPoSt over it verifies.
  */
 
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -30,13 +35,15 @@ import { Market } from "../../src/core/sector/api-market.ts";
 import { DamoclesRebuild, type RebuildTask, VenusRebuild } from "../../src/core/sector/api-rebuild.ts";
 import { VenusWorker } from "../../src/core/sector/api-worker.ts";
 import { commRToCid, pieceCid } from "../../src/core/sector/cid.ts";
-import { windowPoStProofFor } from "../../src/core/sector/proof.ts";
+import { updateProofFor, windowPoStProofFor } from "../../src/core/sector/proof.ts";
 import { OnChainState, SubmitResult } from "../../src/core/sector/states.ts";
 import { b64 } from "../../src/core/sector/wire.ts";
+import { epochsUntilMutable } from "../../src/manager/chain/deadlines.ts";
 import type { Beacon } from "../../src/manager/chain/devnet.ts";
-import { loadProofsVerifier } from "../../src/manager/chain/proofs-verifier.ts";
+import { loadProofsVerifier, loadUpdateVerifier } from "../../src/manager/chain/proofs-verifier.ts";
 import { deriveRandomness } from "../../src/manager/chain/randomness.ts";
 import { type Sealed2KiB, sealed2KiB } from "../fixtures/sealed-2kib.ts";
+import { snapped2KiB } from "../fixtures/snapped-2kib.ts";
 import { REPO, runCli } from "../helpers/cli.ts";
 import { logTail, startWorker, until, type WorkerHandle } from "../helpers/cluster.ts";
 import { allocate, report, startTestManager, type TestManager } from "../manager/fixture.ts";
@@ -213,6 +220,7 @@ beforeAll(async () => {
   f = await sealed2KiB();
   t = await startTestManager({
     verifier: await loadProofsVerifier(),
+    updateVerifier: await loadUpdateVerifier(),
     beacon: fixtureBeacon(f.actorId, f.ticket, f.seed),
     // Two sector numbers only: once they are sealed, the thread's sealer plan has nothing to allocate.
     miner: { Sector: { MaxNumber: 2, EnableDeals: true } },
@@ -394,4 +402,119 @@ test("a deal sector's lost replica is rebuilt with its piece fetched again from 
     AbortReason: "",
   });
   expect((await t.client.call(Market.Deals, null))[0]).toMatchObject({ State: "active", Sector: dealSid });
+});
+
+test("a snapped sector's lost update is rebuilt: the CC replica sealed again, the update encoded and proven again", async () => {
+  const fx = await snapped2KiB();
+  const chain = t.manager.services.chain;
+  // The update on chain, verified by the devnet with the library: the deal's piece imported into the market
+  // (and so into the manager's piece store), the fixture's real update proof in a ProveReplicaUpdates.
+  const deal = await t.client.call(Market.Import, fx.payloadPath, { StartEpoch: 5000, Duration: 1000 });
+  expect(deal.PieceCID["/"]).toBe(fx.pieceCid);
+  const before = (await chain.sectorInfo(1000, sid.Number))!;
+  const wait = epochsUntilMutable(await chain.provingDeadline(1000), before.deadline, chain.policy());
+  if (wait > 0) await t.advance(wait);
+  const msg = await chain.pushMessage({
+    from: 1000,
+    nonce: 9000,
+    method: "ProveReplicaUpdates",
+    updates: [
+      {
+        number: sid.Number,
+        deadline: before.deadline,
+        partition: before.partition,
+        newCommR: [...fx.commRNew],
+        dealIds: [deal.DealID],
+        updateProof: updateProofFor(f.registeredProof),
+        proof: b64(fx.proof),
+      },
+    ],
+  });
+  await t.advance(2);
+  expect((await chain.messageLookup(msg))?.status).toBe("landed");
+  expect(await chain.sectorInfo(1000, sid.Number)).toMatchObject({
+    commR: [...fx.commRNew],
+    sectorKeyCommR: [...f.cc.commR],
+  });
+
+  // The manager's record as the snap flow leaves it (finalized with its update), with the real ticket again
+  // (the test before damaged it); the update persisted in persist-1 and indexed as the "upgrade" replica.
+  const states = t.manager.services.states;
+  const st = states.get("offline", sid)!;
+  const ticket = { Ticket: b64(f.ticket), Epoch: TICKET_EPOCH };
+  const piece = { Size: fx.pieceSize, Offset: 0, Cid: { "/": fx.pieceCid } };
+  states.saveOffline({
+    ...st,
+    Ticket: ticket,
+    Pre: { ...st.Pre!, Ticket: ticket },
+    Upgraded: true,
+    UpgradePublic: {
+      CommR: [...f.cc.commR],
+      SealedCID: { "/": commRToCid(f.cc.commR) },
+      Activation: before.activation,
+      Expiration: before.expiration,
+    },
+    UpgradedInfo: {
+      AccessInstance: "persist-1",
+      SealedCID: { "/": commRToCid(fx.commRNew) },
+      UnsealedCID: { "/": pieceCid(fx.commDNew) },
+      Proof: b64(fx.proof),
+    },
+    Pieces: [{ ID: deal.DealID, PayloadSize: 2032, Piece: piece, Proposal: null, IsCompatible: false }],
+  });
+  mkdirSync(persisted("update"), { recursive: true });
+  cpSync(fx.updatePath, persisted("update", NAME));
+  cpSync(fx.updateCacheDir, persisted("update-cache", NAME), { recursive: true, dereference: true });
+  t.manager.services.indexer.update("upgrade", sid, { sealed: "persist-1", cache: "persist-1" });
+  // Lost: the update file; its cache (whose p_aux names the update's CommR) is replaced along with it.
+  const original = sha(fx.updatePath);
+  rmSync(persisted("update", NAME));
+
+  expect(await t.client.call(VenusRebuild.SectorSetForRebuild, sid, { PiecesAvailable: false })).toBe(true);
+  hotPlan("rebuild");
+  if (!worker) {
+    // Run alone (-t): the first test did not start the worker nor tear its pc2 once (the plugin's mark).
+    writeFileSync(join(marks, "pc2-torn"), "skipped\n");
+    worker = spawnWorker();
+  }
+  const done = await rebuilt(sid.Number);
+  expect(done.Info).toMatchObject({
+    IsSnapUp: true,
+    CommR: [...f.cc.commR],
+    UpdateCommR: [...fx.commRNew],
+    PiecesV2: [{ ID: deal.DealID }],
+  });
+  const log = readFileSync(worker!.log, "utf8");
+  expect(log).toContain("encoded into an upgrade");
+
+  // The update is back, byte for byte; its p_aux derives the chain's CommR; the index and state say so.
+  expect(sha(persisted("update", NAME))).toBe(original);
+  expect(Buffer.from(commRFromPAux(readFileSync(persisted("update-cache", NAME, "p_aux"))))).toEqual(
+    Buffer.from(fx.commRNew),
+  );
+  expect(await t.client.call(Venus.SectorIndexerFind, "upgrade", sid)).toEqual({
+    Found: true,
+    Instance: { SealedFile: "persist-1", CacheDir: "persist-1" },
+  });
+  expect(await t.client.call(Venus.FindSector, "offline", sid)).toMatchObject({
+    Finalized: true,
+    NeedRebuild: false,
+    Upgraded: true,
+    AbortReason: "",
+  });
+  expect(readdirSync(join(location, "data", "update"))).toEqual([]);
+
+  // A WindowPoSt over the rebuilt update, with the sector's CommR on chain, verifies.
+  const randomness = new Uint8Array(createHash("sha256").update("rebuild e2e snapped window post").digest());
+  const replica = { sectorId: 1, commR: fx.commRNew };
+  const out = await generateWindowPost({
+    postProof: windowPoStProofFor(f.registeredProof),
+    randomness,
+    proverId: f.proverId,
+    replicas: [{ ...replica, sealedPath: persisted("update", NAME), cacheDir: persisted("update-cache", NAME) }],
+  });
+  expect(out.faults).toEqual([]);
+  expect(await verifyWindowPost({ randomness, proverId: f.proverId, proofs: out.proofs, replicas: [replica] })).toBe(
+    true,
+  );
 });
