@@ -185,6 +185,7 @@ describe("snap committer", () => {
     const clock = { ms: 1_700_000_000_000 };
     try {
       const h = await snapHarness({ storePath, persistPath, now: clock });
+      open.push(h); // closed after the test: a killed process's handles are not left to the GC
       const { sid } = await acceptedUpdate(h);
       await untilSendable(h, sid);
       h.chain.pushMessage = async () => {
@@ -213,7 +214,6 @@ describe("snap committer", () => {
       await h3.snap.committer.tick();
       expect(h3.states.get("offline", sid)?.Finalized).toBe(true);
       expect(h3.chainMessages("ProveReplicaUpdates").length).toBe(1);
-      h.chain.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
