@@ -86,7 +86,16 @@ export const SignatureSchema = v.object({ Type: v.picklist([1, 2]), Data: BytesS
 export const SignedMessageSchema = v.looseObject({ Message: MessageSchema, Signature: SignatureSchema });
 export type LotusSignedMessage = v.InferOutput<typeof SignedMessageSchema>;
 
-export const MessageSendSpecSchema = v.nullable(v.looseObject({ MaxFee: v.optional(BigIntStringSchema) }));
+/**
+ * api.MessageSendSpec. MsgUuid makes MpoolPushMessage idempotent (Lotus ≥ 1.19): the node's wallet signs a
+ * message with a given uuid once, so a push repeated after a crash cannot spend a second nonce.
+ */
+export const MessageSendSpecSchema = v.nullable(
+  v.looseObject({
+    MaxFee: v.optional(BigIntStringSchema),
+    MsgUuid: v.optional(v.pipe(v.string(), v.uuid("expected a uuid"))),
+  }),
+);
 
 export const MessageReceiptSchema = v.looseObject({
   ExitCode: int,
