@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Venus } from "../../src/core/sector/api.ts";
+import type { ChainMessage } from "../../src/core/sector/chain.ts";
 import { b64, OnChainState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import type { ChainMessage } from "../../src/manager/chain/chain.ts";
 import { type Beacon, DevnetChain } from "../../src/manager/chain/devnet.ts";
 import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import { loadProofsVerifier } from "../../src/manager/chain/proofs-verifier.ts";

@@ -1,5 +1,4 @@
 import { childLogger } from "../../core/log/index.ts";
-import type { KVStore } from "../../core/store/index.ts";
 import type {
   BlockRecord,
   Chain,
@@ -20,7 +19,8 @@ import type {
   ProvingPartition,
   ProvingSector,
   ProvingStats,
-} from "./chain.ts";
+} from "../../core/sector/chain.ts";
+import type { KVStore } from "../../core/store/index.ts";
 import { DevnetClock, deadlineAt } from "./devnet/clock.ts";
 import { type SectorVerdicts, StorageMarket } from "./devnet/market.ts";
 import { type DevnetMinerSpec, MinerActor, type PresealSector } from "./devnet/miner-actor.ts";

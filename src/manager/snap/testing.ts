@@ -5,6 +5,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { PersistStoreSchema } from "../../core/config/manager.ts";
 import type { SnapUpOnChainInfo } from "../../core/sector/api-snap.ts";
+import type { ChainMessage } from "../../core/sector/chain.ts";
 import {
   b64,
   type DealInfo,
@@ -15,7 +16,6 @@ import {
   zeroCommD,
 } from "../../core/sector/index.ts";
 import { KVStore } from "../../core/store/index.ts";
-import type { ChainMessage } from "../chain/chain.ts";
 import { DevnetChain } from "../chain/devnet.ts";
 import { devnetSettings } from "../chain/devnet-config.ts";
 import type { CommDCalculator, PoStVerifier, UpdateVerifier } from "../chain/verifier.ts";

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import * as v from "valibot";
 import { childLogger } from "../../../core/log/index.ts";
-import { CommitmentCidError, commDToCid, pieceCommitment } from "../../../core/sector/index.ts";
 import {
   type DealProposalParams,
   DealProposalParamsSchema,
@@ -10,7 +9,8 @@ import {
   type PreCommitParams,
   type RejectionCode,
   type SectorResult,
-} from "../chain.ts";
+} from "../../../core/sector/chain.ts";
+import { CommitmentCidError, commDToCid, pieceCommitment } from "../../../core/sector/index.ts";
 import type { CommDCalculator, DataPiece } from "../verifier.ts";
 import type { DevnetClock } from "./clock.ts";
 import { SECTOR_LIFETIME_EPOCHS } from "./miner-actor.ts";

@@ -1,12 +1,5 @@
 import { createHash } from "node:crypto";
 import { childLogger } from "../../../core/log/index.ts";
-import {
-  sealProofFor,
-  sealProofInfo,
-  sectorName,
-  windowPoStPartitionSectors,
-  windowPoStProofFor,
-} from "../../../core/sector/index.ts";
 import type {
   DeadlineState,
   MinerInfo,
@@ -17,7 +10,14 @@ import type {
   RejectionCode,
   SealMessage,
   SectorResult,
-} from "../chain.ts";
+} from "../../../core/sector/chain.ts";
+import {
+  sealProofFor,
+  sealProofInfo,
+  sectorName,
+  windowPoStPartitionSectors,
+  windowPoStProofFor,
+} from "../../../core/sector/index.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
 import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type SealVerifier } from "../verifier.ts";

@@ -8,7 +8,7 @@ import {
   messageId,
   type RejectionCode,
   type SectorResult,
-} from "../chain.ts";
+} from "../../../core/sector/chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
 import type { DevnetClock } from "./clock.ts";
 import { type DevnetStore, K } from "./store.ts";

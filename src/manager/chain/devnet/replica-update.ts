@@ -1,13 +1,13 @@
 import { childLogger } from "../../../core/log/index.ts";
-import { sectorName, updateProofFor } from "../../../core/sector/index.ts";
 import type {
   OnChainSector,
   RejectionCode,
   ReplicaUpdateMessage,
   ReplicaUpdateParams,
   SectorResult,
-} from "../chain.ts";
-import { deadlineIsMutable } from "../deadlines.ts";
+} from "../../../core/sector/chain.ts";
+import { deadlineIsMutable } from "../../../core/sector/deadlines.ts";
+import { sectorName, updateProofFor } from "../../../core/sector/index.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
 import { InvalidProofError, type UpdateVerifier } from "../verifier.ts";
 import { deadlineAt } from "./clock.ts";

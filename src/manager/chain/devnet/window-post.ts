@@ -10,7 +10,7 @@ import {
   type ProvingPartition,
   type ProvingSector,
   type ProvingStats,
-} from "../chain.ts";
+} from "../../../core/sector/chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
 import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type PoStVerifier } from "../verifier.ts";

@@ -1,6 +1,6 @@
 import { childLogger } from "../../../core/log/index.ts";
+import { type BlockRecord, isUpgraded, type ProvingSector, type RejectionCode } from "../../../core/sector/chain.ts";
 import { winningPoStProofFor } from "../../../core/sector/index.ts";
-import { type BlockRecord, isUpgraded, type ProvingSector, type RejectionCode } from "../chain.ts";
 import type { DevnetSettings } from "../devnet-config.ts";
 import type { Beacon } from "../randomness.ts";
 import { InvalidProofError, type PoStVerifier } from "../verifier.ts";
