@@ -6,7 +6,7 @@ import type { RpcRegistry } from "../../core/rpc/index.ts";
 import { Market } from "../../core/sector/api-market.ts";
 import type { Chain, MinerInfo } from "../../core/sector/chain.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { CommDCalculator } from "../chain/verifier.ts";
+import type { CommDCalculator } from "../../devnet/index.ts";
 import type { SectorStates } from "../sectors/states.ts";
 import { MarketImporter, type PieceHasher, proofsPieceHasher } from "./import.ts";
 import { DealMarket, type MarketMiner } from "./market.ts";

@@ -16,7 +16,7 @@ import {
   sectorName,
 } from "../../core/sector/index.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { CommDCalculator } from "../chain/verifier.ts";
+import type { CommDCalculator } from "../../devnet/index.ts";
 import type { PreCommitDealsVerdict, SectorDealCheck } from "../commit/deps.ts";
 import type { SectorStates } from "../sectors/states.ts";
 import { type PackedPiece, packDeals, toDealInfos, zeroPieceCid } from "./assign.ts";

@@ -16,9 +16,13 @@ import {
   zeroCommD,
 } from "../../core/sector/index.ts";
 import { KVStore } from "../../core/store/index.ts";
-import { DevnetChain } from "../chain/devnet.ts";
-import { devnetSettings } from "../chain/devnet-config.ts";
-import type { CommDCalculator, PoStVerifier, UpdateVerifier } from "../chain/verifier.ts";
+import {
+  type CommDCalculator,
+  DevnetChain,
+  devnetSettings,
+  type PoStVerifier,
+  type UpdateVerifier,
+} from "../../devnet/index.ts";
 import { CommitManager } from "../commit/manager.ts";
 import { DealMarket } from "../market/market.ts";
 import { PieceFiles } from "../market/piece-files.ts";

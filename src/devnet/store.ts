@@ -11,7 +11,7 @@ import {
   PoStRecordSchema,
   type ProvingStats,
   ProvingStatsSchema,
-} from "../../../core/sector/api-chain.ts";
+} from "../core/sector/api-chain.ts";
 import {
   type DeadlineState,
   DeadlineStateSchema,
@@ -21,8 +21,8 @@ import {
   OnChainPreCommitSchema,
   type OnChainSector,
   OnChainSectorSchema,
-} from "../../../core/sector/chain.ts";
-import type { Collection, KVStore } from "../../../core/store/index.ts";
+} from "../core/sector/chain.ts";
+import type { Collection, KVStore } from "../core/store/index.ts";
 
 const int = v.pipe(v.number(), v.safeInteger());
 
