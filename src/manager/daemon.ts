@@ -1,23 +1,25 @@
 import { childLogger } from "../core/log/index.ts";
 import { sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
-import { type Beacon, DevnetChain } from "./chain/devnet.ts";
-import { type DevnetConfig, devnetSettings } from "./chain/devnet-config.ts";
-import { type PresealManifest, presealSectors, readPresealManifest } from "./chain/preseal.ts";
-import {
-  loadPoStVerifier,
-  loadProofsVerifier,
-  loadUpdateVerifier,
-  proofsCommDCalculator,
-} from "./chain/proofs-verifier.ts";
 import {
   acceptAllPoStVerifier,
   acceptAllUpdateVerifier,
   acceptAllVerifier,
+  type Beacon,
   type CommDCalculator,
+  DevnetChain,
+  type DevnetConfig,
+  devnetSettings,
+  loadPoStVerifier,
+  loadProofsVerifier,
+  loadUpdateVerifier,
+  type PresealManifest,
+  presealSectors,
+  proofsCommDCalculator,
+  readPresealManifest,
   type SealVerifier,
   type UpdateVerifier,
-} from "./chain/verifier.ts";
+} from "../devnet/index.ts";
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
 import { EmbeddedMarket } from "./market/embedded.ts";

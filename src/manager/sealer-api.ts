@@ -3,7 +3,7 @@ import type { RpcRegistry } from "../core/rpc/index.ts";
 import { Damocles, Venus } from "../core/sector/api.ts";
 import { type SectorID, type SectorState, sealProofInfo, sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
-import type { DevnetChain } from "./chain/devnet.ts";
+import type { DevnetChain } from "../devnet/index.ts";
 import type { CommitManager } from "./commit/manager.ts";
 import type { DealMarket } from "./market/market.ts";
 import type { ManagerMetrics } from "./metrics.ts";

@@ -1,9 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import type { Chain, ChainMessage, MessageLookup, RejectionCode } from "../../src/core/sector/chain.ts";
 import { b64, newSectorState, OnChainState, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import type { Chain, ChainMessage, MessageLookup, RejectionCode } from "../../src/manager/chain/chain.ts";
-import { DevnetChain } from "../../src/manager/chain/devnet.ts";
-import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
+import { DevnetChain, devnetSettings } from "../../src/devnet/index.ts";
 import { CommitManager } from "../../src/manager/commit/manager.ts";
 import { rejectedSectorState } from "../../src/manager/commit/message-state.ts";
 import { batchDue, type CommitMiner } from "../../src/manager/commit/policy.ts";

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { type ChainMessage, type DealProposalParams, DealRejectedError } from "../../src/core/sector/chain.ts";
 import { pieceCommitment, zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import { type ChainMessage, type DealProposalParams, DealRejectedError } from "../../src/manager/chain/chain.ts";
-import { DevnetChain } from "../../src/manager/chain/devnet.ts";
-import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
+import { DevnetChain, devnetSettings } from "../../src/devnet/index.ts";
 import { FakeClock, fakeVerifier, VALID_PROOF_B64 } from "./helpers.ts";
 import { fakePieceCid, jsCommD, jsCommDCalculator } from "./market-helpers.ts";
 

@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import type { PoStMessage, ProvingPartition } from "../../src/core/sector/chain.ts";
 import { winningPoStProofFor } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import type { PoStMessage, ProvingPartition } from "../../src/manager/chain/chain.ts";
-import { DevnetChain } from "../../src/manager/chain/devnet.ts";
-import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
-import { InvalidProofError, type PoStVerifier, type PoStVerifyInput } from "../../src/manager/chain/verifier.ts";
+import {
+  DevnetChain,
+  devnetSettings,
+  InvalidProofError,
+  type PoStVerifier,
+  type PoStVerifyInput,
+} from "../../src/devnet/index.ts";
 import { FakeClock, fakeVerifier } from "./helpers.ts";
 
 const BLOCK = 1000;

@@ -1,17 +1,17 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { generateFallbackSectorChallenges, generateSingleVanillaProof } from "../../src/core/proofs/index.ts";
+import type { ChainMessage } from "../../src/core/sector/chain.ts";
+import { deadlineIsMutable } from "../../src/core/sector/deadlines.ts";
 import { b64, windowPoStProofFor, winningPoStProofFor } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import type { ChainMessage } from "../../src/manager/chain/chain.ts";
-import { deadlineIsMutable } from "../../src/manager/chain/deadlines.ts";
-import { DevnetChain } from "../../src/manager/chain/devnet.ts";
-import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
 import {
+  DevnetChain,
+  devnetSettings,
   loadPoStVerifier,
   loadProofsVerifier,
   loadUpdateVerifier,
   proofsCommDCalculator,
-} from "../../src/manager/chain/proofs-verifier.ts";
+} from "../../src/devnet/index.ts";
 import { checkReplica } from "../../src/manager/poster/check.ts";
 import { LocalProver } from "../../src/manager/prover/local.ts";
 import type { PoStReplica } from "../../src/manager/prover.ts";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import type { ChainMessage, ReplicaUpdateParams } from "../../src/core/sector/chain.ts";
+import { deadlineIsMutable } from "../../src/core/sector/deadlines.ts";
 import { b64 } from "../../src/core/sector/index.ts";
-import type { ChainMessage, ReplicaUpdateParams } from "../../src/manager/chain/chain.ts";
-import { deadlineIsMutable } from "../../src/manager/chain/deadlines.ts";
 import {
   ACTOR,
   bytes32,

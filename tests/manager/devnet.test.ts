@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { type ChainMessage, messageId } from "../../src/core/sector/chain.ts";
 import { zeroCommD } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
-import { type ChainMessage, messageId } from "../../src/manager/chain/chain.ts";
-import { DevnetChain } from "../../src/manager/chain/devnet.ts";
-import { devnetSettings } from "../../src/manager/chain/devnet-config.ts";
-import { deriveRandomness } from "../../src/manager/chain/randomness.ts";
+import { DevnetChain, deriveRandomness, devnetSettings } from "../../src/devnet/index.ts";
 import { BAD_PROOF_B64, FakeClock, fakeVerifier, VALID_PROOF_B64 } from "./helpers.ts";
 
 const BLOCK = 1000;

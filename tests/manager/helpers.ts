@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import { type ManagerConfig, ManagerFileSchema } from "../../src/core/config/manager.ts";
-import type { SealVerifier } from "../../src/manager/chain/verifier.ts";
+import type { SealVerifier } from "../../src/devnet/index.ts";
 
 /** A manual clock: tests move time, never sleep. */
 export class FakeClock {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { pieceCid, sealProofInfo, zeroCommD } from "../../src/core/sector/index.ts";
-import type { CommDCalculator, DataPiece } from "../../src/manager/chain/verifier.ts";
+import type { CommDCalculator, DataPiece } from "../../src/devnet/index.ts";
 
 /**
  * compute_comm_d in TypeScript, for tests that do not load the proofs addon: the same stack the library

@@ -5,10 +5,13 @@ import { computeCommD, generatePieceCommitment, unpaddedSize } from "../../src/c
 import { Venus } from "../../src/core/sector/api.ts";
 import { Market } from "../../src/core/sector/api-market.ts";
 import { b64, OnChainState, pieceCid, pieceCommitment, SubmitResult, zeroCommD } from "../../src/core/sector/index.ts";
-import type { Beacon } from "../../src/manager/chain/devnet.ts";
-import { loadProofsVerifier, proofsCommDCalculator } from "../../src/manager/chain/proofs-verifier.ts";
-import { deriveRandomness } from "../../src/manager/chain/randomness.ts";
-import { zeroFilled } from "../../src/manager/chain/verifier.ts";
+import {
+  type Beacon,
+  deriveRandomness,
+  loadProofsVerifier,
+  proofsCommDCalculator,
+  zeroFilled,
+} from "../../src/devnet/index.ts";
 import { sealed2KiB } from "../fixtures/sealed-2kib.ts";
 import { allocate, startTestManager, type TestManager } from "./fixture.ts";
 import { waitFor } from "./helpers.ts";

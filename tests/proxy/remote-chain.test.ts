@@ -11,7 +11,7 @@ import {
   serve,
 } from "../../src/core/rpc/index.ts";
 import { PoStChainApi } from "../../src/core/sector/api-chain.ts";
-import type { ChainPolicy, PoStChain, PoStMessage, PoStRecord } from "../../src/manager/chain/chain.ts";
+import type { ChainPolicy, PoStChain, PoStMessage, PoStRecord } from "../../src/core/sector/chain.ts";
 import { parseProxyAddr } from "../../src/manager/proxy/addr.ts";
 import { registerPoStChainApi } from "../../src/manager/proxy/chain-api.ts";
 import { ProxySourceError, RemotePoStChain } from "../../src/manager/proxy/remote-chain.ts";

@@ -3,7 +3,7 @@ import { defineMethod } from "../rpc/method.ts";
 import { DeadlineInfoSchema, FaultRecordSchema, PoStRecordSchema, ProvingStatsSchema } from "./api-proving.ts";
 
 /**
- * `Damocles.PoStChain*`: the PoStChain interface (src/manager/chain/chain.ts) over JSON-RPC, so a proxy
+ * `Damocles.PoStChain*`: the PoStChain interface (core/sector/chain.ts) over JSON-RPC, so a proxy
  * node (`--proxy`, `poster run`) proves against the chain its source manager hosts, the way two Lotus
  * clients share one node. Ours, not the original's: its proxy reached the chain through Lotus directly.
  *

@@ -1,8 +1,8 @@
 import { childLogger } from "../../core/log/index.ts";
 import { ChainMessageSchema } from "../../core/sector/api-chain.ts";
+import { type MessageLookup, messageId } from "../../core/sector/chain.ts";
 import type { SectorID, SectorState } from "../../core/sector/index.ts";
 import type { Collection } from "../../core/store/index.ts";
-import { type MessageLookup, messageId } from "../chain/chain.ts";
 import type { CommitDeps } from "./deps.ts";
 import { type BatchKind, PRE_COMMIT, PROVE_COMMIT, type PreparedBatch } from "./kinds.ts";
 import { batchDue, type CommitKind, MAX_SECTORS_PER_MESSAGE, type PendingEntry, PendingEntrySchema } from "./policy.ts";

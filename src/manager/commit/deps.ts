@@ -1,7 +1,7 @@
+import type { Chain } from "../../core/sector/chain.ts";
 import type { SectorState } from "../../core/sector/index.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { Chain } from "../chain/chain.ts";
-import type { SealVerifier } from "../chain/verifier.ts";
+import type { SealVerifier } from "../../devnet/index.ts";
 import type { ManagerMetrics } from "../metrics.ts";
 import type { SectorStates } from "../sectors/states.ts";
 import type { CommitMiner } from "./policy.ts";

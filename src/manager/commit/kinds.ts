@@ -1,5 +1,5 @@
+import type { ChainMessage, MessageMethod } from "../../core/sector/chain.ts";
 import { cidToCommitment, type SectorState } from "../../core/sector/index.ts";
-import type { ChainMessage, MessageMethod } from "../chain/chain.ts";
 import type { BatchPolicy, CommitKind, CommitMiner } from "./policy.ts";
 
 /**

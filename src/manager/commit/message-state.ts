@@ -1,3 +1,4 @@
+import { ExitCode, type RejectionCode } from "../../core/sector/chain.ts";
 import {
   OnChainState,
   type OnChainStateCode,
@@ -7,7 +8,6 @@ import {
   sectorName,
 } from "../../core/sector/index.ts";
 import type { Collection } from "../../core/store/index.ts";
-import { ExitCode, type RejectionCode } from "../chain/chain.ts";
 import type { CommitDeps } from "./deps.ts";
 import type { CommitKind } from "./policy.ts";
 import { KEY } from "./records.ts";

@@ -17,7 +17,7 @@ import {
   zeroCommD,
 } from "../../core/sector/index.ts";
 import type { Collection } from "../../core/store/index.ts";
-import { InvalidProofError } from "../chain/verifier.ts";
+import { InvalidProofError } from "../../devnet/index.ts";
 import type { CommitDeps, PreCommitDealsVerdict } from "./deps.ts";
 import type { CommitMessages } from "./message-state.ts";
 import type { CommitKind, PendingEntry } from "./policy.ts";

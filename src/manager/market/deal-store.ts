@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { type MarketDeal, MarketDealSchema } from "../../core/sector/api-market.ts";
+import { DealProposalParamsSchema } from "../../core/sector/chain.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
-import { DealProposalParamsSchema } from "../chain/chain.ts";
 
 /**
  * The embedded market's records in the "market" collection: one record per deal plus empty markers that

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { childLogger } from "../../core/log/index.ts";
 import type { MarketDeal, PieceLocation } from "../../core/sector/api-market.ts";
+import type { Chain, ChainPolicy } from "../../core/sector/chain.ts";
 import {
   type AcquireDealsSpec,
   commDToCid,
@@ -15,8 +16,7 @@ import {
   sectorName,
 } from "../../core/sector/index.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { Chain, ChainPolicy } from "../chain/chain.ts";
-import type { CommDCalculator } from "../chain/verifier.ts";
+import type { CommDCalculator } from "../../devnet/index.ts";
 import type { PreCommitDealsVerdict, SectorDealCheck } from "../commit/deps.ts";
 import type { SectorStates } from "../sectors/states.ts";
 import { type PackedPiece, packDeals, toDealInfos, zeroPieceCid } from "./assign.ts";

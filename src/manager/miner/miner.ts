@@ -1,6 +1,6 @@
 import { childLogger } from "../../core/log/index.ts";
+import type { PoStChain } from "../../core/sector/chain.ts";
 import { winningPoStProofFor } from "../../core/sector/index.ts";
-import type { PoStChain } from "../chain/chain.ts";
 import type { PoStReplica, WinningPoStProver } from "../prover.ts";
 import { locateReplica, type SectorLocator, type StorePaths } from "../stores/locate.ts";
 import type { WinningPoStMetrics } from "./metrics.ts";

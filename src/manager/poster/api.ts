@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { RpcRegistry } from "../../core/rpc/index.ts";
 import { Proving } from "../../core/sector/api-proving.ts";
-import type { DeadlineInfo, PoStChain } from "../chain/chain.ts";
+import type { DeadlineInfo, PoStChain } from "../../core/sector/chain.ts";
 import type { PoSter } from "./poster.ts";
 
 export interface ProvingApiDeps {

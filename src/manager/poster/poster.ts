@@ -1,13 +1,13 @@
 import { childLogger } from "../../core/log/index.ts";
-import type { Collection, KVStore } from "../../core/store/index.ts";
-import { Semaphore } from "../../core/sync/semaphore.ts";
 import {
   type DeadlineInfo,
   messageId,
   type PoStChain,
   type PoStMessage,
   type ProvingPartition,
-} from "../chain/chain.ts";
+} from "../../core/sector/chain.ts";
+import type { Collection, KVStore } from "../../core/store/index.ts";
+import { Semaphore } from "../../core/sync/semaphore.ts";
 import type { PoStReplica, WindowPoStProver } from "../prover.ts";
 import { locateReplica, type SectorLocator, type StorePaths } from "../stores/locate.ts";
 import { checkReplica } from "./check.ts";

@@ -1,6 +1,6 @@
 import { RpcError, RpcErrorCode, type RpcRegistry } from "../../core/rpc/index.ts";
 import { encodeRandomness, PoStChainApi } from "../../core/sector/api-chain.ts";
-import type { PoStChain } from "../chain/chain.ts";
+import type { PoStChain } from "../../core/sector/chain.ts";
 
 /**
  * Serves `Damocles.PoStChain*` from a manager's chain, so proxy nodes prove against it (seed 002, proxy

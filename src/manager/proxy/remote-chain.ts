@@ -17,7 +17,7 @@ import type {
   ProvingPartition,
   ProvingSector,
   ProvingStats,
-} from "../chain/chain.ts";
+} from "../../core/sector/chain.ts";
 
 const log = childLogger("proxy");
 

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import type { OnChainSector } from "../../core/sector/chain.ts";
 import { commRToCid } from "../../core/sector/cid.ts";
 import { zeroCommD } from "../../core/sector/commd.ts";
 import { b64, newSectorState, type SectorState } from "../../core/sector/wire.ts";
 import { KVStore } from "../../core/store/index.ts";
-import type { OnChainSector } from "../chain/chain.ts";
 import { SectorStates } from "../sectors/states.ts";
 import { RebuildRefusedError, RebuildService } from "./service.ts";
 

@@ -1,11 +1,11 @@
 import * as v from "valibot";
 import { childLogger } from "../../core/log/index.ts";
 import { describeRebuildData, type RebuildOptions, type SectorRebuildInfo } from "../../core/sector/api-rebuild.ts";
+import type { Chain, OnChainSector } from "../../core/sector/chain.ts";
 import { commRToCid } from "../../core/sector/cid.ts";
 import { type SectorID, sectorName } from "../../core/sector/id.ts";
 import { type AllocateSectorSpec, DealsSchema, type SectorState } from "../../core/sector/wire.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { Chain, OnChainSector } from "../chain/chain.ts";
 import type { SectorStates } from "../sectors/states.ts";
 import { upgradePublic } from "../snap/records.ts";
 import { RebuildTasks } from "./tasks.ts";

@@ -1,6 +1,6 @@
 import { childLogger } from "../../core/log/index.ts";
+import { epochsUntilMutable } from "../../core/sector/deadlines.ts";
 import { cidToCommitment, type SectorState, sectorName, updateProofFor } from "../../core/sector/index.ts";
-import { epochsUntilMutable } from "../chain/deadlines.ts";
 import type { BatchKind } from "../commit/kinds.ts";
 import { sectorPieces } from "../market/market.ts";
 import { type SnapDeps, sendMargin } from "./deps.ts";

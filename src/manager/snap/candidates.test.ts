@@ -2,9 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deadlineIsMutable } from "../../core/sector/deadlines.ts";
 import { newSectorState } from "../../core/sector/index.ts";
 import { KVStore } from "../../core/store/index.ts";
-import { deadlineIsMutable } from "../chain/deadlines.ts";
 import { SnapCandidates } from "./candidates.ts";
 import { ACTOR, type Harness, SETTINGS, snapHarness } from "./testing.ts";
 

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { epochsUntilMutable } from "../../core/sector/deadlines.ts";
 import { commRToCid, type SectorID, SubmitResult } from "../../core/sector/index.ts";
-import { epochsUntilMutable } from "../chain/deadlines.ts";
 import { sendMargin } from "./deps.ts";
 import { ACTOR, type Harness, SETTINGS, snapHarness } from "./testing.ts";
 

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { childLogger } from "../../core/log/index.ts";
+import { ExitCode, type RejectionCode } from "../../core/sector/chain.ts";
 import { type SectorID, type SectorState, SectorWorkerJob, sectorKey, sectorName } from "../../core/sector/index.ts";
-import { ExitCode, type RejectionCode } from "../chain/chain.ts";
 import type { SnapDeps } from "./deps.ts";
 import { type SnapMiner, upgradedInfo } from "./records.ts";
 import { type CancelledCommitments, returnToCommittedCapacity } from "./revert.ts";

@@ -1,6 +1,6 @@
+import type { Chain } from "../../core/sector/chain.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { Chain } from "../chain/chain.ts";
-import type { CommDCalculator, UpdateVerifier } from "../chain/verifier.ts";
+import type { CommDCalculator, UpdateVerifier } from "../../devnet/index.ts";
 import type { CommitManager } from "../commit/manager.ts";
 import type { DealMarket, MarketMiner } from "../market/market.ts";
 import type { SectorIndexer } from "../sectors/indexer.ts";

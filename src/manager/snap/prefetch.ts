@@ -1,8 +1,8 @@
 import { childLogger } from "../../core/log/index.ts";
 import type { SnapUpFetchResult } from "../../core/sector/api-snap.ts";
+import type { OnChainSector } from "../../core/sector/chain.ts";
+import { epochsUntilMutable } from "../../core/sector/deadlines.ts";
 import type { SectorID } from "../../core/sector/index.ts";
-import type { OnChainSector } from "../chain/chain.ts";
-import { epochsUntilMutable } from "../chain/deadlines.ts";
 import { MIN_REMAINING_LIFETIME, type SnapDeps } from "./deps.ts";
 
 const log = childLogger("snap");

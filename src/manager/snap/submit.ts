@@ -12,7 +12,7 @@ import {
   sectorName,
   updateProofFor,
 } from "../../core/sector/index.ts";
-import { InvalidProofError } from "../chain/verifier.ts";
+import { InvalidProofError } from "../../devnet/index.ts";
 import { sectorPieces } from "../market/market.ts";
 import type { SnapDeps } from "./deps.ts";
 import { type UpgradedInfo, upgradedInfo, upgradePublic } from "./records.ts";

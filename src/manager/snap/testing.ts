@@ -5,6 +5,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { PersistStoreSchema } from "../../core/config/manager.ts";
 import type { SnapUpOnChainInfo } from "../../core/sector/api-snap.ts";
+import type { ChainMessage } from "../../core/sector/chain.ts";
 import {
   b64,
   type DealInfo,
@@ -15,10 +16,13 @@ import {
   zeroCommD,
 } from "../../core/sector/index.ts";
 import { KVStore } from "../../core/store/index.ts";
-import type { ChainMessage } from "../chain/chain.ts";
-import { DevnetChain } from "../chain/devnet.ts";
-import { devnetSettings } from "../chain/devnet-config.ts";
-import type { CommDCalculator, PoStVerifier, UpdateVerifier } from "../chain/verifier.ts";
+import {
+  type CommDCalculator,
+  DevnetChain,
+  devnetSettings,
+  type PoStVerifier,
+  type UpdateVerifier,
+} from "../../devnet/index.ts";
 import { CommitManager } from "../commit/manager.ts";
 import { DealMarket } from "../market/market.ts";
 import { PieceFiles } from "../market/piece-files.ts";

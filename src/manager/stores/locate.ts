@@ -1,6 +1,6 @@
 import { join } from "node:path";
+import type { ProvingSector } from "../../core/sector/chain.ts";
 import { type SectorID, type SectorIndexLocation, sectorName } from "../../core/sector/index.ts";
-import type { ProvingSector } from "../chain/chain.ts";
 import type { PoStReplica } from "../prover.ts";
 
 /**

@@ -1,5 +1,5 @@
-import { childLogger } from "../../core/log/index.ts";
-import { sealProofInfo } from "../../core/sector/index.ts";
+import { childLogger } from "../core/log/index.ts";
+import { sealProofInfo } from "../core/sector/index.ts";
 import {
   type CommDCalculator,
   InvalidProofError,
@@ -20,9 +20,9 @@ const log = childLogger("proofs");
  * addon is not built.
  */
 export async function loadProofsVerifier(): Promise<SealVerifier> {
-  let proofs: typeof import("../../core/proofs/index.ts");
+  let proofs: typeof import("../core/proofs/index.ts");
   try {
-    proofs = await import("../../core/proofs/index.ts");
+    proofs = await import("../core/proofs/index.ts");
   } catch (err) {
     return unavailable(`src/core/proofs could not be loaded: ${(err as Error).message}`);
   }
@@ -58,9 +58,9 @@ function unavailable(reason: string): SealVerifier {
 
 /** verify_window_post / verify_winning_post of rust-fil-proofs, loaded like the seal verifier. */
 export async function loadPoStVerifier(): Promise<PoStVerifier> {
-  let proofs: typeof import("../../core/proofs/index.ts");
+  let proofs: typeof import("../core/proofs/index.ts");
   try {
-    proofs = await import("../../core/proofs/index.ts");
+    proofs = await import("../core/proofs/index.ts");
   } catch (err) {
     return unavailablePoStVerifier(`src/core/proofs could not be loaded: ${(err as Error).message}`);
   }
@@ -108,9 +108,9 @@ export async function loadPoStVerifier(): Promise<PoStVerifier> {
 
 /** verify_empty_sector_update_proof of rust-fil-proofs, loaded like the seal verifier. */
 export async function loadUpdateVerifier(): Promise<UpdateVerifier> {
-  let proofs: typeof import("../../core/proofs/index.ts");
+  let proofs: typeof import("../core/proofs/index.ts");
   try {
-    proofs = await import("../../core/proofs/index.ts");
+    proofs = await import("../core/proofs/index.ts");
   } catch (err) {
     return unavailableUpdateVerifier(`src/core/proofs could not be loaded: ${(err as Error).message}`);
   }
@@ -140,9 +140,9 @@ export async function loadUpdateVerifier(): Promise<UpdateVerifier> {
  * addon is missing, each calculation throws the reason, and the chain refuses deal PreCommits as unverifiable.
  */
 export function proofsCommDCalculator(): CommDCalculator {
-  let loaded: Promise<typeof import("../../core/proofs/index.ts")> | undefined;
+  let loaded: Promise<typeof import("../core/proofs/index.ts")> | undefined;
   const proofs = () => {
-    loaded ??= import("../../core/proofs/index.ts");
+    loaded ??= import("../core/proofs/index.ts");
     return loaded;
   };
   return {

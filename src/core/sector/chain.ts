@@ -16,11 +16,12 @@ import {
   ProvingSectorSchema,
   type ProvingStats,
   type RejectionCode,
-} from "../../core/sector/api-chain.ts";
-import { messageCid } from "../../core/sector/index.ts";
+} from "./api-chain.ts";
+import { messageCid } from "./cid.ts";
 
 /**
- * What the manager needs from a Filecoin chain. The embedded devnet implements it; a Lotus/Venus
+ * What the manager needs from a Filecoin chain: the contract between the manager and the chain it talks to,
+ * in core because both sides use it. The embedded devnet (src/devnet/) implements it; a Lotus/Venus
  * client can implement it later. Epochs are integers, commitments and randomness raw 32-byte arrays.
  * The types the PoSt modules exchange with a chain are defined once, as the schemas of the
  * Damocles.PoStChain* API (core/sector/api-chain.ts) that a proxy node reaches the chain through.
@@ -54,7 +55,7 @@ export {
   type SealMessage,
   type SectorResult,
   type SubmitWindowedPoStParams,
-} from "../../core/sector/api-chain.ts";
+} from "./api-chain.ts";
 
 const int = v.pipe(v.number(), v.safeInteger());
 const nonNegative = v.pipe(int, v.minValue(0));

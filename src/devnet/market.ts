@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import { childLogger } from "../../../core/log/index.ts";
-import { CommitmentCidError, commDToCid, pieceCommitment } from "../../../core/sector/index.ts";
+import { childLogger } from "../core/log/index.ts";
 import {
   type DealProposalParams,
   DealProposalParamsSchema,
@@ -10,12 +9,13 @@ import {
   type PreCommitParams,
   type RejectionCode,
   type SectorResult,
-} from "../chain.ts";
-import type { CommDCalculator, DataPiece } from "../verifier.ts";
+} from "../core/sector/chain.ts";
+import { CommitmentCidError, commDToCid, pieceCommitment } from "../core/sector/index.ts";
 import type { DevnetClock } from "./clock.ts";
 import { SECTOR_LIFETIME_EPOCHS } from "./miner-actor.ts";
 import { rejected } from "./mpool.ts";
 import { type DevnetStore, K, type StoredMiner } from "./store.ts";
+import type { CommDCalculator, DataPiece } from "./verifier.ts";
 
 const log = childLogger("devnet");
 

@@ -1,6 +1,6 @@
-import { childLogger } from "../../../core/log/index.ts";
-import type { ChainHead, DeadlineInfo } from "../chain.ts";
-import type { DevnetSettings } from "../devnet-config.ts";
+import { childLogger } from "../core/log/index.ts";
+import type { ChainHead, DeadlineInfo } from "../core/sector/chain.ts";
+import type { DevnetSettings } from "./config.ts";
 import type { DevnetStore, Genesis } from "./store.ts";
 
 const log = childLogger("devnet");

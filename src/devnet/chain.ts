@@ -1,5 +1,4 @@
-import { childLogger } from "../../core/log/index.ts";
-import type { KVStore } from "../../core/store/index.ts";
+import { childLogger } from "../core/log/index.ts";
 import type {
   BlockRecord,
   Chain,
@@ -20,18 +19,17 @@ import type {
   ProvingPartition,
   ProvingSector,
   ProvingStats,
-} from "./chain.ts";
-import { DevnetClock, deadlineAt } from "./devnet/clock.ts";
-import { type SectorVerdicts, StorageMarket } from "./devnet/market.ts";
-import { type DevnetMinerSpec, MinerActor, type PresealSector } from "./devnet/miner-actor.ts";
-import { MessagePool } from "./devnet/mpool.ts";
-import { ReplicaUpdates } from "./devnet/replica-update.ts";
-import { DevnetStore } from "./devnet/store.ts";
-import { type PoStVerdict, WindowPoStJudge } from "./devnet/window-post.ts";
-import { WinningPoStElections } from "./devnet/winning-post.ts";
-import type { DevnetSettings } from "./devnet-config.ts";
+} from "../core/sector/chain.ts";
+import type { KVStore } from "../core/store/index.ts";
+import { DevnetClock, deadlineAt } from "./clock.ts";
+import type { DevnetSettings } from "./config.ts";
+import { type SectorVerdicts, StorageMarket } from "./market.ts";
+import { type DevnetMinerSpec, MinerActor, type PresealSector } from "./miner-actor.ts";
+import { MessagePool } from "./mpool.ts";
 import { proofsCommDCalculator } from "./proofs-verifier.ts";
 import { type Beacon, deriveRandomness, type RandomnessDomain } from "./randomness.ts";
+import { ReplicaUpdates } from "./replica-update.ts";
+import { DevnetStore } from "./store.ts";
 import {
   type CommDCalculator,
   type PoStVerifier,
@@ -40,6 +38,8 @@ import {
   unavailablePoStVerifier,
   unavailableUpdateVerifier,
 } from "./verifier.ts";
+import { type PoStVerdict, WindowPoStJudge } from "./window-post.ts";
+import { WinningPoStElections } from "./winning-post.ts";
 
 export type { Beacon, DevnetMinerSpec, PresealSector };
 

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { childLogger } from "../../../core/log/index.ts";
-import { ChainMessageSchema } from "../../../core/sector/api-chain.ts";
+import { childLogger } from "../core/log/index.ts";
+import { ChainMessageSchema } from "../core/sector/api-chain.ts";
 import {
   type ChainMessage,
   ExitCode,
@@ -8,9 +8,9 @@ import {
   messageId,
   type RejectionCode,
   type SectorResult,
-} from "../chain.ts";
-import type { DevnetSettings } from "../devnet-config.ts";
+} from "../core/sector/chain.ts";
 import type { DevnetClock } from "./clock.ts";
+import type { DevnetSettings } from "./config.ts";
 import { type DevnetStore, K } from "./store.ts";
 
 const log = childLogger("devnet");

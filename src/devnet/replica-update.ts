@@ -1,19 +1,19 @@
-import { childLogger } from "../../../core/log/index.ts";
-import { sectorName, updateProofFor } from "../../../core/sector/index.ts";
+import { childLogger } from "../core/log/index.ts";
 import type {
   OnChainSector,
   RejectionCode,
   ReplicaUpdateMessage,
   ReplicaUpdateParams,
   SectorResult,
-} from "../chain.ts";
-import { deadlineIsMutable } from "../deadlines.ts";
-import type { DevnetSettings } from "../devnet-config.ts";
-import { InvalidProofError, type UpdateVerifier } from "../verifier.ts";
+} from "../core/sector/chain.ts";
+import { deadlineIsMutable } from "../core/sector/deadlines.ts";
+import { sectorName, updateProofFor } from "../core/sector/index.ts";
 import { deadlineAt } from "./clock.ts";
+import type { DevnetSettings } from "./config.ts";
 import type { SectorVerdicts, StorageMarket } from "./market.ts";
 import { type Execution, rejected } from "./mpool.ts";
 import type { DevnetStore, StoredMiner } from "./store.ts";
+import { InvalidProofError, type UpdateVerifier } from "./verifier.ts";
 
 const log = childLogger("devnet");
 

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { DevnetSchema } from "../../core/config/manager.ts";
+import { DevnetSchema } from "../core/config/manager.ts";
 
 /**
  * `[Common.Devnet]`: settings of the embedded verifying test chain (schema and defaults in core/config),

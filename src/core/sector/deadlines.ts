@@ -1,4 +1,4 @@
-import type { DeadlineInfo } from "../../core/sector/api-chain.ts";
+import type { DeadlineInfo } from "./api-chain.ts";
 
 /**
  * Whether a deadline may change now (builtin-actors deadline_is_mutable): a deadline being proven, or the

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { DeadlineInfo } from "../../core/sector/api-chain.ts";
+import type { DeadlineInfo } from "./api-chain.ts";
 import { deadlineIsMutable, epochsUntilMutable, nextDeadlineOpen } from "./deadlines.ts";
 
 const shape = { wpostChallengeWindow: 30, wpostPeriodDeadlines: 4 };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, parseConfigText } from "../../core/config/index.ts";
-import { devnetSettings } from "./devnet-config.ts";
+import { ConfigError, parseConfigText } from "../core/config/index.ts";
+import { devnetSettings } from "./config.ts";
 
 describe("[Common.Devnet]", () => {
   test("defaults are a fast devnet", () => {

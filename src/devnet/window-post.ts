@@ -1,4 +1,4 @@
-import { childLogger } from "../../../core/log/index.ts";
+import { childLogger } from "../core/log/index.ts";
 import {
   type DeadlineInfo,
   type DeadlineOutcome,
@@ -10,13 +10,13 @@ import {
   type ProvingPartition,
   type ProvingSector,
   type ProvingStats,
-} from "../chain.ts";
-import type { DevnetSettings } from "../devnet-config.ts";
-import type { Beacon } from "../randomness.ts";
-import { InvalidProofError, type PoStVerifier } from "../verifier.ts";
+} from "../core/sector/chain.ts";
 import { deadlineAt } from "./clock.ts";
+import type { DevnetSettings } from "./config.ts";
 import { type Execution, rejected } from "./mpool.ts";
+import type { Beacon } from "./randomness.ts";
 import { type DevnetStore, K, type StoredMiner } from "./store.ts";
+import { InvalidProofError, type PoStVerifier } from "./verifier.ts";
 
 const log = childLogger("devnet");
 

@@ -1,5 +1,5 @@
-import { zeroCommD } from "../../core/sector/index.ts";
-import { fillerPieceSizes, layoutPieces } from "../../core/sector/piece-layout.ts";
+import { zeroCommD } from "../core/sector/index.ts";
+import { fillerPieceSizes, layoutPieces } from "../core/sector/piece-layout.ts";
 
 /**
  * Proof verification the devnet and the commitment checks depend on. Injected, so unit tests run without

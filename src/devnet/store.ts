@@ -11,8 +11,7 @@ import {
   PoStRecordSchema,
   type ProvingStats,
   ProvingStatsSchema,
-} from "../../../core/sector/api-chain.ts";
-import type { Collection, KVStore } from "../../../core/store/index.ts";
+} from "../core/sector/api-chain.ts";
 import {
   type DeadlineState,
   DeadlineStateSchema,
@@ -22,7 +21,8 @@ import {
   OnChainPreCommitSchema,
   type OnChainSector,
   OnChainSectorSchema,
-} from "../chain.ts";
+} from "../core/sector/chain.ts";
+import type { Collection, KVStore } from "../core/store/index.ts";
 
 const int = v.pipe(v.number(), v.safeInteger());
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
-import type { PresealSector } from "./devnet.ts";
+import type { PresealSector } from "./chain.ts";
 
 /**
  * A pre-seal manifest (`[[Common.Devnet.Miners]] PreSealed = "…"`): sectors sealed before genesis, like

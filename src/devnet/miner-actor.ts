@@ -1,12 +1,5 @@
 import { createHash } from "node:crypto";
-import { childLogger } from "../../../core/log/index.ts";
-import {
-  sealProofFor,
-  sealProofInfo,
-  sectorName,
-  windowPoStPartitionSectors,
-  windowPoStProofFor,
-} from "../../../core/sector/index.ts";
+import { childLogger } from "../core/log/index.ts";
 import type {
   DeadlineState,
   MinerInfo,
@@ -17,14 +10,21 @@ import type {
   RejectionCode,
   SealMessage,
   SectorResult,
-} from "../chain.ts";
-import type { DevnetSettings } from "../devnet-config.ts";
-import type { Beacon } from "../randomness.ts";
-import { InvalidProofError, type SealVerifier } from "../verifier.ts";
+} from "../core/sector/chain.ts";
+import {
+  sealProofFor,
+  sealProofInfo,
+  sectorName,
+  windowPoStPartitionSectors,
+  windowPoStProofFor,
+} from "../core/sector/index.ts";
 import { type DevnetClock, deadlineAt, provingPeriod } from "./clock.ts";
+import type { DevnetSettings } from "./config.ts";
 import type { SectorVerdicts, StorageMarket } from "./market.ts";
 import { type Execution, rejected } from "./mpool.ts";
+import type { Beacon } from "./randomness.ts";
 import { type DevnetStore, K, type StoredMiner } from "./store.ts";
+import { InvalidProofError, type SealVerifier } from "./verifier.ts";
 
 const log = childLogger("devnet");
 

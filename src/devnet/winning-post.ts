@@ -1,11 +1,11 @@
-import { childLogger } from "../../../core/log/index.ts";
-import { winningPoStProofFor } from "../../../core/sector/index.ts";
-import { type BlockRecord, isUpgraded, type ProvingSector, type RejectionCode } from "../chain.ts";
-import type { DevnetSettings } from "../devnet-config.ts";
-import type { Beacon } from "../randomness.ts";
-import { InvalidProofError, type PoStVerifier } from "../verifier.ts";
+import { childLogger } from "../core/log/index.ts";
+import { type BlockRecord, isUpgraded, type ProvingSector, type RejectionCode } from "../core/sector/chain.ts";
+import { winningPoStProofFor } from "../core/sector/index.ts";
 import type { DevnetClock } from "./clock.ts";
+import type { DevnetSettings } from "./config.ts";
+import type { Beacon } from "./randomness.ts";
 import type { DevnetStore } from "./store.ts";
+import { InvalidProofError, type PoStVerifier } from "./verifier.ts";
 
 const log = childLogger("devnet");
 
