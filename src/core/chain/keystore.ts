@@ -231,7 +231,7 @@ export class Keystore {
     if (address.network !== this.network) {
       throw new KeystoreError(
         "network",
-        `key file ${file} is named for ${address.network} (${PREFIX[address.network]}…), but the keystore is opened for ${this.network}; open it for ${address.network} or rename the file to ${withNetwork(address, this.network).string}`,
+        `key file ${file} is named for ${address.network} (${PREFIX[address.network]}…), but the keystore is opened for ${this.network}; open it for ${address.network} (util wallet --network ${address.network}) or rename the file to ${withNetwork(address, this.network).string}`,
       );
     }
     return address;
