@@ -13,6 +13,7 @@ export const utilCommand = command({
     worker: () => import("./worker.ts").then((m) => m.workerCommand),
     market: () => import("./market/cli.ts").then((m) => m.marketCommand),
     auth: () => import("./auth.ts").then((m) => m.authCommand),
+    wallet: () => import("./wallet.ts").then((m) => m.walletCommand),
   },
   examples: [
     "damocles util config check worker.toml",

@@ -9,6 +9,8 @@
  * JavaScript numbers below 2^53, token amounts are bigint attoFIL, addresses and CIDs travel as strings,
  * bytes as Uint8Array. Every refusal is a ChainCodecError whose `code` says what kind of input it was and
  * whose message names the field. Commitment CIDs (CommR, CommD/CommP) are core/sector's cid.ts.
+ * The keystore (keystore.ts) holds the manager's own keys as Lotus key-info files under <home>/keystore/;
+ * its refusals are KeystoreErrors, with codes of their own.
  * `cbor` is the field-codec toolkit the params are written in, for more tuples of the same kind.
  */
 
@@ -17,6 +19,7 @@ export * from "./bitfield.ts";
 export * as cbor from "./cbor.ts";
 export * from "./errors.ts";
 export * from "./keys.ts";
+export * from "./keystore.ts";
 export * from "./message.ts";
 export * from "./miner-params.ts";
 export * from "./rleplus.ts";

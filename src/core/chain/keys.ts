@@ -31,6 +31,14 @@ function keyCall<T>(key: PrivateKey, fn: () => T): T {
   }
 }
 
+/**
+ * A new random private key: the secret comes from the platform's CSPRNG through @noble/curves, which
+ * draws it within the curve's range (secp256k1: below n; BLS: a scalar below r), big-endian as here.
+ */
+export function generatePrivateKey(type: KeyType): PrivateKey {
+  return { type, bytes: wallet.create(ISO_TYPE[type], "mainnet").privateKey };
+}
+
 /** The public key: 65-byte uncompressed secp256k1, or 48-byte compressed BLS G1. */
 export function publicKeyOf(key: PrivateKey): Uint8Array {
   return keyCall(key, () => wallet.getPublicKey(key.bytes, "mainnet", ISO_TYPE[key.type]).publicKey);
