@@ -74,7 +74,8 @@ export interface DevnetOptions {
  * The embedded devnet: a local chain persisted in the manager's store. Epochs follow the wall clock
  * (clock.ts); every epoch between the last processed one and the head is replayed on the next tick
  * (messages packed and landed, PreCommits expired, deadlines judged), so a restart continues exactly
- * where the chain left off. This class composes the jobs: the message pool (mpool.ts), the miner actor's
+ * where the chain left off. This class composes the jobs: the accounts (accounts.ts), the intake of signed
+ * Filecoin messages (intake.ts), the message pool (mpool.ts), the miner actor's
  * sealing rules (miner-actor.ts), the storage market's deals (market.ts), SnapDeals replica updates
  * (replica-update.ts), WindowPoSt judging (window-post.ts)
  * and WinningPoSt elections (winning-post.ts), all on one validated store (store.ts).

@@ -168,6 +168,24 @@ describe("devnet intake of signed messages", () => {
     expect(chain.account(vectorWorker)!.nonce).toBe(1);
   });
 
+  test("the next nonce counts pooled messages, and so does the balance check; they execute in nonce order", async () => {
+    const { chain, advance } = testDevnet();
+    const first = chain.pushSigned(signMessage(message(), vectorKey));
+    const worker = chain.account(vectorWorker)!;
+    expect(chain.nextNonce(worker)).toBe(1);
+    const spendable = BigInt(worker.balance) - 50_000_000n * 1_000n;
+    const tooMuch = refusal(() => chain.pushSigned(signMessage(message({ nonce: 1, value: spendable }), vectorKey)));
+    expect(tooMuch.message).toMatch(/^Value: .* on top of 50000000000 its pending messages may spend/);
+    const second = chain.pushSigned(signMessage(message({ nonce: 1, value: 1n }), vectorKey));
+    expect(chain.nextNonce(worker)).toBe(2);
+    await advance(3);
+    // nonce 1 pre-commits the same sectors again: it executes after nonce 0, so it is the one refused.
+    expect(chain.executedMessage(first, false)?.lookup.exitCode).toBe(ExitCode.Ok);
+    expect(chain.executedMessage(second, false)?.lookup).toMatchObject({ exitCode: 16, code: "already-allocated" });
+    expect(chain.account(vectorWorker)!.nonce).toBe(2);
+    expect(chain.nextNonce(chain.account(vectorWorker)!)).toBe(2);
+  });
+
   test("a sender that is not the miner's worker executes with exit code 18, and pays", async () => {
     const { chain, advance } = testDevnet();
     const devKey = chain.devKey(1001)!;

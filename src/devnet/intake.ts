@@ -96,7 +96,7 @@ export class MessageIntake {
     return this.db.kv.getParsed(IK.envelope(cid), EnvelopeSchema);
   }
 
-  /** The account's pending envelopes, by nonce from its chain nonce up (contiguous: gaps are refused). */
+  /** The account's pooled envelopes, by nonce from its chain nonce up (contiguous: gaps are refused). */
   private pending(account: Account): Envelope[] {
     return this.db.kv
       .scan(IK.nonces(account.id))
@@ -253,6 +253,8 @@ export class MessageIntake {
     const left = BigInt(account.balance) - spent;
     this.accounts.put({ ...account, nonce: account.nonce + 1, balance: (left < 0n ? 0n : left).toString() });
     this.db.kv.putJSON(IK.envelope(m.cid), { ...e, gasUsed: e.gasNeeded });
+    // The nonce index holds pooled messages only, so counting an account's pending ones stays cheap.
+    this.db.kv.del(IK.nonce(e.account, e.nonce));
   }
 
   /** The executed message `cid` stands for: itself, or (allowReplaced) the one that replaced it. */
