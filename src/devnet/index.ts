@@ -7,11 +7,15 @@
  * `InsecureSkipProofVerification`), which the manager also uses to check the proofs workers submit.
  */
 
+export { type Account, DEVNET_NETWORK, devWorkerKey } from "./accounts.ts";
 export { DevnetChain, type DevnetOptions } from "./chain.ts";
 export { type DevnetConfig, devnetSettings } from "./config.ts";
+export { BLOCK_GAS_LIMIT, DEVNET_BASE_FEE, gasEstimate, MessageRefusedError } from "./intake.ts";
+export { EXIT_CODE_OF } from "./mpool.ts";
 export { type PresealManifest, presealSectors, readPresealManifest } from "./preseal.ts";
 export { loadPoStVerifier, loadProofsVerifier, loadUpdateVerifier, proofsCommDCalculator } from "./proofs-verifier.ts";
 export { type Beacon, deriveRandomness, type RandomnessDomain } from "./randomness.ts";
+export { type DevnetMessageApiOptions, devnetTipSetKey, registerDevnetMessageApi } from "./rpc/messages.ts";
 export {
   acceptAllPoStVerifier,
   acceptAllUpdateVerifier,
