@@ -3,6 +3,8 @@ import {
   ADDRESS_PROTOCOLS,
   addressId,
   ChainCodecError,
+  type DecodedMinerCall,
+  dealIdsOf,
   decodeSignedMessage,
   encodeSignedMessage,
   fromMinerCall,
@@ -202,7 +204,7 @@ export class MessageIntake {
         `${msg.from} holds ${balance} attoFIL; Value + GasLimit×GasFeeCap is ${cost(envelope)}${committed ? ` on top of ${committed} its pending messages may spend` : ""}: lower them or fund the account`,
       );
     }
-    const body = { ...decoded.body, from: miner, nonce: msg.nonce } as ChainMessage;
+    const body = { ...internalBody(decoded), from: miner, nonce: msg.nonce } as ChainMessage;
     const pushedEpoch = replaced
       ? (this.pool.lookup(replaced.cid)?.pushedEpoch ?? this.clock.headEpoch())
       : this.clock.headEpoch();
@@ -275,4 +277,19 @@ function codec<T>(field: string, fn: () => T): T {
     if (err instanceof ChainCodecError) return refuse(field, err.message);
     throw err;
   }
+}
+
+/**
+ * The decoded call as the devnet's actor executes it. A ProveCommitSectors3 carries each sector's deals as
+ * pieces (builtin's way); they ride on the internal ProveCommit so the actor checks and activates them.
+ */
+function internalBody(decoded: DecodedMinerCall): DecodedMinerCall["body"] {
+  if (decoded.method !== "ProveCommitSectors3") return decoded.body;
+  return {
+    ...decoded.body,
+    sectors: decoded.body.sectors.map((sector, i) => {
+      const dealIds = dealIdsOf(decoded.activation.pieces[i] ?? []);
+      return dealIds.length > 0 ? { ...sector, dealIds } : sector;
+    }),
+  };
 }

@@ -76,6 +76,11 @@ export const ProveCommitParamsSchema = v.object({
   number: nonNegative,
   /** base64 proof bytes */
   proof: base64,
+  /**
+   * The deals the sector's pieces activate when they travel with the ProveCommit, as builtin
+   * ProveCommitSectors3 carries them (its PreCommit then names none and only declares the CommD).
+   */
+  dealIds: v.optional(v.array(nonNegative)),
 });
 export type ProveCommitParams = v.InferOutput<typeof ProveCommitParamsSchema>;
 
