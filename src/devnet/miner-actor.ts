@@ -34,6 +34,8 @@ export const SECTOR_LIFETIME_EPOCHS = 540 * 2880;
 export interface DevnetMinerSpec {
   actor: number;
   sectorSize: number;
+  /** The worker (= owner) key address; absent: the devnet's well-known dev key for this miner (accounts.ts). */
+  worker?: string;
 }
 
 /** A sector sealed before genesis (lotus-seed's pre-seal): active from the miner's creation. */

@@ -214,6 +214,8 @@ export const RejectionCodeSchema = v.picklist([
    * change; the same update succeeds once the deadline is mutable again.
    */
   "immutable-deadline",
+  /** The message's sender is neither the miner's worker nor one of its control addresses. */
+  "forbidden",
   /** The chain's own state is inconsistent (a bug, not the sender's fault). */
   "internal",
 ]);
