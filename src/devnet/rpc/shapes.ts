@@ -146,7 +146,7 @@ export function partyAddress(what: string, text: string): string {
   }
 }
 
-export function lotusMarketDeal(d: OnChainDeal, head: number): LotusMarketDeal {
+export function lotusMarketDeal(d: OnChainDeal): LotusMarketDeal {
   const p = d.proposal;
   return {
     Proposal: {
@@ -164,7 +164,7 @@ export function lotusMarketDeal(d: OnChainDeal, head: number): LotusMarketDeal {
     },
     State: {
       SectorStartEpoch: d.state === "active" ? (d.activationEpoch ?? -1) : -1,
-      LastUpdatedEpoch: d.closedEpoch ?? d.activationEpoch ?? d.publishEpoch ?? head,
+      LastUpdatedEpoch: d.closedEpoch ?? d.activationEpoch ?? d.publishEpoch,
       SlashEpoch: d.state === "slashed" ? (d.closedEpoch ?? -1) : -1,
       ...(d.sectorNumber !== undefined ? { SectorNumber: d.sectorNumber } : {}),
     },

@@ -54,6 +54,8 @@ const secret = randomBytes(32);
 let server: RunningServer;
 let client: RpcClient;
 let anonymous: RpcClient;
+let token: string;
+let rpcFetch: (req: Request) => Promise<Response>;
 
 beforeAll(async () => {
   const rpc = devnetRpc(devnet, {
@@ -61,8 +63,9 @@ beforeAll(async () => {
     workerOf: (actor) => (actor === 1000 ? WORKER : undefined),
     auth: secretAuthenticator(secret),
   });
+  rpcFetch = rpc.fetch;
   server = serveDevnet(rpc, { hostname: "127.0.0.1", port: 0 });
-  const token = await createToken(secret, { name: "test", perm: "sign" });
+  token = await createToken(secret, { name: "test", perm: "sign" });
   client = new RpcClient(`${server.url}/rpc/v1`, { headers: bearer(token) });
   anonymous = new RpcClient(`${server.url}/rpc/v1`);
   await advance(3);
@@ -103,6 +106,24 @@ describe("devnet state API over /rpc/v1", () => {
     expect(await client.call(LotusApi.StateNetworkVersion, null)).toBe(23);
     const params = await client.call(LotusApi.StateGetNetworkParams);
     expect(params).toMatchObject({ NetworkName: name, BlockDelaySecs: 1, PreCommitChallengeDelay: 3 });
+  });
+
+  test("websocket clients and the in-process fetch reach the same API", async () => {
+    const ws = new RpcClient(`${server.url}/rpc/v1`, { transport: "ws", headers: bearer(token) });
+    try {
+      expect((await ws.call(LotusApi.ChainHead)).Height).toBe(devnet.headEpoch());
+    } finally {
+      ws.close();
+    }
+    const res = await rpcFetch(
+      new Request("http://devnet/rpc/v1", {
+        method: "POST",
+        headers: { ...bearer(token), "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "Filecoin.StateNetworkVersion", params: [null] }),
+      }),
+    );
+    expect(await res.json()).toEqual({ jsonrpc: "2.0", id: 1, result: 23 });
+    expect(await (await rpcFetch(new Request("http://devnet/healthcheck"))).text()).toBe("ok\n");
   });
 
   test("a call without a token is refused", async () => {

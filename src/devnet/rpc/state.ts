@@ -106,6 +106,6 @@ function registerChainState(registry: RpcRegistry, ctx: StateContext): void {
     .implement(LotusApi.StateMarketStorageDeal, async (id) => {
       const deal = await devnet.marketDeal(id);
       if (!deal) throw refusal("deal-invalid", `deal ${id} not found on this devnet`);
-      return lotusMarketDeal(deal, devnet.headEpoch());
+      return lotusMarketDeal(deal);
     });
 }
