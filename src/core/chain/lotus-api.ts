@@ -8,6 +8,7 @@ import {
   PoStRecordSchema,
   ProvingStatsSchema,
 } from "../sector/api-chain.ts";
+import { DealProposalParamsSchema, OnChainDealSchema } from "../sector/chain.ts";
 
 /**
  * The Filecoin node JSON-RPC API (`Filecoin.*`, v1, at `/rpc/v1`) as Lotus and Venus serve it: the subset
@@ -425,6 +426,16 @@ export const DevnetApi = {
     "Devnet.SubmitBlock",
     [minerId, ["epoch", epoch], ["proofs", v.array(PoStProofSchema)]] as const,
     BlockRecordSchema,
+    "sign",
+  ),
+  /**
+   * The devnet's test market (PublishStorageDeals without signatures or escrow): the same proposal again
+   * answers the deal it made. A refusal is an RPC error whose data is {code: RejectionCode}.
+   */
+  PublishDeal: defineMethod(
+    "Devnet.PublishDeal",
+    [["proposal", DealProposalParamsSchema]] as const,
+    OnChainDealSchema,
     "sign",
   ),
 } as const;
