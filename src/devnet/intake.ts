@@ -204,7 +204,7 @@ export class MessageIntake {
         `${msg.from} holds ${balance} attoFIL; Value + GasLimit×GasFeeCap is ${cost(envelope)}${committed ? ` on top of ${committed} its pending messages may spend` : ""}: lower them or fund the account`,
       );
     }
-    const body = { ...internalBody(decoded), from: miner, nonce: msg.nonce } as ChainMessage;
+    const body = { ...internalBody(decoded, this.db, miner), from: miner, nonce: msg.nonce } as ChainMessage;
     const pushedEpoch = replaced
       ? (this.pool.lookup(replaced.cid)?.pushedEpoch ?? this.clock.headEpoch())
       : this.clock.headEpoch();
@@ -281,9 +281,27 @@ function codec<T>(field: string, fn: () => T): T {
 
 /**
  * The decoded call as the devnet's actor executes it. A ProveCommitSectors3 carries each sector's deals as
- * pieces (builtin's way); they ride on the internal ProveCommit so the actor checks and activates them.
+ * pieces (builtin's way); they ride on the internal ProveCommit so the actor checks and activates them. A
+ * SubmitWindowedPoSt names only what it skips: the faulty sectors of a partition it does not skip are the
+ * ones it proves again, so they are its recoveries (builtin declares them beforehand with
+ * DeclareFaultsRecovered; the devnet takes the proof itself as the declaration).
  */
-function internalBody(decoded: DecodedMinerCall): DecodedMinerCall["body"] {
+function internalBody(decoded: DecodedMinerCall, db: DevnetStore, actor: number): DecodedMinerCall["body"] {
+  if (decoded.method === "SubmitWindowedPoSt") {
+    const { post } = decoded.body;
+    const partitions = db.deadlines(actor)[post.deadline]?.partitions ?? [];
+    return {
+      ...decoded.body,
+      post: {
+        ...post,
+        partitions: post.partitions.map((p) => {
+          const skipped = new Set(p.skipped);
+          const sectors = partitions[p.index] ?? [];
+          return { ...p, recovered: sectors.filter((n) => !skipped.has(n) && db.isFaulty(actor, n)) };
+        }),
+      },
+    };
+  }
   if (decoded.method !== "ProveCommitSectors3") return decoded.body;
   return {
     ...decoded.body,
