@@ -8,6 +8,7 @@ import {
   PoStRecordSchema,
   ProvingStatsSchema,
 } from "../sector/api-chain.ts";
+import { DealProposalParamsSchema, OnChainDealSchema } from "../sector/chain.ts";
 
 /**
  * The Filecoin node JSON-RPC API (`Filecoin.*`, v1, at `/rpc/v1`) as Lotus and Venus serve it: the subset
@@ -26,6 +27,8 @@ import {
 
 export const DEVNET_NETWORK_PREFIX = "damocles-devnet";
 export const LOTUS_RPC_PATH = "/rpc/v1";
+/** Lotus' own JSON-RPC error codes (api/api_errors.go, from jsonrpc.FirstUserCode = 2). */
+export const LotusErrorCode = { ActorNotFound: 4 } as const;
 
 const int = v.pipe(v.number(), v.safeInteger());
 const nonNegative = v.pipe(int, v.minValue(0));
@@ -427,4 +430,5 @@ export const DevnetApi = {
     BlockRecordSchema,
     "sign",
   ),
+  PublishDeal: defineMethod("Devnet.PublishDeal", [["proposal", DealProposalParamsSchema]], OnChainDealSchema, "sign"),
 } as const;
