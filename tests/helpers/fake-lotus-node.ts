@@ -8,7 +8,7 @@ import {
   LotusApi,
   LotusErrorCode,
 } from "../../src/core/chain/lotus-api.ts";
-import { type FetchRequest, mountRpc, RpcError, RpcRegistry } from "../../src/core/rpc/index.ts";
+import { type FetchRequest, mountRpc, RpcError, RpcErrorCode, RpcRegistry } from "../../src/core/rpc/index.ts";
 import type { ChainPolicy, OnChainDeal } from "../../src/core/sector/chain.ts";
 import { commDToCid, commRToCid } from "../../src/core/sector/cid.ts";
 import { bitfieldRuns } from "../../src/manager/chain/lotus/convert.ts";
@@ -157,10 +157,16 @@ function partitionsOf(miner: FakeMiner, deadline: number): FakeSector[][] {
   return Array.from(out, (p) => p ?? []);
 }
 
+/** An unknown miner as each node says it: Lotus' ActorNotFound, the devnet's refusal with its code in data. */
 function minerOrThrow(m: FakeModel, addr: string): FakeMiner {
   const miner = m.miners.get(actorOf(addr));
-  if (!miner) throw new RpcError(LotusErrorCode.ActorNotFound, `resolution lookup failed (${addr}): actor not found`);
-  return miner;
+  if (miner) return miner;
+  if (m.networkName.startsWith(DEVNET_NETWORK_PREFIX)) {
+    throw new RpcError(RpcErrorCode.InvalidParams, `miner ${addr} is not a miner on this devnet`, {
+      code: "unknown-miner",
+    });
+  }
+  throw new RpcError(LotusErrorCode.ActorNotFound, `resolution lookup failed (${addr}): actor not found`);
 }
 
 function registerLotus(r: RpcRegistry, m: FakeModel): void {

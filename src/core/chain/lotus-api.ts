@@ -430,5 +430,14 @@ export const DevnetApi = {
     BlockRecordSchema,
     "sign",
   ),
-  PublishDeal: defineMethod("Devnet.PublishDeal", [["proposal", DealProposalParamsSchema]], OnChainDealSchema, "sign"),
+  /**
+   * The devnet's test market (PublishStorageDeals without signatures or escrow): the same proposal again
+   * answers the deal it made. A refusal is an RPC error whose data is {code: RejectionCode}.
+   */
+  PublishDeal: defineMethod(
+    "Devnet.PublishDeal",
+    [["proposal", DealProposalParamsSchema]] as const,
+    OnChainDealSchema,
+    "sign",
+  ),
 } as const;

@@ -317,6 +317,11 @@ describe("LotusChain over the devnet's API", () => {
     await s.stop();
   });
 
+  test("a miner the devnet does not have is undefined, as on Lotus", async () => {
+    expect(await s.chain.minerInfo(999)).toBeUndefined();
+    expect((await s.chain.minerInfo(1000))?.sealProofType).toBe(5);
+  });
+
   test("the devnet's own policy", () => {
     expect(s.chain.isDevnet).toBe(true);
     expect(s.chain.policy()).toEqual(DEVNET_POLICY);

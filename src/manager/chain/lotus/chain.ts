@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { DEVNET_NETWORK_PREFIX, DevnetApi, LotusApi, LotusErrorCode } from "../../../core/chain/lotus-api.ts";
 import { childLogger } from "../../../core/log/index.ts";
-import { RpcCallError, type RpcClient } from "../../../core/rpc/index.ts";
+import { RpcCallError, type RpcClient, RpcErrorCode } from "../../../core/rpc/index.ts";
 import { RejectionCodeSchema } from "../../../core/sector/api-chain.ts";
 import {
   type BlockRecord,
@@ -74,13 +74,18 @@ const ZERO_STATS: ProvingStats = {
 
 const DealRefusalSchema = v.union([RejectionCodeSchema, v.looseObject({ code: RejectionCodeSchema })]);
 
+/** The devnet's refusal of a miner it does not have: our code in the error's data. */
+const UnknownMinerDataSchema = v.looseObject({ code: v.literal("unknown-miner") });
+
 /**
- * Not found, as a node says it: Lotus' ActorNotFound code, or (older nodes, and errors Lotus raises without
- * a code, such as an unknown deal) its "not found" text. A missing method is not "not found".
+ * Not found, as a node says it: Lotus' ActorNotFound code, the devnet's unknown-miner code, or (older nodes,
+ * and errors Lotus raises without a code, such as an unknown deal) the "not found" text. A missing method is
+ * not "not found".
  */
 function isNotFound(err: unknown): boolean {
-  if (!(err instanceof RpcCallError) || err.code === -32601) return false;
-  return err.code === LotusErrorCode.ActorNotFound || /not found/i.test(err.rpcMessage);
+  if (!(err instanceof RpcCallError) || err.code === RpcErrorCode.MethodNotFound) return false;
+  if (err.code === LotusErrorCode.ActorNotFound || v.is(UnknownMinerDataSchema, err.data)) return true;
+  return /not found/i.test(err.rpcMessage);
 }
 
 /**
