@@ -19,7 +19,7 @@ import {
   sectorFromLotus,
 } from "./convert.ts";
 import { LotusChainError } from "./errors.ts";
-import { networkPolicy } from "./policy.ts";
+import { networkPolicy } from "./chain-policy.ts";
 
 const commR = Array.from({ length: 32 }, (_, i) => i + 1);
 const commD = Array.from({ length: 32 }, (_, i) => 100 + i);
