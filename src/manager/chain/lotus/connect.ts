@@ -8,9 +8,9 @@ import {
 } from "../../../core/rpc/index.ts";
 import type { ChainPolicy, MinerInfo } from "../../../core/sector/chain.ts";
 import { LotusChain, type MessagePort } from "./chain.ts";
+import { networkPolicy } from "./chain-policy.ts";
 import { minerAddress, minerInfoFromLotus } from "./convert.ts";
 import { LotusChainError } from "./errors.ts";
-import { networkPolicy } from "./chain-policy.ts";
 
 /**
  * Connecting the manager to its chain node: read [Common.API], check the node answers, is on the expected

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { commDToCid, commRToCid } from "../../../core/sector/cid.ts";
 import { zeroCommD } from "../../../core/sector/commd.ts";
+import { networkPolicy } from "./chain-policy.ts";
 import {
   actorIdOf,
   bitfieldMembers,
@@ -19,7 +20,6 @@ import {
   sectorFromLotus,
 } from "./convert.ts";
 import { LotusChainError } from "./errors.ts";
-import { networkPolicy } from "./chain-policy.ts";
 
 const commR = Array.from({ length: 32 }, (_, i) => i + 1);
 const commD = Array.from({ length: 32 }, (_, i) => 100 + i);
