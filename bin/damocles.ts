@@ -10,13 +10,14 @@ const main = command({
   meta: {
     name: "damocles",
     version: VERSION,
-    description: "Filecoin storage-provider sealing cluster: manager, worker, poster and operator tools",
+    description: "Filecoin storage-provider sealing cluster: manager, worker, poster, devnet and operator tools",
   },
   subCommands: {
     manager: () => import("../src/manager/cli.ts").then((m) => m.managerCommand),
     poster: () => import("../src/poster/cli.ts").then((m) => m.posterCommand),
     worker: () => import("../src/worker/cli.ts").then((m) => m.workerCommand),
     util: () => import("../src/util/cli.ts").then((m) => m.utilCommand),
+    devnet: () => import("../src/devnet/node/cli.ts").then((m) => m.devnetCommand),
     processor: () => import("../src/processor/cli.ts").then((m) => m.processorCommand),
     "processor-exec": () => import("../src/processor/exec-cli.ts").then((m) => m.processorExecCommand),
   },

@@ -1,3 +1,4 @@
+import { keyAddress, type PrivateKey, type SignedMessage } from "../core/chain/index.ts";
 import { childLogger } from "../core/log/index.ts";
 import type {
   BlockRecord,
@@ -21,8 +22,10 @@ import type {
   ProvingStats,
 } from "../core/sector/chain.ts";
 import type { KVStore } from "../core/store/index.ts";
+import { type Account, Accounts, DEVNET_NETWORK, devWorkerKey } from "./accounts.ts";
 import { DevnetClock, deadlineAt } from "./clock.ts";
 import type { DevnetSettings } from "./config.ts";
+import { DEVNET_BASE_FEE, MessageIntake } from "./intake.ts";
 import { type SectorVerdicts, StorageMarket } from "./market.ts";
 import { type DevnetMinerSpec, MinerActor, type PresealSector } from "./miner-actor.ts";
 import { MessagePool } from "./mpool.ts";
@@ -71,7 +74,8 @@ export interface DevnetOptions {
  * The embedded devnet: a local chain persisted in the manager's store. Epochs follow the wall clock
  * (clock.ts); every epoch between the last processed one and the head is replayed on the next tick
  * (messages packed and landed, PreCommits expired, deadlines judged), so a restart continues exactly
- * where the chain left off. This class composes the jobs: the message pool (mpool.ts), the miner actor's
+ * where the chain left off. This class composes the jobs: the accounts (accounts.ts), the intake of signed
+ * Filecoin messages (intake.ts), the message pool (mpool.ts), the miner actor's
  * sealing rules (miner-actor.ts), the storage market's deals (market.ts), SnapDeals replica updates
  * (replica-update.ts), WindowPoSt judging (window-post.ts)
  * and WinningPoSt elections (winning-post.ts), all on one validated store (store.ts).
@@ -82,6 +86,10 @@ export class DevnetChain implements Chain {
   private readonly clock: DevnetClock;
   private readonly beacon: Beacon;
   private readonly pool: MessagePool;
+  private readonly accounts: Accounts;
+  private readonly intake: MessageIntake;
+  /** The dev keys of workers the configuration left out, by miner actor (accounts.ts). */
+  private readonly devKeys = new Map<number, PrivateKey>();
   private readonly actor: MinerActor;
   private readonly market: StorageMarket;
   private readonly replicaUpdates: ReplicaUpdates;
@@ -110,7 +118,19 @@ export class DevnetChain implements Chain {
     );
     this.windowPoSt = new WindowPoStJudge(this.db, settings, postVerifier, this.beacon);
     this.winningPoSt = new WinningPoStElections(this.db, this.clock, settings, postVerifier, this.beacon);
-    for (const m of opts.miners) this.actor.ensureMiner(m, opts.preseal ?? []);
+    this.accounts = new Accounts(this.db);
+    this.intake = new MessageIntake(this.db, this.clock, settings, this.accounts, this.pool);
+    // Sorted by actor so the worker accounts get the same IDs whatever the configuration's order.
+    for (const m of [...opts.miners].sort((a, b) => a.actor - b.actor)) {
+      this.actor.ensureMiner(m, opts.preseal ?? []);
+      let worker = m.worker;
+      if (worker === undefined) {
+        const key = devWorkerKey(seed, m.actor);
+        this.devKeys.set(m.actor, key);
+        worker = keyAddress(key, DEVNET_NETWORK).string;
+      }
+      this.accounts.ensureWorker(m.actor, worker, settings.GenesisBalance);
+    }
   }
 
   /** Starts the epoch clock; epochs are processed at least every half block. */
@@ -125,9 +145,13 @@ export class DevnetChain implements Chain {
     this.timer = undefined;
   }
 
-  /** Called after each processed epoch (the manager uses it to drive batching and metrics). */
-  onEpoch(listener: (epoch: number) => void): void {
+  /** Called after each processed epoch (the manager uses it to drive batching and metrics); returns the unsubscribe. */
+  onEpoch(listener: (epoch: number) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   headEpoch(): number {
@@ -183,6 +207,63 @@ export class DevnetChain implements Chain {
 
   async pushMessage(msg: ChainMessage): Promise<string> {
     return this.pool.push(msg);
+  }
+
+  /**
+   * A signed Filecoin message from an account (MpoolPush): checked like Lotus's pool checks it, refused
+   * with a MessageRefusedError naming the field. Returns its CID; the same message again, the same CID.
+   * `uuid`: MpoolPushMessage's MsgUuid, recorded in the transaction that pools the message.
+   */
+  pushSigned(signed: SignedMessage, uuid?: string): string {
+    return this.intake.push(signed, uuid);
+  }
+
+  /** The message MpoolPushMessage signed for MsgUuid `uuid`, if it did. */
+  signedByUuid(uuid: string): SignedMessage | undefined {
+    return this.intake.signedByUuid(uuid);
+  }
+
+  /** The base fee, constant on the devnet (attoFIL). */
+  baseFee(): bigint {
+    return DEVNET_BASE_FEE;
+  }
+
+  /** The account behind an ID or key address (either network prefix). */
+  account(address: string): Account | undefined {
+    return this.accounts.resolve(address);
+  }
+
+  /** The nonce an account's next pushed message takes (pooled messages counted). */
+  nextNonce(account: Account): number {
+    return this.intake.nextNonce(account);
+  }
+
+  /** The miner's worker key address (t1…/t3…). */
+  minerWorker(actor: number): string {
+    const worker = this.accounts.workerOf(actor);
+    if (!worker) throw new Error(`unknown miner t0${actor}: it has no worker on this devnet`);
+    return worker.key;
+  }
+
+  /** The well-known dev key of the miner's worker; undefined when the configuration names a Worker. */
+  devKey(actor: number): PrivateKey | undefined {
+    return this.devKeys.get(actor);
+  }
+
+  /** The dev key of an account, when it is the worker of a miner configured without a Worker. */
+  devKeyOf(account: Account): PrivateKey | undefined {
+    for (const [actor, key] of this.devKeys) if (this.accounts.workerOf(actor)?.id === account.id) return key;
+    return undefined;
+  }
+
+  /** The signed message's envelope as pooled (undefined for the internal path's messages). */
+  signedEnvelope(cid: string) {
+    return this.intake.envelope(cid);
+  }
+
+  /** An executed message and its gas; allowReplaced: the message that replaced `cid` by fee, if one did. */
+  executedMessage(cid: string, allowReplaced: boolean): { lookup: MessageLookup; gasUsed: number } | undefined {
+    return this.intake.executed(cid, allowReplaced);
   }
 
   async messageLookup(cid: string): Promise<MessageLookup | undefined> {
@@ -320,12 +401,14 @@ export class DevnetChain implements Chain {
       for (const m of due) {
         const msg = m.message;
         const outcome =
-          msg.method === "SubmitWindowedPoSt"
+          this.intake.authorize(m, (actor) => this.accounts.workerOf(actor)?.id) ??
+          (msg.method === "SubmitWindowedPoSt"
             ? this.windowPoSt.execute(m, msg, epoch, postVerdicts.get(m.cid)!)
             : msg.method === "ProveReplicaUpdates"
               ? this.replicaUpdates.execute(msg, epoch, sealVerdicts.get(m.cid))
-              : this.actor.execute(msg, epoch, sealVerdicts.get(m.cid));
+              : this.actor.execute(msg, epoch, sealVerdicts.get(m.cid)));
         this.pool.settle(m, epoch, outcome);
+        this.intake.charge(m, outcome);
       }
       const landed = this.pool.land(epoch);
       this.actor.expirePreCommits(epoch);

@@ -132,19 +132,29 @@ export class StorageMarket {
     }
   }
 
-  private async checkCommD(miner: StoredMiner, p: PreCommitParams): Promise<SectorResult> {
-    const computed = await this.dealsCommD(miner, p.number, p.dealIds);
+  private checkCommD(miner: StoredMiner, p: PreCommitParams): Promise<SectorResult> {
+    return this.checkCommDOf(miner, p.number, p.dealIds, p.commD);
+  }
+
+  /** Whether `commD` (declared by the PreCommit) is the commitment of the pieces of `dealIds`. */
+  async checkCommDOf(
+    miner: StoredMiner,
+    number: number,
+    dealIds: readonly number[],
+    commD: ArrayLike<number>,
+  ): Promise<SectorResult> {
+    const computed = await this.dealsCommD(miner, number, dealIds);
     if (!("commD" in computed)) return computed;
-    const expected = computed.commD;
-    const declared = commDToCid(p.commD);
-    if (declared !== commDToCid(expected)) {
+    const declared = commDToCid(commD);
+    const expected = commDToCid(computed.commD);
+    if (declared !== expected) {
       return fail(
-        p.number,
+        number,
         "commd-mismatch",
-        `CommD ${declared} is not the commitment of deals ${p.dealIds.join(", ")} (${commDToCid(expected)})`,
+        `CommD ${declared} is not the commitment of deals ${dealIds.join(", ")} (${expected})`,
       );
     }
-    return { number: p.number, ok: true };
+    return { number, ok: true };
   }
 
   /** In the epoch's transaction: the deal rules of one PreCommit; undefined when it may land. */
@@ -182,8 +192,8 @@ export class StorageMarket {
   }
 
   /**
-   * ProveReplicaUpdates, in the epoch's transaction: whether `dealIds` can be activated in the updated
-   * sector `number` at `epoch` (this provider's, each once, waiting, not pre-committed elsewhere, not started,
+   * ProveReplicaUpdates, and a ProveCommit whose pieces carry the deals (builtin's way), in the epoch's
+   * transaction: whether `dealIds` can be activated in sector `number` at `epoch` (this provider's, each once, waiting, not pre-committed elsewhere, not started,
    * ending by the sector's expiration); undefined when they can.
    */
   checkUpdateDeals(

@@ -4,6 +4,7 @@ import type {
   DeadlineState,
   MinerInfo,
   MinerPower,
+  OnChainPreCommit,
   OnChainSector,
   PreCommitParams,
   ProveCommitParams,
@@ -34,6 +35,8 @@ export const SECTOR_LIFETIME_EPOCHS = 540 * 2880;
 export interface DevnetMinerSpec {
   actor: number;
   sectorSize: number;
+  /** The worker (= owner) key address; absent: the devnet's well-known dev key for this miner (accounts.ts). */
+  worker?: string;
 }
 
 /** A sector sealed before genesis (lotus-seed's pre-seal): active from the miner's creation. */
@@ -269,16 +272,27 @@ export class MinerActor {
         seed: this.beacon("InteractiveSealChallengeSeed", actor, seedEpoch),
         proof: new Uint8Array(Buffer.from(p.proof, "base64")),
       });
-      return ok
-        ? { number: p.number, ok: true }
-        : fail(
-            "invalid-proof",
-            "invalid seal proof: verify_seal rejected it for the on-chain ticket, seed and commitments",
-          );
+      if (!ok)
+        return fail(
+          "invalid-proof",
+          "invalid seal proof: verify_seal rejected it for the on-chain ticket, seed and commitments",
+        );
     } catch (err) {
       if (err instanceof InvalidProofError) return fail("invalid-proof", `invalid seal proof: ${err.reason}`);
       return fail("unverifiable", `seal proof could not be verified: ${(err as Error).message}`);
     }
+    return this.checkPieceCommD(actor, pc, p);
+  }
+
+  /**
+   * Deals that arrive with the ProveCommit (builtin's way): the CommD the PreCommit declared must be the
+   * commitment of their pieces. Asynchronous like the proof, so it runs before the epoch's transaction.
+   */
+  private async checkPieceCommD(actor: number, pc: OnChainPreCommit, p: ProveCommitParams): Promise<SectorResult> {
+    const dealIds = p.dealIds ?? [];
+    const miner = this.db.miner(actor);
+    if (dealIds.length === 0 || pc.dealIds.length > 0 || !miner) return { number: p.number, ok: true };
+    return this.market.checkCommDOf(miner, p.number, dealIds, pc.commD);
   }
 
   private activate(miner: StoredMiner, p: ProveCommitParams, epoch: number): SectorResult {
@@ -286,7 +300,15 @@ export class MinerActor {
     if (!pc) return sectorFail(p.number, "no-precommit", `no PreCommit on chain for sector ${p.number}`);
     const dls = this.db.deadlines(miner.actor);
     if (dls.length === 0) return sectorFail(p.number, "internal", `miner f0${miner.actor} has no deadlines`);
-    const dealProblem = this.market.checkActivation(miner.actor, p.number, pc.dealIds, epoch);
+    // Deals named by the PreCommit (the internal path) or carried by the ProveCommit's pieces (builtin's).
+    const dealIds = pc.dealIds.length > 0 ? pc.dealIds : (p.dealIds ?? []);
+    const expiration = epoch + SECTOR_LIFETIME_EPOCHS;
+    const dealProblem =
+      pc.dealIds.length > 0
+        ? this.market.checkActivation(miner.actor, p.number, dealIds, epoch)
+        : dealIds.length > 0
+          ? this.market.checkUpdateDeals(miner.actor, p.number, dealIds, epoch, expiration)
+          : undefined;
     if (dealProblem) return dealProblem;
     const { deadline, partition } = this.assignDeadline(miner, dls, pc.sealProof, epoch, p.number);
     const sector: OnChainSector = {
@@ -294,15 +316,15 @@ export class MinerActor {
       sealProof: pc.sealProof,
       commR: pc.commR,
       activation: epoch,
-      expiration: epoch + SECTOR_LIFETIME_EPOCHS,
+      expiration,
       deadline,
       partition,
-      dealIds: [...pc.dealIds],
+      dealIds: [...dealIds],
     };
     this.db.putDeadlines(miner.actor, dls);
     this.db.putSector(miner.actor, sector);
     this.db.kv.del(K.precommit(miner.actor, p.number));
-    this.market.activate(p.number, pc.dealIds, epoch);
+    this.market.activate(p.number, dealIds, epoch);
     return { number: p.number, ok: true };
   }
 

@@ -26,6 +26,53 @@ export function rejected(code: RejectionCode, error: string): { ok: false; code:
 }
 
 /**
+ * The builtin-actors exit code a refusal executes with (its receipt's ExitCode); the RejectionCode itself
+ * travels beside it (MessageLookup.code, the receipt's DevnetOutcome) so the manager keeps the detail.
+ *
+ * | exit code                | refusals                                                                     |
+ * |--------------------------|------------------------------------------------------------------------------|
+ * | 16 ErrIllegalArgument    | malformed, duplicate, wrong-proof-type, already-allocated, ticket-too-new,   |
+ * |                          | ticket-expired, already-proven, too-early, too-late, invalid-proof,          |
+ * |                          | wrong-deadline, unknown-partition, future-epoch, not-elected, deal-invalid,  |
+ * |                          | deal-foreign, commd-mismatch, sector-has-deals, already-updated              |
+ * | 17 ErrNotFound           | unknown-miner, no-precommit, unknown-sector                                  |
+ * | 18 ErrForbidden          | forbidden (the sender is not the worker or a control address)                |
+ * | 20 ErrIllegalState       | unverifiable, deal-in-use, deal-started, sector-faulty, immutable-deadline,  |
+ * |                          | internal                                                                     |
+ */
+export const EXIT_CODE_OF: Record<RejectionCode, number> = {
+  malformed: ExitCode.ErrIllegalArgument,
+  duplicate: ExitCode.ErrIllegalArgument,
+  "wrong-proof-type": ExitCode.ErrIllegalArgument,
+  "already-allocated": ExitCode.ErrIllegalArgument,
+  "ticket-too-new": ExitCode.ErrIllegalArgument,
+  "ticket-expired": ExitCode.ErrIllegalArgument,
+  "already-proven": ExitCode.ErrIllegalArgument,
+  "too-early": ExitCode.ErrIllegalArgument,
+  "too-late": ExitCode.ErrIllegalArgument,
+  "invalid-proof": ExitCode.ErrIllegalArgument,
+  "wrong-deadline": ExitCode.ErrIllegalArgument,
+  "unknown-partition": ExitCode.ErrIllegalArgument,
+  "future-epoch": ExitCode.ErrIllegalArgument,
+  "not-elected": ExitCode.ErrIllegalArgument,
+  "deal-invalid": ExitCode.ErrIllegalArgument,
+  "deal-foreign": ExitCode.ErrIllegalArgument,
+  "commd-mismatch": ExitCode.ErrIllegalArgument,
+  "sector-has-deals": ExitCode.ErrIllegalArgument,
+  "already-updated": ExitCode.ErrIllegalArgument,
+  "unknown-miner": ExitCode.ErrNotFound,
+  "no-precommit": ExitCode.ErrNotFound,
+  "unknown-sector": ExitCode.ErrNotFound,
+  forbidden: ExitCode.ErrForbidden,
+  unverifiable: ExitCode.ErrIllegalState,
+  "deal-in-use": ExitCode.ErrIllegalState,
+  "deal-started": ExitCode.ErrIllegalState,
+  "sector-faulty": ExitCode.ErrIllegalState,
+  "immutable-deadline": ExitCode.ErrIllegalState,
+  internal: ExitCode.ErrIllegalState,
+};
+
+/**
  * The message pool: pushed messages wait MessagePackDelay epochs to be executed (packed), then
  * MessageLandDelay more to land. Each message is one `msg/<cid>` record; the `mpool/` and `packed/` markers
  * index those still waiting for the next step.
@@ -47,13 +94,28 @@ export class MessagePool {
       throw new Error(`malformed message: ${v.getDotPath(issue) ?? "(root)"}: ${issue.message}`);
     }
     if (!this.db.miner(msg.from)) throw new Error(`message from unknown miner f0${msg.from}`);
-    const record: MessageLookup = { cid, message: msg, status: "pending", pushedEpoch: this.clock.headEpoch() };
-    this.db.transaction(() => {
-      this.db.putMessage(record);
-      this.db.kv.put(K.mpool(cid), "");
-    });
-    log.debug(`message ${cid} pushed: ${msg.method} of f0${msg.from}`);
+    this.db.transaction(() => this.add(cid, msg, this.clock.headEpoch()));
     return cid;
+  }
+
+  /**
+   * Puts a checked message into the pool under `cid` (the internal id, or a signed message's Filecoin
+   * CID); both intake paths end here. Call inside a transaction.
+   */
+  add(cid: string, msg: ChainMessage, pushedEpoch: number): void {
+    this.db.putMessage({ cid, message: msg, status: "pending", pushedEpoch });
+    this.db.kv.put(K.mpool(cid), "");
+    log.debug(`message ${cid} pushed: ${msg.method} of f0${msg.from}`);
+  }
+
+  /** Takes a pending message out of the pool (it was replaced by fee); its record goes too. */
+  remove(cid: string): void {
+    this.db.kv.del(K.mpool(cid));
+    this.db.kv.del(K.msg(cid));
+  }
+
+  isPending(cid: string): boolean {
+    return this.db.kv.has(K.mpool(cid));
   }
 
   lookup(cid: string): MessageLookup | undefined {
@@ -89,7 +151,7 @@ export class MessagePool {
           ...m,
           status: "failed",
           packedEpoch: epoch,
-          exitCode: ExitCode.ErrIllegalArgument,
+          exitCode: EXIT_CODE_OF[outcome.code],
           error: outcome.error,
           code: outcome.code,
           ...results,

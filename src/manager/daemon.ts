@@ -83,6 +83,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       opts.updateVerifier ??
       (devnet.InsecureSkipProofVerification ? acceptAllUpdateVerifier : await loadUpdateVerifier());
     const sizeOf = new Map(devnet.Miners.map((m) => [m.Actor, m.SectorSize]));
+    const workerOf = new Map(devnet.Miners.map((m) => [m.Actor, m.Worker]));
     const manifests: PresealManifest[] = devnet.Miners.filter((m) => m.PreSealed).map((m) =>
       readPresealManifest(m.PreSealed!, m.Actor),
     );
@@ -95,7 +96,11 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       updateVerifier,
       commD,
       preseal: manifests.flatMap(presealSectors),
-      miners: config.Miners.map((m) => ({ actor: m.Actor, sectorSize: sizeOf.get(m.Actor) ?? 2048 })),
+      miners: config.Miners.map((m) => ({
+        actor: m.Actor,
+        sectorSize: sizeOf.get(m.Actor) ?? 2048,
+        worker: workerOf.get(m.Actor),
+      })),
       now: opts.now,
       beacon: opts.beacon,
     });

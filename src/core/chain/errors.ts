@@ -15,6 +15,12 @@ export type ChainCodecErrorCode =
   | "token"
   | "cbor"
   | "params"
+  /** A miner method number that is not one of the calls a ChainMessage stands for. */
+  | "method"
+  /** Valid builtin params using what our chain does not model (aggregate proofs, verified allocations). */
+  | "unsupported"
+  /** A translation context (MinerCallContext) that lacks a field the call needs, or contradicts it. */
+  | "context"
   | "message"
   | "signature"
   | "key";

@@ -67,6 +67,11 @@ const DevnetMinerSchema = v.object({
   SectorSize: v.optional(sectorSize(), "2KiB"),
   /** A pre-seal manifest (JSON, see docs/configuration.md): sectors active from genesis. */
   PreSealed: v.optional(nonEmptyStr("a path to a pre-seal manifest")),
+  /**
+   * The miner's worker (= owner) key address, "t1…"/"f1…"/"t3…". Without one the devnet derives a
+   * well-known test key from its Seed (like lotus-seed's) and signs for that worker itself.
+   */
+  Worker: v.optional(nonEmptyStr("a key address like t1…")),
 });
 
 /** The embedded devnet: small numbers so a 2KiB sector seals and proves within minutes. */
@@ -96,6 +101,8 @@ export const DevnetSchema = v.object({
    * at start). Never on a devnet meant to show that sealing works.
    */
   InsecureSkipProofVerification: v.optional(bool(), false),
+  /** What each miner's worker account holds at genesis (attoFIL once parsed). */
+  GenesisBalance: v.optional(filAmount(), "1000000 FIL"),
   Miners: v.optional(v.array(DevnetMinerSchema, "expected [[Common.Devnet.Miners]] blocks"), []),
 });
 export type DevnetConfig = v.InferOutput<typeof DevnetSchema>;

@@ -76,6 +76,11 @@ export const ProveCommitParamsSchema = v.object({
   number: nonNegative,
   /** base64 proof bytes */
   proof: base64,
+  /**
+   * The deals the sector's pieces activate when they travel with the ProveCommit, as builtin
+   * ProveCommitSectors3 carries them (its PreCommit then names none and only declares the CommD).
+   */
+  dealIds: v.optional(v.array(nonNegative)),
 });
 export type ProveCommitParams = v.InferOutput<typeof ProveCommitParamsSchema>;
 
@@ -214,6 +219,8 @@ export const RejectionCodeSchema = v.picklist([
    * change; the same update succeeds once the deadline is mutable again.
    */
   "immutable-deadline",
+  /** The message's sender is neither the miner's worker nor one of its control addresses. */
+  "forbidden",
   /** The chain's own state is inconsistent (a bug, not the sender's fault). */
   "internal",
 ]);

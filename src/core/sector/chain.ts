@@ -200,7 +200,9 @@ export const ExitCode = {
   SysErrOutOfGas: 7,
   SysErrInsufficientFunds: 6,
   ErrIllegalArgument: 16,
+  ErrNotFound: 17,
   ErrForbidden: 18,
+  ErrIllegalState: 20,
 } as const;
 
 function canonicalJSON(value: unknown): string {
