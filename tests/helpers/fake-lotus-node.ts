@@ -8,10 +8,10 @@ import {
   LotusApi,
   LotusErrorCode,
 } from "../../src/core/chain/lotus-api.ts";
+import { lotusBitfieldFromNumbers } from "../../src/core/chain/lotus-bitfield.ts";
 import { type FetchRequest, mountRpc, RpcError, RpcErrorCode, RpcRegistry } from "../../src/core/rpc/index.ts";
 import type { ChainPolicy, OnChainDeal } from "../../src/core/sector/chain.ts";
 import { commDToCid, commRToCid } from "../../src/core/sector/cid.ts";
-import { bitfieldRuns } from "../../src/manager/chain/lotus/convert.ts";
 
 /**
  * A fake Filecoin node for the Lotus chain client's tests: the contract's Filecoin.* methods (and Devnet.*
@@ -141,11 +141,11 @@ function partitionJson(miner: FakeMiner, sectors: FakeSector[]) {
   const numbers = sectors.map((s) => s.number);
   const faulty = numbers.filter((n) => miner.faults.has(n));
   return {
-    AllSectors: bitfieldRuns(numbers),
-    FaultySectors: bitfieldRuns(faulty),
+    AllSectors: lotusBitfieldFromNumbers(numbers),
+    FaultySectors: lotusBitfieldFromNumbers(faulty),
     RecoveringSectors: [],
-    LiveSectors: bitfieldRuns(numbers),
-    ActiveSectors: bitfieldRuns(numbers.filter((n) => !miner.faults.has(n))),
+    LiveSectors: lotusBitfieldFromNumbers(numbers),
+    ActiveSectors: lotusBitfieldFromNumbers(numbers.filter((n) => !miner.faults.has(n))),
   };
 }
 
@@ -215,7 +215,7 @@ function registerLotus(r: RpcRegistry, m: FakeModel): void {
     .implement(LotusApi.StateMinerDeadlines, (addr) => {
       const miner = minerOrThrow(m, addr);
       return Array.from({ length: m.periodDeadlines }, (_, i) => ({
-        PostSubmissions: bitfieldRuns(miner.postSubmissions.get(i) ?? []),
+        PostSubmissions: lotusBitfieldFromNumbers(miner.postSubmissions.get(i) ?? []),
         DisputableProofCount: 0,
       }));
     })
@@ -236,7 +236,7 @@ function registerLotus(r: RpcRegistry, m: FakeModel): void {
       }
       return miner.sectors.filter((s) => !wanted || wanted.has(s.number)).map(sectorJson);
     })
-    .implement(LotusApi.StateMinerFaults, (addr) => bitfieldRuns(minerOrThrow(m, addr).faults))
+    .implement(LotusApi.StateMinerFaults, (addr) => lotusBitfieldFromNumbers(minerOrThrow(m, addr).faults))
     .implement(LotusApi.StateMinerPower, (addr) => {
       const miner = minerOrThrow(m, addr);
       return {

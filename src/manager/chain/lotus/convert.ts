@@ -39,7 +39,11 @@ export const DomainSeparationTag = {
 /** How many numbers one decoded bitfield may hold: far above a partition or a miner's faults. */
 const MAX_BITFIELD_MEMBERS = 1 << 22;
 
-/** go-bitfield JSON runs (first run absent) → the set members, ascending. */
+/**
+ * go-bitfield JSON runs (first run absent) → the set members, ascending. Unlike core's
+ * lotusBitfieldNumbers it is bounded: a node's answer of a few bytes cannot make the manager expand 2^40
+ * bits, and a refusal carries a code.
+ */
 export function bitfieldMembers(runs: LotusBitfield, what = "bitfield"): number[] {
   const out: number[] = [];
   let position = 0;
@@ -54,22 +58,6 @@ export function bitfieldMembers(runs: LotusBitfield, what = "bitfield"): number[
     if (!Number.isSafeInteger(position)) throw new LotusChainError("bad-answer", `${what} runs past 2^53`);
   });
   return out;
-}
-
-/** The set members (any order, duplicates ignored) as go-bitfield JSON runs. */
-export function bitfieldRuns(members: Iterable<number>): LotusBitfield {
-  const sorted = [...new Set(members)].sort((a, b) => a - b);
-  const runs: number[] = [];
-  let next = 0;
-  for (const n of sorted) {
-    if (n === next && runs.length > 0) {
-      runs[runs.length - 1]! += 1;
-    } else {
-      runs.push(n - next, 1);
-    }
-    next = n + 1;
-  }
-  return runs;
 }
 
 export function headFromTipSet(ts: TipSet): ChainHead {

@@ -1,7 +1,8 @@
 import { LotusApi, type LotusPartition } from "../../../core/chain/lotus-api.ts";
+import { lotusBitfieldFromNumbers } from "../../../core/chain/lotus-bitfield.ts";
 import type { RpcClient } from "../../../core/rpc/index.ts";
 import type { ProvingPartition, ProvingSector } from "../../../core/sector/chain.ts";
-import { bitfieldMembers, bitfieldRuns, deadlineIndexAt, provingSectorFromLotus } from "./convert.ts";
+import { bitfieldMembers, deadlineIndexAt, provingSectorFromLotus } from "./convert.ts";
 import { LotusChainError } from "./errors.ts";
 
 /**
@@ -56,7 +57,9 @@ export async function provingPartitionsOf(client: RpcClient, miner: string, open
       : new Set<number>();
   const live = parts.flatMap((p, i) => bitfieldMembers(p.LiveSectors, `deadline ${index} partition ${i} LiveSectors`));
   const infos =
-    live.length === 0 ? [] : ((await client.call(LotusApi.StateMinerSectors, miner, bitfieldRuns(live), null)) ?? []);
+    live.length === 0
+      ? []
+      : ((await client.call(LotusApi.StateMinerSectors, miner, lotusBitfieldFromNumbers(live), null)) ?? []);
   const byNumber = new Map(infos.map((s) => [s.SectorNumber, provingSectorFromLotus(s)]));
   return parts.map((p, i) =>
     provingPartitionFromLotus(i, p, byNumber, submitted.has(i), `deadline ${index} partition ${i}`),
