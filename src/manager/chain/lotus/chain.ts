@@ -331,15 +331,20 @@ export class LotusChain implements Chain {
   start(): void {
     if (this.timer || this.closed) return;
     const every = Math.max(50, Math.floor(this.chainPolicy.blockTimeMs / 2));
+    // A node that is down is said once, and its return once, not at every poll.
+    let failing = false;
     const poll = async (): Promise<void> => {
       try {
         const { epoch } = await this.head();
+        if (failing) log.info(`the chain node answers again (ChainHead at ${epoch})`);
+        failing = false;
         if (this.lastHeight === undefined || epoch > this.lastHeight) {
           this.lastHeight = epoch;
           for (const l of this.listeners) l(epoch);
         }
       } catch (err) {
-        log.warn(`ChainHead poll failed: ${(err as Error).message}`);
+        if (!failing) log.warn(`ChainHead poll failed (retrying every ${every} ms): ${(err as Error).message}`);
+        failing = true;
       }
       if (!this.closed) this.timer = setTimeout(poll, every);
     };
