@@ -340,7 +340,7 @@ export class LotusChain implements Chain {
         failing = false;
         if (this.lastHeight === undefined || epoch > this.lastHeight) {
           this.lastHeight = epoch;
-          for (const l of this.listeners) l(epoch);
+          this.notify(epoch);
         }
       } catch (err) {
         if (!failing) log.warn(`ChainHead poll failed (retrying every ${every} ms): ${(err as Error).message}`);
@@ -349,6 +349,17 @@ export class LotusChain implements Chain {
       if (!this.closed) this.timer = setTimeout(poll, every);
     };
     this.timer = setTimeout(poll, 0);
+  }
+
+  /** A listener's failure is its own: logged, and the others still hear of the epoch. */
+  private notify(epoch: number): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(epoch);
+      } catch (err) {
+        log.error(`an epoch listener failed at epoch ${epoch}:`, err);
+      }
+    }
   }
 
   close(): void {
