@@ -27,6 +27,8 @@ import { DealProposalParamsSchema, OnChainDealSchema } from "../sector/chain.ts"
 
 export const DEVNET_NETWORK_PREFIX = "damocles-devnet";
 export const LOTUS_RPC_PATH = "/rpc/v1";
+/** Lotus' own JSON-RPC error codes (api/api_errors.go, from jsonrpc.FirstUserCode = 2). */
+export const LotusErrorCode = { ActorNotFound: 4 } as const;
 
 const int = v.pipe(v.number(), v.safeInteger());
 const nonNegative = v.pipe(int, v.minValue(0));

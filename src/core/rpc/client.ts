@@ -6,6 +6,8 @@ import { RPC_PATH, type RpcResponse } from "./server.ts";
 /**
  * JSON-RPC 2.0 client over HTTP POST or websocket. Addresses: "host:port", ":port", a URL
  * (http/https/ws/wss, path defaults to /rpc/v0) or a multiaddr "/ip4/127.0.0.1/tcp/1789[/http]".
+ * An address without a path gets `defaultPath` (damocles' /rpc/v0 unless the caller names another, e.g.
+ * a Lotus node's /rpc/v1).
  */
 
 export interface Endpoint {
@@ -13,7 +15,7 @@ export interface Endpoint {
   ws: string;
 }
 
-export function resolveEndpoint(addr: string): Endpoint {
+export function resolveEndpoint(addr: string, defaultPath: string = RPC_PATH): Endpoint {
   const s = addr.trim();
   let base: URL;
   if (s.startsWith("/")) {
@@ -28,10 +30,10 @@ export function resolveEndpoint(addr: string): Endpoint {
       throw new RpcTransportError(`cannot read RPC address ${JSON.stringify(addr)}: expected /ip4/<host>/tcp/<port>`);
     }
     const h = proto === "ip6" ? `[${host}]` : host;
-    base = new URL(`${scheme === "https" || scheme === "wss" ? "https" : "http"}://${h}:${port}${RPC_PATH}`);
+    base = new URL(`${scheme === "https" || scheme === "wss" ? "https" : "http"}://${h}:${port}${defaultPath}`);
   } else if (/^[a-z]+:\/\//i.test(s)) {
     base = new URL(s);
-    if (base.pathname === "/" || base.pathname === "") base.pathname = RPC_PATH;
+    if (base.pathname === "/" || base.pathname === "") base.pathname = defaultPath;
   } else {
     const m = /^(.*):(\d+)$/.exec(s);
     if (!m)
@@ -39,7 +41,7 @@ export function resolveEndpoint(addr: string): Endpoint {
         `cannot read RPC address ${JSON.stringify(addr)}: expected host:port, a URL or a multiaddr`,
       );
     const host = m[1] === "" || m[1] === "0.0.0.0" ? "127.0.0.1" : m[1]!;
-    base = new URL(`http://${host}:${m[2]}${RPC_PATH}`);
+    base = new URL(`http://${host}:${m[2]}${defaultPath}`);
   }
   const secure = base.protocol === "https:" || base.protocol === "wss:";
   const rest = `${base.host}${base.pathname}`;
@@ -58,21 +60,27 @@ interface RequestBody {
   params: unknown[];
 }
 
+/** Sends one HTTP request: global fetch, or an in-process server's handler (ClientOptions.fetch). */
+export type FetchRequest = (request: Request) => Promise<Response>;
+
 class HttpTransport implements Transport {
   constructor(
     private readonly url: string,
     private readonly headers: Record<string, string>,
+    private readonly send: FetchRequest = (request) => fetch(request),
   ) {}
 
   async request(body: RequestBody, timeoutMs: number): Promise<RpcResponse> {
     let res: Response;
     try {
-      res = await fetch(this.url, {
-        method: "POST",
-        headers: { ...this.headers, "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await this.send(
+        new Request(this.url, {
+          method: "POST",
+          headers: { ...this.headers, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
+      );
     } catch (err) {
       throw new RpcTransportError(`cannot reach ${this.url}: ${(err as Error).message}`, { cause: err });
     }
@@ -80,7 +88,9 @@ class HttpTransport implements Transport {
     try {
       return JSON.parse(text) as RpcResponse;
     } catch {
-      throw new RpcTransportError(`${this.url} answered HTTP ${res.status} with non-JSON: ${text.slice(0, 200)}`);
+      throw new RpcTransportError(`${this.url} answered HTTP ${res.status} with non-JSON: ${text.slice(0, 200)}`, {
+        httpStatus: res.status,
+      });
     }
   }
 
@@ -170,6 +180,13 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Sent with every request (the worker's `sector_manager.rpc_client.headers`, e.g. an Authorization). */
   headers?: Record<string, string>;
+  /**
+   * An in-process transport: HTTP requests go to this function instead of the network (a server hosted in
+   * the same process answers them through its fetch handler, no socket). HTTP transport only.
+   */
+  fetch?: FetchRequest;
+  /** The path an address without one gets (default /rpc/v0; a Lotus node serves /rpc/v1). */
+  defaultPath?: string;
 }
 
 export class RpcClient {
@@ -179,11 +196,14 @@ export class RpcClient {
   private readonly timeoutMs: number;
 
   constructor(addr: string, opts: ClientOptions = {}) {
-    this.endpoint = resolveEndpoint(addr);
+    this.endpoint = resolveEndpoint(addr, opts.defaultPath);
+    if (opts.fetch && opts.transport === "ws") {
+      throw new RpcTransportError("an in-process transport (fetch) serves HTTP only; leave transport unset");
+    }
     this.transport =
       opts.transport === "ws"
         ? new WsTransport(this.endpoint.ws, opts.headers ?? {})
-        : new HttpTransport(this.endpoint.http, opts.headers ?? {});
+        : new HttpTransport(this.endpoint.http, opts.headers ?? {}, opts.fetch);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 

@@ -47,8 +47,11 @@ export class RpcCallError extends Error {
 
 /** The server could not be reached or answered something that is not JSON-RPC. */
 export class RpcTransportError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The HTTP status of an answer that was not JSON-RPC (a node refusing a token answers 401 with no body). */
+  readonly httpStatus: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; httpStatus?: number }) {
     super(message, options);
     this.name = "RpcTransportError";
+    this.httpStatus = options?.httpStatus;
   }
 }
