@@ -1,4 +1,5 @@
 import { childLogger } from "../core/log/index.ts";
+import type { Chain } from "../core/sector/chain.ts";
 import { sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
 import {
@@ -20,6 +21,7 @@ import {
   type SealVerifier,
   type UpdateVerifier,
 } from "../devnet/index.ts";
+import { chainNodeConfigured, connectChainNode } from "./chain/node.ts";
 import { CommitManager } from "./commit/manager.ts";
 import type { CommitMiner } from "./commit/policy.ts";
 import { EmbeddedMarket } from "./market/embedded.ts";
@@ -39,6 +41,9 @@ import { registerUnsealApi } from "./unseal/index.ts";
 import { WorkerRegistry } from "./workers/registry.ts";
 
 const log = childLogger("manager");
+
+/** The chain the manager runs on: the devnet it hosts, or the Lotus-API client of a node. */
+type ManagerChain = Chain & { onEpoch(listener: (epoch: number) => void): unknown; start(): void; close(): void };
 
 export interface ManagerOptions extends NodeOptions {
   /** Overrides config.Common.Devnet (tests). */
@@ -82,28 +87,37 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     const updateVerifier =
       opts.updateVerifier ??
       (devnet.InsecureSkipProofVerification ? acceptAllUpdateVerifier : await loadUpdateVerifier());
-    const sizeOf = new Map(devnet.Miners.map((m) => [m.Actor, m.SectorSize]));
-    const workerOf = new Map(devnet.Miners.map((m) => [m.Actor, m.Worker]));
-    const manifests: PresealManifest[] = devnet.Miners.filter((m) => m.PreSealed).map((m) =>
-      readPresealManifest(m.PreSealed!, m.Actor),
-    );
     const commD = opts.commD ?? proofsCommDCalculator();
-    const chain = new DevnetChain({
-      store,
-      settings: devnet,
-      verifier,
-      postVerifier,
-      updateVerifier,
-      commD,
-      preseal: manifests.flatMap(presealSectors),
-      miners: config.Miners.map((m) => ({
-        actor: m.Actor,
-        sectorSize: sizeOf.get(m.Actor) ?? 2048,
-        worker: workerOf.get(m.Actor),
-      })),
-      now: opts.now,
-      beacon: opts.beacon,
-    });
+    const external = chainNodeConfigured(config);
+    let manifests: PresealManifest[] = [];
+    let hosted: DevnetChain | undefined;
+    let chain: ManagerChain;
+    if (external) {
+      chain = await connectChainNode({ home: opts.home, config, store });
+      onStop(() => chain.close());
+    } else {
+      const sizeOf = new Map(devnet.Miners.map((m) => [m.Actor, m.SectorSize]));
+      const workerOf = new Map(devnet.Miners.map((m) => [m.Actor, m.Worker]));
+      manifests = devnet.Miners.filter((m) => m.PreSealed).map((m) => readPresealManifest(m.PreSealed!, m.Actor));
+      hosted = new DevnetChain({
+        store,
+        settings: devnet,
+        verifier,
+        postVerifier,
+        updateVerifier,
+        commD,
+        preseal: manifests.flatMap(presealSectors),
+        miners: config.Miners.map((m) => ({
+          actor: m.Actor,
+          sectorSize: sizeOf.get(m.Actor) ?? 2048,
+          worker: workerOf.get(m.Actor),
+        })),
+        now: opts.now,
+        beacon: opts.beacon,
+      });
+      chain = hosted;
+      log.info("chain: the embedded devnet, in this process ([Common.API] Chain names none)");
+    }
 
     const chainMiners = new Map((await chain.listMiners()).map((m) => [m.actor, m]));
     const allocatable: AllocatableMiner[] = config.Miners.filter((m) => chainMiners.has(m.Actor)).map((m) => ({
@@ -198,6 +212,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       now: opts.now,
     });
     const services: SealerServices = {
+      devnet: hosted,
       states,
       allocator: new SectorAllocator({
         store,
@@ -258,10 +273,10 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
           void snap.committer.tick();
           proving.onEpoch(epoch);
         });
-        await chain.tick();
+        await hosted?.tick();
         await market.start();
         chain.start();
-        onStop(() => chain.close());
+        if (hosted) onStop(() => hosted.close());
         await commit.start();
         onStop(() => commit.stop());
         snap.start();

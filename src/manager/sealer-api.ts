@@ -1,6 +1,7 @@
 import { childLogger } from "../core/log/index.ts";
 import type { RpcRegistry } from "../core/rpc/index.ts";
 import { Damocles, Venus } from "../core/sector/api.ts";
+import type { Chain } from "../core/sector/chain.ts";
 import { type SectorID, type SectorState, sealProofInfo, sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
 import type { DevnetChain } from "../devnet/index.ts";
@@ -29,7 +30,10 @@ export interface SealerServices {
   stores: PersistStores;
   indexer: SectorIndexer;
   workers: WorkerRegistry;
-  chain: DevnetChain;
+  /** The chain: the hosted devnet, or the Lotus-API client of the node [Common.API] Chain names. */
+  chain: Chain;
+  /** The devnet this manager hosts in its process (none when it runs against a node). */
+  devnet?: DevnetChain;
   /** The embedded market; without one AcquireDeals answers no deals (CC only). */
   market?: DealMarket;
   /** The rebuild queue: told, inside the same transaction, when a sector being rebuilt ends. */
@@ -167,7 +171,8 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
           },
         });
       }
-      const pending = chain.pendingMessageCount();
+      // Only a hosted devnet can count its pool here; a node's pool is its own business.
+      const pending = s.devnet?.pendingMessageCount() ?? { pending: 0, packed: 0 };
       return {
         Kind: chain.kind,
         Epoch: head.epoch,

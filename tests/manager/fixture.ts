@@ -136,7 +136,7 @@ export async function startTestManager(o: TestManagerOptions = {}): Promise<Test
     verifier,
     async advance(epochs) {
       clock.advance(epochs * BLOCK_MS);
-      await manager.services.chain.tick();
+      await manager.services.devnet!.tick();
     },
     async close() {
       client.close();

@@ -116,6 +116,11 @@ export class LotusChain implements Chain {
     this.messages = deps.messages;
   }
 
+  /** The node's RPC URL, for logs and messages. */
+  get url(): string {
+    return this.client.endpoint.http;
+  }
+
   private addr(actor: number): string {
     return minerAddress(actor, this.networkName);
   }

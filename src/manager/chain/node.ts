@@ -1,0 +1,55 @@
+import { openKeystore } from "../../core/chain/keystore.ts";
+import type { ManagerConfig } from "../../core/config/index.ts";
+import { childLogger } from "../../core/log/index.ts";
+import type { KVStore } from "../../core/store/index.ts";
+import type { LotusChain } from "./lotus/chain.ts";
+import { connectLotusChain } from "./lotus/connect.ts";
+import { sendPolicies } from "./lotus/policy.ts";
+import { MessageSender } from "./lotus/sender.ts";
+
+const log = childLogger("chain");
+
+/** The default of [Miners.Commitment] Confidence: epochs after inclusion a message counts as landed. */
+const DEFAULT_CONFIDENCE = 10;
+
+/** Whether [Common.API] Chain names a node; without one the manager hosts the devnet itself. */
+export function chainNodeConfigured(config: ManagerConfig): boolean {
+  return (config.Common.API.Chain ?? "").trim() !== "";
+}
+
+/**
+ * The manager's chain when [Common.API] Chain names a Filecoin node (Lotus, Venus, or `damocles devnet run`):
+ * the Lotus-API client, with the durable message sender signing with the home's keystore where it holds the
+ * sender's key and leaving it to the node's wallet otherwise. Connecting checks the node, its network and
+ * every configured miner; a failure is a LotusChainError telling the operator what to fix.
+ */
+export async function connectChainNode(opts: {
+  home: string;
+  config: ManagerConfig;
+  store: KVStore;
+}): Promise<LotusChain> {
+  const { config, store, home } = opts;
+  const api = config.Common.API;
+  const confidences = config.Miners.map((m) => m.Commitment.Confidence);
+  const chain = await connectLotusChain({
+    chain: api.Chain ?? "",
+    token: api.Token,
+    miners: config.Miners.map((m) => m.Actor),
+    messageConfidence: confidences.length > 0 ? Math.max(...confidences) : DEFAULT_CONFIDENCE,
+    messages: (node) => {
+      const network = node.networkName === "mainnet" ? "mainnet" : "testnet";
+      return new MessageSender({
+        rpc: node.client,
+        store,
+        keystore: openKeystore(home, network),
+        policy: sendPolicies(config.Miners),
+        confidence: node.policy.messageConfidence,
+        network,
+      });
+    },
+  });
+  log.info(
+    `chain: the Filecoin node at ${chain.url} (network ${chain.networkName}), through the Lotus API client; messages land after ${chain.policy().messageConfidence} epoch(s)`,
+  );
+  return chain;
+}
