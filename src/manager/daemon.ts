@@ -1,4 +1,7 @@
+import { createToken } from "../core/auth/index.ts";
+import { LOTUS_RPC_PATH } from "../core/chain/lotus-api.ts";
 import { childLogger } from "../core/log/index.ts";
+import { mountRpc } from "../core/rpc/index.ts";
 import type { Chain } from "../core/sector/chain.ts";
 import { sectorName } from "../core/sector/index.ts";
 import { VERSION_STRING } from "../core/version.ts";
@@ -10,6 +13,8 @@ import {
   type CommDCalculator,
   DevnetChain,
   type DevnetConfig,
+  type DevnetRpc,
+  devnetRpc,
   devnetSettings,
   loadPoStVerifier,
   loadProofsVerifier,
@@ -18,6 +23,7 @@ import {
   presealSectors,
   proofsCommDCalculator,
   readPresealManifest,
+  registerDevnetMessageApi,
   type SealVerifier,
   type UpdateVerifier,
 } from "../devnet/index.ts";
@@ -91,6 +97,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     const external = chainNodeConfigured(config);
     let manifests: PresealManifest[] = [];
     let hosted: DevnetChain | undefined;
+    let hostedRpc: DevnetRpc | undefined;
     let chain: ManagerChain;
     if (external) {
       chain = await connectChainNode({ home: opts.home, config, store });
@@ -115,8 +122,27 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         now: opts.now,
         beacon: opts.beacon,
       });
-      chain = hosted;
-      log.info("chain: the embedded devnet, in this process ([Common.API] Chain names none)");
+      // The manager reaches its own devnet only as it reaches any node: the Lotus-API client, here through
+      // an in-process transport, with the devnet's epoch events standing in for ChainNotify.
+      const devnetNode = hosted;
+      hostedRpc = devnetRpc(devnetNode, {
+        store,
+        workerOf: (actor) => devnetNode.minerWorker(actor),
+        auth: opts.auth.authenticator,
+        registrars: [registerDevnetMessageApi],
+      });
+      chain = await connectChainNode({
+        home: opts.home,
+        config,
+        store,
+        inProcess: {
+          url: `http://127.0.0.1${LOTUS_RPC_PATH}`,
+          token: await createToken(opts.auth.secret, { name: "manager-devnet-client", perm: "admin" }),
+          fetch: hostedRpc.fetch,
+          heads: (listener) => devnetNode.onEpoch(listener),
+        },
+      });
+      onStop(() => chain.close());
     }
 
     const chainMiners = new Map((await chain.listMiners()).map((m) => [m.actor, m]));
@@ -264,7 +290,11 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
       chain,
       locator: { find: async (type, sid) => services.indexer.find(type, sid) },
       storePaths: (name) => services.stores.pathOf(name),
-      mount: (app, auth) => market.mount(app, auth),
+      mount: (app, auth) => {
+        market.mount(app, auth);
+        // The hosted devnet's node API on the manager's port, for other clients of this chain.
+        if (hostedRpc) mountRpc(app, hostedRpc.registry, auth, LOTUS_RPC_PATH);
+      },
       async start(proving) {
         chain.onEpoch((epoch) => {
           metrics.chainHead.set(epoch);

@@ -6,6 +6,7 @@ import { ConfigError, loadManagerConfig, parseListenAddr } from "../core/config/
 import { API_FILE, expandHome, MANAGER_CONFIG_FILE, resolveManagerHome } from "../core/config/manager-home.ts";
 import { childLogger } from "../core/log/index.ts";
 import { raiseOpenFilesLimit } from "../core/proofs/index.ts";
+import { LotusChainError } from "./chain/lotus/errors.ts";
 import { startManager } from "./daemon.ts";
 import { PROXY_ADDR_FORMS, parseProxyAddr } from "./proxy/addr.ts";
 import { ProxySourceError } from "./proxy/remote-chain.ts";
@@ -205,7 +206,7 @@ export async function runDaemon(args: DaemonArgs): Promise<void> {
       });
     }
   } catch (err) {
-    if (err instanceof ProxySourceError) throw new CliError(err.message);
+    if (err instanceof ProxySourceError || err instanceof LotusChainError) throw new CliError(err.message);
     const code = (err as { code?: string }).code;
     if (code === "EADDRINUSE")
       throw new CliError(`cannot listen on ${args.listen}: the address is in use (another manager running?)`);

@@ -285,6 +285,21 @@ describe("manager daemon (spawned)", () => {
 });
 
 describe("manager daemon: a start step that fails", () => {
+  test("a chain node it cannot reach stops `manager run` with the fix, not a stack trace", async () => {
+    const home = await initHome();
+    const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const port = closed.port;
+    closed.stop(true);
+    const cfg = join(home, "sector-manager.cfg");
+    const chain = `Chain = "/ip4/127.0.0.1/tcp/${port}/http"`;
+    writeFileSync(cfg, readFileSync(cfg, "utf8").replace("#[Common.API]\n", `[Common.API]\n${chain}\n`));
+    const r = await runCli(["manager", "run", "--home", home, "--listen", "127.0.0.1:0"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`cannot reach the chain node at http://127.0.0.1:${port}/rpc/v1`);
+    expect(r.stderr).toContain("check [Common.API] Chain");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  }, 30_000);
+
   test("leaves no store, timer, child or listener open (the port is taken; ext-prover.cfg is missing)", async () => {
     const dir = tempDir("damocles-daemon-fail-");
     dirs.push(dir);

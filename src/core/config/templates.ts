@@ -20,7 +20,7 @@ export function managerConfigTemplate(o: ManagerTemplateOptions): string {
 #[Common.API]
 #Gateway = ["/ip4/{host}/tcp/{port}"]   # venus gateway(s); not needed on the embedded devnet
 #Token = ""
-#Chain = ""
+#Chain = ""   # a Filecoin node's Lotus API, "<token>:/ip4/<host>/tcp/<port>/http"; empty: the embedded devnet
 #Messager = ""
 #Market = ""
 #ChainEventInterval = "1m0s"

@@ -1,8 +1,9 @@
 import { openKeystore } from "../../core/chain/keystore.ts";
 import type { ManagerConfig } from "../../core/config/index.ts";
 import { childLogger } from "../../core/log/index.ts";
+import type { FetchRequest } from "../../core/rpc/client.ts";
 import type { KVStore } from "../../core/store/index.ts";
-import type { LotusChain } from "./lotus/chain.ts";
+import type { HeadSubscription, LotusChain } from "./lotus/chain.ts";
 import { connectLotusChain } from "./lotus/connect.ts";
 import { sendPolicies } from "./lotus/policy.ts";
 import { MessageSender } from "./lotus/sender.ts";
@@ -23,17 +24,22 @@ export function chainNodeConfigured(config: ManagerConfig): boolean {
  * sender's key and leaving it to the node's wallet otherwise. Connecting checks the node, its network and
  * every configured miner; a failure is a LotusChainError telling the operator what to fix.
  */
-export async function connectChainNode(opts: {
+export interface ChainNodeOptions {
   home: string;
   config: ManagerConfig;
   store: KVStore;
-}): Promise<LotusChain> {
-  const { config, store, home } = opts;
+  /** A node in this process (the hosted devnet): how to reach it without a socket, and its pushed heads. */
+  inProcess?: { url: string; token: string; fetch: FetchRequest; heads: HeadSubscription };
+}
+
+export async function connectChainNode(opts: ChainNodeOptions): Promise<LotusChain> {
+  const { config, store, home, inProcess } = opts;
   const api = config.Common.API;
   const confidences = config.Miners.map((m) => m.Commitment.Confidence);
   const chain = await connectLotusChain({
-    chain: api.Chain ?? "",
-    token: api.Token,
+    chain: inProcess?.url ?? api.Chain ?? "",
+    token: inProcess?.token ?? api.Token,
+    ...(inProcess ? { fetch: inProcess.fetch, heads: inProcess.heads } : {}),
     miners: config.Miners.map((m) => m.Actor),
     messageConfidence: confidences.length > 0 ? Math.max(...confidences) : DEFAULT_CONFIDENCE,
     messages: (node) => {
@@ -48,8 +54,9 @@ export async function connectChainNode(opts: {
       });
     },
   });
+  const where = inProcess ? "the devnet hosted in this process" : "the Filecoin node";
   log.info(
-    `chain: the Filecoin node at ${chain.url} (network ${chain.networkName}), through the Lotus API client; messages land after ${chain.policy().messageConfidence} epoch(s)`,
+    `chain: ${where} at ${chain.url} (network ${chain.networkName}), through the Lotus API client; messages land after ${chain.policy().messageConfidence} epoch(s)`,
   );
   return chain;
 }

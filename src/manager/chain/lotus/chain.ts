@@ -59,7 +59,15 @@ export interface LotusChainDeps {
   /** The miner actors this manager runs (listMiners). */
   miners: readonly number[];
   messages: MessagePort;
+  /**
+   * New heads pushed by the node (ChainNotify's job): a node hosted in this process calls back at each
+   * processed epoch, so nothing polls. Without it, start() polls ChainHead.
+   */
+  heads?: HeadSubscription;
 }
+
+/** Subscribes to the node's new head heights; answers how to unsubscribe. */
+export type HeadSubscription = (listener: (epoch: number) => void) => () => void;
 
 const ZERO_STATS: ProvingStats = {
   windowPoStsVerified: 0,
@@ -106,8 +114,11 @@ export class LotusChain implements Chain {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastHeight: number | undefined;
   private closed = false;
+  private readonly heads: HeadSubscription | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(deps: LotusChainDeps) {
+    this.heads = deps.heads;
     this.client = deps.client;
     this.networkName = deps.networkName;
     this.isDevnet = deps.networkName.startsWith(DEVNET_NETWORK_PREFIX);
@@ -332,9 +343,20 @@ export class LotusChain implements Chain {
     this.listeners.push(listener);
   }
 
-  /** Polls ChainHead every half block time (at least 50 ms) and tells the listeners of each new height. */
+  /**
+   * Follows the node's head: through the node's own notifications when it pushes them, else by polling
+   * ChainHead every half block time (at least 50 ms). Listeners hear of each new height once, in order.
+   */
   start(): void {
-    if (this.timer || this.closed) return;
+    if (this.timer || this.unsubscribe || this.closed) return;
+    if (this.heads) {
+      this.unsubscribe = this.heads((epoch) => {
+        if (this.lastHeight !== undefined && epoch <= this.lastHeight) return;
+        this.lastHeight = epoch;
+        this.notify(epoch);
+      });
+      return;
+    }
     const every = Math.max(50, Math.floor(this.chainPolicy.blockTimeMs / 2));
     // A node that is down is said once, and its return once, not at every poll.
     let failing = false;
@@ -369,6 +391,8 @@ export class LotusChain implements Chain {
 
   close(): void {
     this.closed = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.client.close();

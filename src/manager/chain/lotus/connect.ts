@@ -7,7 +7,7 @@ import {
   RpcTransportError,
 } from "../../../core/rpc/index.ts";
 import type { ChainPolicy, MinerInfo } from "../../../core/sector/chain.ts";
-import { LotusChain, type MessagePort } from "./chain.ts";
+import { type HeadSubscription, LotusChain, type MessagePort } from "./chain.ts";
 import { networkPolicy } from "./chain-policy.ts";
 import { minerAddress, minerInfoFromLotus } from "./convert.ts";
 import { LotusChainError } from "./errors.ts";
@@ -74,6 +74,8 @@ export interface LotusConnectOptions {
   fetch?: FetchRequest;
   /** Per-call timeout (default 60 s). */
   timeoutMs?: number;
+  /** The node's pushed heads, for a node hosted in this process (see LotusChainDeps.heads). */
+  heads?: HeadSubscription;
 }
 
 const TOKEN_FIX = `set [Common.API] Token or Chain = "<token>:<multiaddr>" (a token with read,write,sign)`;
@@ -135,7 +137,7 @@ export async function connectLotusChain(opts: LotusConnectOptions): Promise<Lotu
     const infos = await checkMiners(client, url, networkName, opts.miners);
     const policy = await readPolicy(client, url, networkName, infos[0], opts.messageConfidence);
     const messages = opts.messages({ client, url, networkName, policy });
-    return new LotusChain({ client, networkName, policy, miners: opts.miners, messages });
+    return new LotusChain({ client, networkName, policy, miners: opts.miners, messages, heads: opts.heads });
   } catch (err) {
     client.close();
     throw err;
