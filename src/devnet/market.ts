@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as v from "valibot";
+import { parseAddress, withNetwork } from "../core/chain/address.ts";
 import { childLogger } from "../core/log/index.ts";
 import {
   type DealProposalParams,
@@ -55,8 +56,11 @@ export class StorageMarket {
       throw new DealRejectedError("malformed", `deal proposal ${v.getDotPath(issue) ?? ""}: ${issue.message}`);
     }
     const proposal = checked.output;
-    // Parsed output has the schema's key order, so equal proposals hash equally.
-    const hash = createHash("sha256").update(JSON.stringify(proposal)).digest("hex");
+    // Parsed output has the schema's key order, so equal proposals hash equally; the client's address is
+    // compared whatever network prefix it was written with (f0100 and t0100 are one account).
+    const hash = createHash("sha256")
+      .update(JSON.stringify({ ...proposal, client: sameAccount(proposal.client) }))
+      .digest("hex");
     return this.db.transaction(() => {
       const known = this.db.dealIdByProposal(hash);
       const existing = known === undefined ? undefined : this.db.deal(known);
@@ -283,5 +287,14 @@ export class StorageMarket {
       return invalid(`the deal runs ${p.endEpoch - p.startEpoch} epochs; at most ${SECTOR_LIFETIME_EPOCHS}`);
     if (p.label.length > MAX_LABEL_LENGTH) return invalid(`label longer than ${MAX_LABEL_LENGTH} characters`);
     return undefined;
+  }
+}
+
+/** An address in one spelling for comparisons (its mainnet form); text that is no address stays as it is. */
+function sameAccount(text: string): string {
+  try {
+    return withNetwork(parseAddress(text), "mainnet").string;
+  } catch {
+    return text;
   }
 }

@@ -305,8 +305,10 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         });
         await hosted?.tick();
         await market.start();
-        chain.start();
+        // The hosted devnet's own clock, then the client following its heads.
+        hosted?.start();
         if (hosted) onStop(() => hosted.close());
+        chain.start();
         await commit.start();
         onStop(() => commit.stop());
         snap.start();

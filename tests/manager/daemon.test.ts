@@ -252,7 +252,9 @@ describe("manager daemon (spawned)", () => {
       "the PreCommit to land",
       30_000,
       100,
-    );
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}\ndaemon log:\n${d.log()}`);
+    });
     expect((await d.client.call(Venus.FindSector, "online", sector.ID))!.MessageInfo.PreCommitCid!["/"]).toBe(cid);
     // Resubmitting the same PreCommit after the restart is a duplicate, not a second message.
     expect(
@@ -269,14 +271,21 @@ describe("manager daemon (spawned)", () => {
     d.proc.kill("SIGTERM");
     await d.proc.exited;
 
+    // The manager's outbox holds the message once, under the id it reported, with the chain CID it was sent
+    // as; the devnet it hosts received exactly one message, that one.
     const store = KVStore.open(join(home, "damocles.db"));
+    const outbox = store
+      .collection("common")
+      .scanJSON<{ id: string; cid?: string }>("chain/outbox/")
+      .map((e) => e.value);
     const messages = store
       .collection("chain")
       .scanJSON<MessageLookup>("msg/")
       .map((e) => e.value);
     store.close();
+    expect(outbox.map((e) => e.id)).toEqual([cid]);
     expect(messages.length).toBe(1);
-    expect(messages[0]!.cid).toBe(cid);
+    expect(messages[0]!.cid).toBe(outbox[0]!.cid!);
     expect(messages[0]!.status).toBe("landed");
     const sent = messages[0]!.message;
     expect(sent.method).toBe("PreCommitSectorBatch2");

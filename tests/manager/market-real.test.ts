@@ -122,7 +122,8 @@ describe("market with the proofs library", () => {
     await waitFor(() => commit.pendingCount(sid.Miner, "pre") === 0 && commit.outboxSize() === 0, "the PreCommit push");
     await advance(2);
     expect((await client.call(Venus.PollPreCommitState, sid)).State).toBe(OnChainState.Landed);
-    expect((await t.manager.services.chain.preCommitInfo(sid.Miner, sid.Number))?.dealIds).toEqual([deal.DealID]);
+    // The PreCommit declares the data's CommD and names no deal (builtin's rule); ProveCommit's pieces carry it.
+    expect((await t.manager.services.chain.preCommitInfo(sid.Miner, sid.Number))?.dealIds).toEqual([]);
     await advance(3);
     expect((await client.call(Venus.WaitSeed, sid, fx.registeredProof)).Seed).toEqual({
       Seed: b64(fx.seed),

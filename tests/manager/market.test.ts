@@ -192,7 +192,7 @@ describe("the embedded market", () => {
     expect(r.Desc).toContain(`deal ${deal.DealID} is no longer assigned to s-t01000-1`);
   });
 
-  test("PreCommit carries the sector's deal ids, CommD is checked, ProveCommit activates the deals", async () => {
+  test("the sector's deals: CommD is checked, the PreCommit declares it, ProveCommit's pieces activate the deals", async () => {
     const tm = await market();
     const { client, advance } = tm;
     const a = await importFile(tm, 300);
@@ -216,7 +216,11 @@ describe("the embedded market", () => {
     await waitFor(() => commit.outboxSize() === 0 && commit.pendingCount(1000, "pre") === 0, "the PreCommit push");
     await advance(2);
     expect((await client.call(Venus.PollPreCommitState, sid)).State).toBe(OnChainState.Landed);
-    expect((await tm.manager.services.chain.preCommitInfo(1000, sid.Number))?.dealIds).toEqual([a.DealID, b.DealID]);
+    // builtin's rule: the PreCommit declares the data's CommD and names no deal; the deals travel as the
+    // ProveCommitSectors3's pieces.
+    const onChain = await tm.manager.services.chain.preCommitInfo(1000, sid.Number);
+    expect(onChain?.dealIds).toEqual([]);
+    expect(onChain?.commD).toEqual(commDOf(pieces));
     await advance(4);
     expect((await client.call(Venus.WaitSeed, sid, 5)).ShouldWait).toBe(false);
     expect((await client.call(Venus.SubmitProof, sid, { Proof: VALID_PROOF_B64 }, false)).Res).toBe(
