@@ -1,4 +1,5 @@
 import { openKeystore } from "../../core/chain/keystore.ts";
+import { LOTUS_RPC_PATH } from "../../core/chain/lotus-api.ts";
 import type { ManagerConfig } from "../../core/config/index.ts";
 import { childLogger } from "../../core/log/index.ts";
 import type { FetchRequest } from "../../core/rpc/client.ts";
@@ -54,9 +55,11 @@ export async function connectChainNode(opts: ChainNodeOptions): Promise<LotusCha
       });
     },
   });
-  const where = inProcess ? "the devnet hosted in this process" : "the Filecoin node";
+  const where = inProcess
+    ? `the devnet hosted in this process (${LOTUS_RPC_PATH} in-process; also served on this manager's port)`
+    : `the Filecoin node at ${chain.url}`;
   log.info(
-    `chain: ${where} at ${chain.url} (network ${chain.networkName}), through the Lotus API client; messages land after ${chain.policy().messageConfidence} epoch(s)`,
+    `chain: ${where}, network ${chain.networkName}, through the Lotus API client; messages land after ${chain.policy().messageConfidence} epoch(s)`,
   );
   return chain;
 }
