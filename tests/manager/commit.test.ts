@@ -99,6 +99,64 @@ describe("transactional outbox", () => {
   });
 });
 
+describe("batch checks", () => {
+  test("a submission during a running check is pushed when that check ends, not at the next interval", async () => {
+    const store = KVStore.open(":memory:");
+    const clock = new FakeClock();
+    const chain = new DevnetChain({
+      store,
+      settings: devnetSettings({ BlockTime: 1000 }),
+      verifier: fakeVerifier(),
+      miners: [{ actor: 1000, sectorSize: 2048 }],
+      now: clock.now,
+    });
+    clock.advance(20_000);
+    await chain.tick();
+    const states = new SectorStates(store);
+    // A chain node that is slow to take a message: the first push waits until the test lets it go.
+    let release!: () => void;
+    const held = new Promise<void>((done) => (release = done));
+    const pushed: number[][] = [];
+    const slow: Chain = Object.assign(Object.create(chain) as Chain, {
+      pushMessage: async (m: ChainMessage) => {
+        if (pushed.length === 0) await held;
+        pushed.push("sectors" in m ? m.sectors.map((s) => s.number) : []);
+        return chain.pushMessage(m);
+      },
+    });
+    // CheckInterval 1h: only the kicks of the submissions can push.
+    const commit = new CommitManager({
+      store,
+      states,
+      chain: slow,
+      verifier: fakeVerifier(),
+      miners: () => [miner],
+      now: clock.now,
+    });
+    const epoch = 20 - 5;
+    const ticket = { Ticket: b64(await chain.ticketRandomness(1000, epoch)), Epoch: epoch };
+    const submit = (n: number) => {
+      const sid = { Miner: 1000, Number: n };
+      states.create(newSectorState(sid, 5));
+      const commR = Array.from({ length: 32 }, (_, i) => (i + n) % 256);
+      return commit.submitPreCommit(
+        { ID: sid, ProofType: 5 },
+        { CommR: commR, CommD: [...zeroCommD(2048)], Ticket: ticket, Deals: null },
+        false,
+      );
+    };
+    expect((await submit(1)).Res).toBe(SubmitResult.Accepted);
+    const first = commit.kick(1000, "pre"); // the check under way, its push held
+    expect((await submit(2)).Res).toBe(SubmitResult.Accepted);
+    const second = commit.kick(1000, "pre");
+    release();
+    await Promise.all([first, second]);
+    expect(pushed).toEqual([[1], [2]]);
+    expect(commit.pendingCount(1000, "pre")).toBe(0);
+    chain.close();
+  });
+});
+
 describe("a sector the chain refused", () => {
   test("its fate follows the reason code: too early retries, a bad proof pauses, anything else aborts", () => {
     expect(rejectedSectorState("prove", "too-early")).toBe(OnChainState.Failed);

@@ -14,11 +14,14 @@ export class FakeClock {
   }
 }
 
-/** Polls until fn returns a truthy value or the deadline passes. */
+/**
+ * Polls until fn returns a truthy value or the deadline passes. The default deadline is generous: it only
+ * bounds a wait that fails, and a loaded 2-core CI machine is slow to push a message through the client.
+ */
 export async function waitFor<T>(
   fn: () => T | Promise<T>,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
   everyMs = 10,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

@@ -22,6 +22,9 @@ const log = childLogger("commit");
 export class CommitBatcher {
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly flushing = new Map<string, Promise<void>>();
+  /** The check queued behind a running one, per miner and kind (see kick). */
+  private readonly again = new Map<string, Promise<void>>();
+  private readonly manualAgain = new Set<string>();
   private readonly kinds = new Map<CommitKind, BatchKind>([
     ["pre", PRE_COMMIT],
     ["prove", PROVE_COMMIT],
@@ -58,11 +61,27 @@ export class CommitBatcher {
     this.timers = [];
   }
 
-  /** Checks one miner's batch now (after a submission, on each tick). Concurrent kicks share one run. */
+  /**
+   * Checks one miner's batch now (after a submission, on each tick). A kick during a check may come after
+   * that check read the pending sectors, so it gets one more check once the running one ends; kicks that
+   * arrive meanwhile share that one.
+   */
   kick(actor: number, kind: CommitKind, manual = false): Promise<void> {
     const key = `${actor}/${kind}`;
     const running = this.flushing.get(key);
-    if (running) return running;
+    if (running) {
+      if (manual) this.manualAgain.add(key);
+      let again = this.again.get(key);
+      if (!again) {
+        again = running.then(() => {
+          this.again.delete(key);
+          const wasManual = this.manualAgain.delete(key);
+          return this.kick(actor, kind, wasManual);
+        });
+        this.again.set(key, again);
+      }
+      return again;
+    }
     const run = this.checkBatch(actor, kind, manual)
       .catch((err) => log.error(`batch check of miner ${actor} (${kind}) failed:`, err))
       .finally(() => this.flushing.delete(key));
