@@ -9,13 +9,14 @@ import {
   LotusErrorCode,
 } from "../../src/core/chain/lotus-api.ts";
 import { lotusBitfieldFromNumbers } from "../../src/core/chain/lotus-bitfield.ts";
+import { type BlockMsg, type BlockTemplate, LotusBlockApi } from "../../src/core/chain/lotus-blocks.ts";
 import { type FetchRequest, mountRpc, RpcError, RpcErrorCode, RpcRegistry } from "../../src/core/rpc/index.ts";
 import type { ChainPolicy, OnChainDeal } from "../../src/core/sector/chain.ts";
 import { commDToCid, commRToCid } from "../../src/core/sector/cid.ts";
 
 /**
  * A fake Filecoin node for the Lotus chain client's tests: the contract's Filecoin.* methods (and Devnet.*
- * on a devnet) over a small in-memory model, answering in Lotus' JSON shapes, behind the same auth and
+ * on a devnet) over a small in-memory model (blocks are "signed" with a hash of their height), answering in Lotus' JSON shapes, behind the same auth and
  * mountRpc as every damocles server. Reachable on a real socket (serve) and in-process (fetch).
  */
 
@@ -83,6 +84,9 @@ export interface FakeModel {
   devnetPolicy?: ChainPolicy;
   /** Devnet.IsElected answers true for these epochs. */
   electedEpochs: Set<number>;
+  /** The templates MinerCreateBlock was asked for, and the blocks SyncSubmitBlock accepted, in order. */
+  templates: BlockTemplate[];
+  blocks: BlockMsg[];
 }
 
 export const GENESIS_TIMESTAMP = 1_700_000_000;
@@ -309,7 +313,49 @@ function registerLotus(r: RpcRegistry, m: FakeModel): void {
         SectorSize: miner.sectorSize,
         EligibleForMining: true,
       };
+    })
+    .implement(LotusBlockApi.MinerCreateBlock, (template) => {
+      minerOrThrow(m, template.Miner);
+      m.templates.push(template);
+      return {
+        Header: {
+          Miner: template.Miner,
+          Ticket: template.Ticket,
+          ElectionProof: template.Eproof,
+          BeaconEntries: template.BeaconValues,
+          WinPoStProof: template.WinningPoStProof,
+          Parents: template.Parents ?? [],
+          ParentWeight: "0",
+          Height: template.Epoch,
+          ParentStateRoot: { "/": "bafy2bzaceroot" },
+          ParentMessageReceipts: { "/": "bafy2bzacereceipts" },
+          Messages: { "/": "bafy2bzacemessages" },
+          BLSAggregate: null,
+          Timestamp: template.Timestamp,
+          BlockSig: { Type: 1 as const, Data: fakeBlockSig(template.Epoch) },
+          ForkSignaling: 0,
+          ParentBaseFee: "100",
+        },
+        BlsMessages: [],
+        SecpkMessages: [],
+      };
+    })
+    .implement(LotusBlockApi.SyncSubmitBlock, (block) => {
+      const { Header: h } = block;
+      if (h.BlockSig?.Data !== fakeBlockSig(h.Height)) throw new RpcError(1, "invalid block signature");
+      if (h.Height > m.height) {
+        // The devnet says why as a code; Lotus only in text.
+        const data = m.networkName.startsWith(DEVNET_NETWORK_PREFIX) ? { code: "future-epoch" } : undefined;
+        throw new RpcError(1, `block at ${h.Height} is in the future (head ${m.height})`, data);
+      }
+      m.blocks.push(block);
+      return null;
     });
+}
+
+/** The fake node's "signature" of a block: its height, hashed. */
+function fakeBlockSig(height: number): string {
+  return createHash("sha256").update(`fake-block-sig/${height}`).digest("base64");
 }
 
 function registerDevnet(r: RpcRegistry, m: FakeModel, policy: ChainPolicy): void {
@@ -357,12 +403,6 @@ function registerDevnet(r: RpcRegistry, m: FakeModel, policy: ChainPolicy): void
       minerOrThrow(m, addr);
       return m.electedEpochs.has(epoch);
     })
-    .implement(DevnetApi.SubmitBlock, (addr, epoch, proofs) => ({
-      actor: actorOf(addr),
-      epoch,
-      ok: proofs.length > 0,
-      sectors: minerOrThrow(m, addr).sectors.length,
-    }))
     .implement(DevnetApi.PublishDeal, (proposal) => {
       const miner = m.miners.get(proposal.provider);
       if (!miner || proposal.pieceSize > miner.sectorSize) {
@@ -397,6 +437,8 @@ export function fakeModel(overrides: Partial<FakeModel> = {}): FakeModel {
     miners: new Map(),
     deals: new Map(),
     electedEpochs: new Set(),
+    templates: [],
+    blocks: [],
     ...overrides,
   };
 }

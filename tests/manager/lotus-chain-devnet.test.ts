@@ -24,6 +24,8 @@ const settings = devnetSettings({
   WPoStPeriodDeadlines: 4,
   WPoStChallengeWindow: 5,
   WPoStChallengeLookback: 2,
+  // One miner with power and ElectionPeriod 1: it wins every epoch, so a block can be submitted at the head.
+  ElectionPeriod: 1,
 });
 const commR = (n: number) => Array.from({ length: 32 }, (_, i) => (i * 11 + n) % 256);
 
@@ -153,5 +155,16 @@ describe("LotusChain over the devnet's node API", () => {
     const epoch = (await devnet.head()).epoch;
     expect(await chain.isElected(1000, epoch)).toBe(await devnet.isElected(1000, epoch));
     expect(await chain.submitBlock(1000, epoch + 1000, [])).toMatchObject({ ok: false, code: "future-epoch" });
+  });
+
+  test("a won block through MinerCreateBlock and SyncSubmitBlock is accepted and counted", async () => {
+    const epoch = (await devnet.head()).epoch;
+    const mined = (await devnet.provingStats(1000)).blocksMined;
+    const proofs = [{ postProof: 0, proof: Buffer.from("winning").toString("base64") }];
+    expect(await chain.submitBlock(1000, epoch, proofs)).toEqual({ actor: 1000, epoch, ok: true, sectors: 3 });
+    expect((await devnet.provingStats(1000)).blocksMined).toBe(mined + 1);
+    // A block for an epoch past the lateness limit is refused with its code.
+    const late = epoch - devnet.policy().wpostChallengeWindow - 1;
+    expect(await chain.submitBlock(1000, late, proofs)).toMatchObject({ ok: false, code: "too-late", sectors: 0 });
   });
 });

@@ -20,6 +20,8 @@ import { DealProposalParamsSchema, OnChainDealSchema } from "../sector/chain.ts"
  * refused), so a newer Lotus does not break the client. Big integers (token amounts, power) travel as
  * decimal strings, bytes as base64, CIDs as {"/": "<cid>"}, bitfields as go-bitfield run-length arrays.
  *
+ * Block production (MinerCreateBlock, SyncSubmitBlock) is in lotus-blocks.ts, LotusBlockApi.
+ *
  * `Devnet.*` methods are ours: what only the devnet can answer (its sealing policy, its judgement of
  * WindowPoSts, its election, its test market). A client asks for them only where the node says it is a
  * devnet (StateNetworkName starts with DEVNET_NETWORK_PREFIX); a Lotus node answers "method not found".

@@ -21,7 +21,7 @@ import { messageFromJson, msgLookupJson, signedFromJson, signedToJson } from "./
  */
 
 /** go-jsonrpc's error code for an error a handler returned. */
-const LOTUS_ERROR = 1;
+export const LOTUS_ERROR = 1;
 /** Lotus's GasEstimateMessageGas overestimation (GasLimitOverestimation). */
 const GAS_OVERESTIMATION = 1.25;
 /** The premium GasEstimateMessageGas suggests (attoFIL per gas). */

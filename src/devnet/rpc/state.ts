@@ -4,6 +4,7 @@ import type { KVStore } from "../../core/store/index.ts";
 import { VERSION } from "../../core/version.ts";
 import type { DevnetChain } from "../chain.ts";
 import { DevnetStore } from "../store.ts";
+import { registerDevnetBlockApi } from "./blocks.ts";
 import { registerDevnetOwnApi } from "./devnet-api.ts";
 import { devnetTipSetKey } from "./messages.ts";
 import { drawRandomness } from "./randomness.ts";
@@ -20,7 +21,8 @@ import { registerMinerState } from "./state-miner.ts";
 
 /**
  * The read side of the node API on the embedded devnet: Filecoin.* chain and state queries (this file and
- * state-miner.ts) and the devnet's own Devnet.* methods (devnet-api.ts). The devnet keeps no history: every
+ * state-miner.ts), block production (MinerCreateBlock, SyncSubmitBlock: blocks.ts) and the devnet's own
+ * Devnet.* methods (devnet-api.ts). The devnet keeps no history: every
  * query answers at the head, and the tipset key a caller passes is accepted and not consulted.
  */
 
@@ -54,6 +56,7 @@ export function registerDevnetStateApi(registry: RpcRegistry, devnet: DevnetChai
   registerChainState(registry, ctx);
   registerMinerState(registry, ctx);
   registerDevnetOwnApi(registry, ctx);
+  registerDevnetBlockApi(registry, ctx);
 }
 
 /** The head as a one-block tipset; its block is the one mined at the epoch, else the system actor's. */

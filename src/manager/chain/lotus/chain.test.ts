@@ -292,7 +292,28 @@ for (const transport of ["socket", "in-process"] as const) {
       expect(await s.chain.postRecords(1000)).toEqual([]);
       expect((await s.chain.provingStats(1000)).windowPoStsVerified).toBe(0);
       expectCode(await s.chain.isElected(1000, 123).catch((e) => e), "not-supported");
-      expectCode(await s.chain.submitBlock(1000, 123, []).catch((e) => e), "not-supported");
+    });
+
+    test("a block goes through MinerCreateBlock and SyncSubmitBlock; Lotus' text-only refusal is thrown", async () => {
+      s.node.model.templates.length = 0;
+      s.node.model.blocks.length = 0;
+      const proofs = [{ postProof: 3, proof: "AAEC" }];
+      expect(await s.chain.submitBlock(1000, 122, proofs)).toEqual({ actor: 1000, epoch: 122, ok: true, sectors: 3 });
+      expect(s.node.model.templates[0]).toMatchObject({
+        Miner: "f01000",
+        Parents: [{ "/": "bafy2bzacea" }],
+        Epoch: 122,
+        Timestamp: GENESIS_TIMESTAMP + 122 * 30,
+        Eproof: { WinCount: 1 },
+        WinningPoStProof: [{ PoStProof: 3, ProofBytes: "AAEC" }],
+        Messages: [],
+      });
+      expect(s.node.model.blocks.map((b) => b.Header.Height)).toEqual([122]);
+      // A block one epoch ahead of the head is stamped one block time later.
+      const err = await s.chain.submitBlock(1000, 123, proofs).catch((e) => e);
+      expect((err as Error).message).toContain("in the future");
+      expect(s.node.model.templates[1]?.Timestamp).toBe(GENESIS_TIMESTAMP + 123 * 30);
+      expect(s.node.model.blocks).toHaveLength(1);
     });
 
     test("winning sector set: the base info's sectors, upgraded from their infos", async () => {
@@ -336,10 +357,19 @@ describe("LotusChain over the devnet's API", () => {
     s.node.model.electedEpochs.add(130);
     expect(await s.chain.isElected(1000, 130)).toBe(true);
     expect(await s.chain.isElected(1000, 131)).toBe(false);
+    expect(await s.chain.submitBlock(1000, 122, [{ postProof: 0, proof: "AAAA" }])).toEqual({
+      actor: 1000,
+      epoch: 122,
+      ok: true,
+      sectors: 3,
+    });
+    // The devnet's refusal carries its RejectionCode: a BlockRecord, not a throw.
     expect(await s.chain.submitBlock(1000, 130, [{ postProof: 0, proof: "AAAA" }])).toMatchObject({
       actor: 1000,
       epoch: 130,
-      ok: true,
+      ok: false,
+      sectors: 0,
+      code: "future-epoch",
     });
   });
 

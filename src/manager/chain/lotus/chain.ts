@@ -25,6 +25,7 @@ import {
   type ProvingSector,
   type ProvingStats,
 } from "../../../core/sector/chain.ts";
+import { submitBlockThroughNode } from "./blocks.ts";
 import {
   bitfieldMembers,
   DomainSeparationTag,
@@ -279,6 +280,11 @@ export class LotusChain implements Chain {
     return provingPartitionsOf(this.client, this.addr(actor), open);
   }
 
+  /**
+   * Only the devnet answers elections: on a real network the election is the worker key's VRF over the
+   * epoch's beacon, which the manager's keystore may not hold (the node's wallet signs), so lotus-miner
+   * keeps that job there.
+   */
   async isElected(actor: number, epoch: number): Promise<boolean> {
     this.devnetOnly("elections (block production)");
     return this.client.call(DevnetApi.IsElected, this.addr(actor), epoch);
@@ -302,8 +308,7 @@ export class LotusChain implements Chain {
     epoch: number,
     proofs: { postProof: number; proof: string }[],
   ): Promise<BlockRecord> {
-    this.devnetOnly("block submission");
-    return this.client.call(DevnetApi.SubmitBlock, this.addr(actor), epoch, proofs);
+    return submitBlockThroughNode(this.client, this.chainPolicy.blockTimeMs, this.addr(actor), actor, epoch, proofs);
   }
 
   async faults(actor: number): Promise<FaultRecord[]> {
