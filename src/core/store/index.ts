@@ -171,7 +171,14 @@ export class KVStore {
     const walPath = `${this.path}-wal`;
     if (!this.wal) {
       if (!existsSync(walPath)) return; // nothing written since the last checkpoint removed it
-      const handle = await open(walPath, "r");
+      let handle: FileHandle;
+      try {
+        handle = await open(walPath, "r");
+      } catch (err) {
+        // Removed between the check and the open (a close's checkpoint): nothing is left to flush.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw err;
+      }
       // Closed while opening: nobody else would ever close this handle.
       if (this.closed) return void (await handle.close());
       this.wal = handle;
