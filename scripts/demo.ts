@@ -265,8 +265,8 @@ const head = await client.call(Damocles.ChainHead);
 // The manager reaches its chain through the Lotus-API client; its log names the endpoint.
 const chainLine = readFileSync(join(home, "manager.log"), "utf8")
   .split("\n")
-  .find((line) => line.includes("[chain] chain:"));
-say(`chain client: ${head.Kind}${chainLine ? ` (${chainLine.replace(/^.*\[chain\] chain: /, "")})` : ""}`);
+  .find((line) => line.includes("[chain]") && line.includes("through the Lotus API client"));
+say(`chain client: ${head.Kind}${chainLine ? ` (${chainLine.replace(/^.*?\[chain\].*?chain: /, "")})` : ""}`);
 const miner = head.Miners.find((m) => m.Actor === 1000);
 const verified = miner?.ActiveSectors ?? 0;
 
