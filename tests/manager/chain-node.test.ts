@@ -2,9 +2,11 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bearer } from "../../src/core/auth/index.ts";
+import { openKeystore } from "../../src/core/chain/keystore.ts";
 import { RpcClient } from "../../src/core/rpc/index.ts";
 import { Venus } from "../../src/core/sector/api.ts";
 import { OnChainState, SubmitResult } from "../../src/core/sector/index.ts";
+import { KVStore } from "../../src/core/store/index.ts";
 import {
   acceptAllPoStVerifier,
   acceptAllUpdateVerifier,
@@ -39,12 +41,14 @@ const DEVNET = {
   Miners: [{ Actor: 1000, SectorSize: "2KiB" }],
 };
 
-async function startNode(clock: FakeClock): Promise<RunningDevnetNode> {
+/** A devnet node; with `worker`, miner 1000's worker is that address (the node's wallet lacks its key). */
+async function startNode(clock: FakeClock, worker?: string): Promise<RunningDevnetNode> {
   const home = tempDir("damocles-devnet-node-");
   cleanup.push(() => home.remove());
+  const devnet = worker ? { ...DEVNET, Miners: [{ ...DEVNET.Miners[0], Worker: worker }] } : DEVNET;
   const node = await startDevnetNode({
     home: home.path,
-    settings: devnetSettings(managerConfig({ Common: { Devnet: DEVNET } }).Common.Devnet),
+    settings: devnetSettings(managerConfig({ Common: { Devnet: devnet } }).Common.Devnet),
     hostname: "127.0.0.1",
     port: 0,
     verifiers: { seal: fakeVerifier(), post: acceptAllPoStVerifier, update: acceptAllUpdateVerifier },
@@ -58,9 +62,8 @@ async function startManagerOn(
   chain: string,
   clock: FakeClock,
   actor = 1000,
+  dir = managerHome(),
 ): Promise<{ manager: RunningManager; home: string }> {
-  const dir = tempDir("damocles-manager-node-");
-  cleanup.push(() => dir.remove());
   const persistPath = join(dir.path, "persist-1");
   mkdirSync(persistPath, { recursive: true });
   const config = managerConfig({
@@ -89,6 +92,46 @@ async function startManagerOn(
   return { manager, home: dir.path };
 }
 
+function managerHome(): { path: string; remove(): void } {
+  const dir = tempDir("damocles-manager-node-");
+  cleanup.push(() => dir.remove());
+  return dir;
+}
+
+/**
+ * A sector's PreCommit from a manager on `node`: submitted over the manager's RPC, pushed as a signed message,
+ * landed through the client. Answers the worker account before and after.
+ */
+async function preCommitThrough(node: RunningDevnetNode, clock: FakeClock, manager: RunningManager, home: string) {
+  const auth = await testAuth(home);
+  const client = new RpcClient(manager.url, { headers: bearer(auth.tokens.admin) });
+  cleanup.push(() => client.close());
+  const advance = async (epochs: number) => {
+    clock.advance(epochs * 1000);
+    await node.chain.tick();
+    const epoch = node.chain.headEpoch();
+    await waitFor(async () => (await manager.services.chain.head()).epoch === epoch, `the manager to see ${epoch}`);
+  };
+  await advance(10);
+  const sector = await allocate(client);
+  const sid = sector.ID;
+  await report(client, sid, "Empty", "Allocated", "Allocate");
+  const ticket = await client.call(Venus.AssignTicket, sid);
+  await report(client, sid, "TreeDBuilt", "TicketAssigned", "AssignTicket");
+  const info = { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: [] };
+  expect((await client.call(Venus.SubmitPreCommit, sector, info, false)).Res).toBe(SubmitResult.Accepted);
+  const before = node.chain.account(node.chain.minerWorker(1000))!;
+  await waitFor(() => node.chain.pendingMessageCount().pending === 1, "the signed PreCommit to reach the node");
+  await advance(1);
+  await advance(1);
+  await waitFor(
+    async () => (await client.call(Venus.PollPreCommitState, sid)).State === OnChainState.Landed,
+    "the PreCommit to land",
+  );
+  expect((await node.chain.preCommitInfo(1000, sid.Number))?.commR).toEqual(TEST_COMM_R);
+  return { before, after: node.chain.account(node.chain.minerWorker(1000))! };
+}
+
 describe("the manager on a chain node ([Common.API] Chain)", () => {
   test("a PreCommit travels as a signed message the node checks, and lands through the client", async () => {
     const clock = new FakeClock();
@@ -97,40 +140,27 @@ describe("the manager on a chain node ([Common.API] Chain)", () => {
     const { manager, home } = await startManagerOn(`${token}:/ip4/127.0.0.1/tcp/${node.port}/http`, clock);
     expect(manager.services.devnet).toBeUndefined();
     expect(manager.services.chain.kind).toBe("lotus");
-    const auth = await testAuth(home);
-    const client = new RpcClient(manager.url, { headers: bearer(auth.tokens.admin) });
-    cleanup.push(() => client.close());
-    const advance = async (epochs: number) => {
-      clock.advance(epochs * 1000);
-      await node.chain.tick();
-      const epoch = node.chain.headEpoch();
-      await waitFor(async () => (await manager.services.chain.head()).epoch === epoch, `the manager to see ${epoch}`);
-    };
-    await advance(10);
-
-    const sector = await allocate(client);
-    const sid = sector.ID;
-    await report(client, sid, "Empty", "Allocated", "Allocate");
-    const ticket = await client.call(Venus.AssignTicket, sid);
-    await report(client, sid, "TreeDBuilt", "TicketAssigned", "AssignTicket");
-    const info = { CommR: TEST_COMM_R, CommD: CC_COMM_D, Ticket: ticket, Deals: [] };
-    expect((await client.call(Venus.SubmitPreCommit, sector, info, false)).Res).toBe(SubmitResult.Accepted);
-
-    const worker = node.chain.account(node.chain.minerWorker(1000))!;
-    const before = BigInt(worker.balance);
-    await waitFor(() => node.chain.pendingMessageCount().pending === 1, "the signed PreCommit to reach the node");
-    await advance(1);
-    await advance(1);
-    await waitFor(
-      async () => (await client.call(Venus.PollPreCommitState, sid)).State === OnChainState.Landed,
-      "the PreCommit to land",
-    );
-    const onChain = await node.chain.preCommitInfo(1000, sid.Number);
-    expect(onChain?.commR).toEqual(TEST_COMM_R);
-    // The worker account sent it: its nonce moved on and it paid for the gas.
-    const after = node.chain.account(node.chain.minerWorker(1000))!;
+    const { before, after } = await preCommitThrough(node, clock, manager, home);
+    // The worker account sent it (signed by the node's wallet, which holds the dev key): its nonce moved on
+    // and it paid for the gas.
     expect(after.nonce).toBe(1);
-    expect(BigInt(after.balance)).toBeLessThan(before);
+    expect(BigInt(after.balance)).toBeLessThan(BigInt(before.balance));
+    expect(readOutbox(home).map((e) => e.signer)).toEqual(["node"]);
+  }, 30_000);
+
+  test("a worker key in the manager's keystore signs locally; the node only checks and executes", async () => {
+    const dir = managerHome();
+    const worker = openKeystore(dir.path, "testnet").create("secp256k1");
+    const clock = new FakeClock();
+    const node = await startNode(clock, worker.string);
+    const token = readFileSync(node.tokenFile, "utf8").trim();
+    const on = `${token}:/ip4/127.0.0.1/tcp/${node.port}/http`;
+    const { manager, home } = await startManagerOn(on, clock, 1000, dir);
+    const { before, after } = await preCommitThrough(node, clock, manager, home);
+    expect(node.chain.minerWorker(1000)).toBe(worker.string);
+    expect(after.nonce).toBe(before.nonce + 1);
+    const outbox = readOutbox(home);
+    expect(outbox.map((e) => e.signer)).toEqual(["local"]);
   }, 30_000);
 
   test("an unreachable node, a bad token and a miner the node lacks stop the manager with what to fix", async () => {
@@ -161,3 +191,16 @@ describe("the manager on a chain node ([Common.API] Chain)", () => {
     expect(foreign.message).toContain("1001");
   }, 30_000);
 });
+
+/** The manager's message outbox as its store holds it now (a second connection to the same database). */
+function readOutbox(home: string): { signer: string }[] {
+  const store = KVStore.open(join(home, "damocles.db"));
+  try {
+    return store
+      .collection("common")
+      .scanJSON<{ signer: string }>("chain/outbox/")
+      .map((e) => e.value);
+  } finally {
+    store.close();
+  }
+}
