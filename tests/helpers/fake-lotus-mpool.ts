@@ -9,12 +9,8 @@ import {
   verifySignedMessage,
 } from "../../src/core/chain/index.ts";
 import { LotusApi, type LotusSignedMessage } from "../../src/core/chain/lotus-api.ts";
+import { fromLotusMessage, fromLotusSignedMessage, toLotusSignedMessage } from "../../src/core/chain/lotus-json.ts";
 import { mountRpc, RpcClient, RpcError, RpcRegistry, type RunningServer, serve } from "../../src/core/rpc/index.ts";
-import {
-  fromLotusMessage,
-  fromLotusSignedMessage,
-  toLotusSignedMessage,
-} from "../../src/manager/chain/lotus/lotus-json.ts";
 
 /**
  * A fake Lotus node for the chain client's message tests: the Filecoin.* methods the sender calls, over a

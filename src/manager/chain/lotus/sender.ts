@@ -10,6 +10,12 @@ import {
   signMessage,
 } from "../../../core/chain/index.ts";
 import { LotusApi, type MsgLookup } from "../../../core/chain/lotus-api.ts";
+import {
+  fromLotusMessage,
+  fromLotusSignedMessage,
+  toLotusMessage,
+  toLotusSignedMessage,
+} from "../../../core/chain/lotus-json.ts";
 import { childLogger } from "../../../core/log/index.ts";
 import type { ChainMessage, MessageLookup, MessageMethod } from "../../../core/sector/api-chain.ts";
 import { messageId } from "../../../core/sector/chain.ts";
@@ -18,7 +24,6 @@ import { callContextFor, DEFAULT_SECTOR_LIFETIME_EPOCHS } from "./call-context.t
 import type { LotusCaller } from "./caller.ts";
 import { applyGasPolicy, maxFeeOf } from "./gas.ts";
 import { foundLookup, pendingLookup } from "./lookup.ts";
-import { fromLotusMessage, fromLotusSignedMessage, toLotusMessage, toLotusSignedMessage } from "./lotus-json.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { DEFAULT_SEND_POLICY, type SendPolicy } from "./policy.ts";
 

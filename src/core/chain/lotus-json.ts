@@ -1,13 +1,15 @@
-import type { SignedMessage, UnsignedMessage } from "../../../core/chain/index.ts";
-import type { LotusMessage, LotusSignedMessage } from "../../../core/chain/lotus-api.ts";
+import type { LotusMessage, LotusSignedMessage } from "./lotus-api.ts";
+import type { UnsignedMessage } from "./message.ts";
+import type { SignedMessage } from "./signed-message.ts";
 
 /**
- * Our message types (core/chain: bigint amounts, Uint8Array params and signatures) to and from the Lotus
- * JSON the node API speaks (decimal strings, base64). Params travel as base64 even when empty ("" rather
- * than Lotus's null), which Lotus reads as the same empty byte string.
+ * Our message types (bigint amounts, Uint8Array params and signatures) to and from the Lotus JSON the node
+ * API speaks (decimal strings, base64), for both ends of it: the manager's client and the devnet node.
+ * Empty bytes are written as Lotus writes an empty []byte, null. Reading checks shapes only: a side that
+ * takes messages from outside (the devnet's intake) parses addresses and signatures itself.
  */
 
-const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+const base64 = (bytes: Uint8Array): string | null => (bytes.length > 0 ? Buffer.from(bytes).toString("base64") : null);
 const fromBase64 = (text: string | null): Uint8Array => new Uint8Array(Buffer.from(text ?? "", "base64"));
 
 export function toLotusMessage(m: UnsignedMessage): LotusMessage {
@@ -40,6 +42,7 @@ export function fromLotusMessage(m: LotusMessage): UnsignedMessage {
   };
 }
 
+/** crypto.SigType numbers. */
 const SIGNATURE_TYPE = { secp256k1: 1, bls: 2 } as const;
 
 export function toLotusSignedMessage(s: SignedMessage): LotusSignedMessage {
