@@ -27,20 +27,25 @@ describe("batch rule", () => {
   });
 });
 
+/** An in-memory devnet of miner 1000 at epoch 20, and the sector states beside it in the same store. */
+async function devnetAt20() {
+  const store = KVStore.open(":memory:");
+  const clock = new FakeClock();
+  const chain = new DevnetChain({
+    store,
+    settings: devnetSettings({ BlockTime: 1000 }),
+    verifier: fakeVerifier(),
+    miners: [{ actor: 1000, sectorSize: 2048 }],
+    now: clock.now,
+  });
+  clock.advance(20_000);
+  await chain.tick();
+  return { store, clock, chain, states: new SectorStates(store) };
+}
+
 describe("transactional outbox", () => {
   test("a crash between writing a batch and pushing it, or after pushing, sends the message exactly once", async () => {
-    const store = KVStore.open(":memory:");
-    const clock = new FakeClock();
-    const chain = new DevnetChain({
-      store,
-      settings: devnetSettings({ BlockTime: 1000 }),
-      verifier: fakeVerifier(),
-      miners: [{ actor: 1000, sectorSize: 2048 }],
-      now: clock.now,
-    });
-    clock.advance(20_000);
-    await chain.tick();
-    const states = new SectorStates(store);
+    const { store, clock, chain, states } = await devnetAt20();
     const sid = { Miner: 1000, Number: 1 };
     states.create(newSectorState(sid, 5));
 
@@ -101,18 +106,7 @@ describe("transactional outbox", () => {
 
 describe("batch checks", () => {
   test("a submission during a running check is pushed when that check ends, not at the next interval", async () => {
-    const store = KVStore.open(":memory:");
-    const clock = new FakeClock();
-    const chain = new DevnetChain({
-      store,
-      settings: devnetSettings({ BlockTime: 1000 }),
-      verifier: fakeVerifier(),
-      miners: [{ actor: 1000, sectorSize: 2048 }],
-      now: clock.now,
-    });
-    clock.advance(20_000);
-    await chain.tick();
-    const states = new SectorStates(store);
+    const { store, clock, chain, states } = await devnetAt20();
     // A chain node that is slow to take a message: the first push waits until the test lets it go.
     let release!: () => void;
     const held = new Promise<void>((done) => (release = done));
