@@ -67,6 +67,31 @@ describe("KVStore", () => {
     expect(c.scan().length).toBe(5);
   });
 
+  test("pages continue from a cursor in either direction; entries() walks everything in pages; deleteBefore is bounded by its prefix", () => {
+    const s = KVStore.open(":memory:");
+    const c = s.collection("prover");
+    for (let i = 0; i < 25; i++) c.put(`rec/${String(i).padStart(3, "0")}`, String(i));
+    c.put("rec", "the prefix itself is not under rec/");
+    c.put("rex/000", "outside");
+    const first = c.page("rec/", { limit: 10 });
+    expect(first.map((e) => e.value)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    const next = c.page("rec/", { limit: 10, after: first.at(-1)!.key });
+    expect(next[0]!.value).toBe("10");
+    expect(c.page("rec/", { limit: 10, after: "rec/020" }).map((e) => e.value)).toEqual(["21", "22", "23", "24"]);
+    expect(c.page("rec/", { limit: 3, reverse: true }).map((e) => e.value)).toEqual(["24", "23", "22"]);
+    expect(c.page("rec/", { limit: 3, reverse: true, before: "rec/022" }).map((e) => e.value)).toEqual([
+      "21",
+      "20",
+      "19",
+    ]);
+    expect([...c.entries("rec/", 4)].map((e) => Number(e.value))).toEqual([...Array(25).keys()]);
+    expect(c.deleteBefore("rec/", "rec/010")).toBe(10);
+    expect(c.count("rec/")).toBe(15);
+    expect(c.get("rec")).toBeDefined();
+    expect(c.deleteBefore("rec/", "zzz")).toBe(15);
+    expect(c.get("rex/000")).toBe("outside");
+  });
+
   test("a throwing transaction writes nothing; nested transactions join the outer one", () => {
     const s = KVStore.open(":memory:");
     const c = s.collection("common");

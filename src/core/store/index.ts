@@ -75,6 +75,10 @@ interface Stmts {
   del: Statement<unknown, [string, string]>;
   scan: Statement<KVEntry, [string, string, string]>;
   count: Statement<{ n: number }, [string, string, string]>;
+  pageAsc: Statement<KVEntry, [string, string, string, number]>;
+  pageAfter: Statement<KVEntry, [string, string, string, number]>;
+  pageDesc: Statement<KVEntry, [string, string, string, number]>;
+  delRange: Statement<unknown, [string, string, string]>;
 }
 
 export class KVStore {
@@ -104,6 +108,13 @@ export class KVStore {
       // Prefix scan as a key range: [prefix, prefix + U+FFFF) keeps it on the primary-key index.
       scan: db.query("SELECT key, value FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3 ORDER BY key"),
       count: db.query("SELECT count(*) AS n FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3"),
+      // Pages walk the primary key from a bound, so page N costs the same as page 1 (no OFFSET).
+      pageAsc: db.query("SELECT key, value FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4"),
+      pageAfter: db.query("SELECT key, value FROM kv WHERE coll = ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4"),
+      pageDesc: db.query(
+        "SELECT key, value FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3 ORDER BY key DESC LIMIT ?4",
+      ),
+      delRange: db.query("DELETE FROM kv WHERE coll = ?1 AND key >= ?2 AND key < ?3"),
     };
   }
 
@@ -253,6 +264,39 @@ export class Collection {
   /** Entries whose key starts with prefix, in key order. */
   scan(prefix = ""): KVEntry[] {
     return this.stmts.scan.all(this.name, prefix, prefix + PREFIX_END);
+  }
+
+  /**
+   * Up to `limit` entries under prefix, in key order after the key `after` (exclusive), or with
+   * `reverse` in descending order before the key `before` (exclusive). For collections too large to read
+   * whole: callers pass the last key they got to continue.
+   */
+  page(prefix: string, opts: { limit: number; after?: string; before?: string; reverse?: boolean }): KVEntry[] {
+    const end = prefix + PREFIX_END;
+    if (opts.reverse) {
+      const upper = opts.before !== undefined && opts.before < end ? opts.before : end;
+      return this.stmts.pageDesc.all(this.name, prefix, upper, opts.limit);
+    }
+    if (opts.after !== undefined && opts.after >= prefix)
+      return this.stmts.pageAfter.all(this.name, opts.after, end, opts.limit);
+    return this.stmts.pageAsc.all(this.name, prefix, end, opts.limit);
+  }
+
+  /** Every entry under prefix, read in pages of `pageSize`, so memory stays bounded by one page. */
+  *entries(prefix = "", pageSize = 1000): Generator<KVEntry> {
+    let after: string | undefined;
+    for (;;) {
+      const rows = this.page(prefix, { limit: pageSize, after });
+      yield* rows;
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+
+  /** Deletes the keys under prefix that sort before `bound` (retention of time-ordered records). */
+  deleteBefore(prefix: string, bound: string): number {
+    const upper = bound < prefix + PREFIX_END ? bound : prefix + PREFIX_END;
+    return this.stmts.delRange.run(this.name, prefix, upper).changes;
   }
 
   scanJSON<T>(prefix = ""): { key: string; value: T }[] {
