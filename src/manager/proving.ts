@@ -11,6 +11,7 @@ import { BlockMiner } from "./miner/miner.ts";
 import { registerProvingApi } from "./poster/api.ts";
 import { registerWindowPoStMetrics } from "./poster/metrics.ts";
 import { PoSter, type PoSterMiner } from "./poster/poster.ts";
+import { PoSterRetention } from "./poster/retention.ts";
 import { createExtProver } from "./prover/ext-prover.ts";
 import { LocalProver } from "./prover/local.ts";
 import type { WindowPoStProver, WinningPoStProver } from "./prover.ts";
@@ -132,6 +133,12 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
     },
     now: opts.now,
   });
+  const retention = new PoSterRetention({
+    store: opts.store,
+    actors: miners.map((m) => m.actor),
+    lifetimeMs: proving.RecordLifetime,
+    policy: opts.chain.policy(),
+  });
   registerProvingApi(opts.registry, {
     chain: opts.chain,
     poster,
@@ -160,6 +167,7 @@ export async function createProvingModule(opts: ProvingModuleOptions): Promise<P
     workerProver,
     onEpoch(epoch) {
       if (flags.poster) poster.onEpoch(epoch);
+      retention.onEpoch(epoch);
       miner?.onEpoch(epoch);
     },
     async start() {

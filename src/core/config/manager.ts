@@ -97,6 +97,11 @@ export const DevnetSchema = v.object({
   /** Epochs after the seed epoch before WaitSeed hands the seed out. */
   InteractivePoRepConfidence: v.optional(nonNegativeInt("a number of epochs"), 1),
   /**
+   * History older than this is deleted: PoSt records, blocks, executed messages ("0s" keeps it all). Never
+   * less than two proving periods and finality (900 epochs).
+   */
+  HistoryLifetime: v.optional(duration(), "168h0m0s"),
+  /**
    * Accept every proof without verifying it: only for load tests with simulated workers (the daemon warns
    * at start). Never on a devnet meant to show that sealing works.
    */
@@ -118,6 +123,8 @@ export const ManagerFileSchema = v.object({
           Messager: v.optional(str()),
           Market: v.optional(str()),
           ChainEventInterval: v.optional(duration(), "1m0s"),
+          /** Ours: outbox records of messages executed longer ago than this are deleted ("0s" keeps them all). */
+          MessageLifetime: v.optional(duration(), "168h0m0s"),
         }),
         {},
       ),
@@ -145,6 +152,8 @@ export const ManagerFileSchema = v.object({
           ParallelCheckLimit: v.optional(positiveInt(), 128),
           SingleCheckTimeout: v.optional(duration(), "10m0s"),
           PartitionCheckTimeout: v.optional(duration(), "20m0s"),
+          /** Ours: the poster's per-deadline records older than this are deleted ("0s" keeps them all). */
+          RecordLifetime: v.optional(duration(), "168h0m0s"),
           WorkerProver: v.optional(
             v.object({
               JobMaxTry: v.optional(positiveInt("a positive number of tries"), 2),

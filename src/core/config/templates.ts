@@ -24,6 +24,7 @@ export function managerConfigTemplate(o: ManagerTemplateOptions): string {
 #Messager = ""
 #Market = ""
 #ChainEventInterval = "1m0s"
+#MessageLifetime = "168h0m0s"   # outbox records of messages executed before this go ("0s": keep all)
 
 #[Common.Plugins]
 #Dir = ""
@@ -55,6 +56,7 @@ Path = "${join(o.home, "persist-1")}"
 #ParallelCheckLimit = 128
 #SingleCheckTimeout = "10m0s"
 #PartitionCheckTimeout = "20m0s"
+#RecordLifetime = "168h0m0s"    # the poster's per-deadline records older than this go ("0s": keep all)
 
 #[Common.Proving.WorkerProver]
 #JobMaxTry = 2
@@ -75,6 +77,7 @@ Path = "${join(o.home, "persist-1")}"
 #ElectionPeriod = 30            # WinningPoSt: about one block every 30 epochs across all miners
 #MessagePackDelay = 1
 #MessageLandDelay = 1
+#HistoryLifetime = "168h0m0s"   # PoSt records, blocks and executed messages older than this go
 
 [[Common.Devnet.Miners]]
 Actor = ${o.actor}

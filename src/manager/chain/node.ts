@@ -6,6 +6,7 @@ import type { FetchRequest } from "../../core/rpc/client.ts";
 import type { KVStore } from "../../core/store/index.ts";
 import type { HeadSubscription, LotusChain } from "./lotus/chain.ts";
 import { connectLotusChain } from "./lotus/connect.ts";
+import { OutboxRetention } from "./lotus/outbox-retention.ts";
 import { sendPolicies } from "./lotus/policy.ts";
 import { MessageSender } from "./lotus/sender.ts";
 
@@ -55,6 +56,12 @@ export async function connectChainNode(opts: ChainNodeOptions): Promise<LotusCha
       });
     },
   });
+  const retention = new OutboxRetention({
+    store,
+    lifetimeMs: api.MessageLifetime,
+    blockTimeMs: chain.policy().blockTimeMs,
+  });
+  chain.onEpoch((epoch) => retention.onEpoch(epoch));
   const where = inProcess
     ? `the devnet hosted in this process (${LOTUS_RPC_PATH} in-process; also served on this manager's port)`
     : `the Filecoin node at ${chain.url}`;

@@ -12,6 +12,7 @@ import type { PoStReplica, WindowPoStProver } from "../prover.ts";
 import { locateReplica, type SectorLocator, type StorePaths } from "../stores/locate.ts";
 import { checkReplica } from "./check.ts";
 import type { WindowPoStMetrics } from "./metrics.ts";
+import { latestRecords, recordKey } from "./records.ts";
 
 const log = childLogger("poster");
 
@@ -85,10 +86,6 @@ const MAX_FAULT_ROUNDS = 3;
 /** ChallengeConfidence 0 means the original's default. */
 const DEFAULT_CHALLENGE_CONFIDENCE = 10;
 
-function recordKey(actor: number, open: number): string {
-  return `poster/${actor}/${String(open).padStart(12, "0")}`;
-}
-
 /**
  * The WindowPoSt scheduler. For each miner, at every epoch: find the deadline instance now current; once
  * its challenge epoch plus ChallengeConfidence has passed (never later than the deadline's open), check
@@ -130,11 +127,9 @@ export class PoSter {
     for (const c of this.inflight.values()) c.abort(new Error("the poster is stopping"));
   }
 
+  /** The miner's newest `limit` records, oldest first. */
   records(actor: number, limit = 50): PoSterRecord[] {
-    return this.kv
-      .scanJSON<PoSterRecord>(`poster/${actor}/`)
-      .map((e) => e.value)
-      .slice(-limit);
+    return latestRecords(this.kv, actor, limit);
   }
 
   private save(r: PoSterRecord): void {

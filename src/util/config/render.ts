@@ -160,7 +160,7 @@ export function renderManager(cfg: ManagerConfig): string {
   const c = cfg.Common;
   out.push(`[Common.DB] Driver=${c.DB.Driver}`);
   out.push(
-    `[Common.Proving] ParallelCheckLimit=${c.Proving.ParallelCheckLimit} SingleCheckTimeout=${formatDuration(c.Proving.SingleCheckTimeout)} PartitionCheckTimeout=${formatDuration(c.Proving.PartitionCheckTimeout)}`,
+    `[Common.Proving] ParallelCheckLimit=${c.Proving.ParallelCheckLimit} SingleCheckTimeout=${formatDuration(c.Proving.SingleCheckTimeout)} PartitionCheckTimeout=${formatDuration(c.Proving.PartitionCheckTimeout)} RecordLifetime=${formatDuration(c.Proving.RecordLifetime)}`,
   );
   const wp = c.Proving.WorkerProver;
   out.push(
@@ -168,7 +168,7 @@ export function renderManager(cfg: ManagerConfig): string {
   );
   const d = c.Devnet;
   out.push(
-    `[Common.Devnet] BlockTime=${formatDuration(d.BlockTime)} PreCommitChallengeDelay=${d.PreCommitChallengeDelay} SealRandomnessLookback=${d.SealRandomnessLookback} WPoStPeriodDeadlines=${d.WPoStPeriodDeadlines} WPoStChallengeWindow=${d.WPoStChallengeWindow}`,
+    `[Common.Devnet] BlockTime=${formatDuration(d.BlockTime)} PreCommitChallengeDelay=${d.PreCommitChallengeDelay} SealRandomnessLookback=${d.SealRandomnessLookback} WPoStPeriodDeadlines=${d.WPoStPeriodDeadlines} WPoStChallengeWindow=${d.WPoStChallengeWindow} HistoryLifetime=${formatDuration(d.HistoryLifetime)}`,
   );
   for (const m of d.Miners) out.push(`  devnet miner ${m.Actor} sector size ${formatBytes(m.SectorSize)}`);
   out.push("persist stores");

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { MessageSchema, SignedMessageSchema } from "../../../core/chain/lotus-api.ts";
 import { ChainMessageSchema } from "../../../core/sector/api-chain.ts";
 import type { Collection, KVStore } from "../../../core/store/index.ts";
+import { epochKey } from "../../../core/store/retention.ts";
 
 /**
  * The sender's durable outbox in the manager store ("common" collection, keys `chain/outbox/<id>`): one
@@ -10,6 +11,11 @@ import type { Collection, KVStore } from "../../../core/store/index.ts";
  * what was (or may have been) sent. Beside it, `chain/nonce/<sender>` is the next nonce the outbox will
  * give that sender, and `chain/deals/<actor>/<sector>` the deal ids a PreCommit named, which the sector's
  * ProveCommitSectors3 must carry as pieces (deals travel DDO-style, see core/chain/miner-calls.ts).
+ *
+ * Retention: record ids are message hashes, not time-ordered, so `chain/outbox-found/<height>/<id>` (an
+ * empty marker kept beside the record's foundAt) indexes the messages found executed by height; prune()
+ * walks that index from its oldest end. A message never found (pending, or lost) has no marker and is
+ * never pruned. Stores written before the index are indexed once, at their first prune.
  */
 
 const int = v.pipe(v.number(), v.safeInteger());
@@ -40,6 +46,11 @@ export type OutboxEntry = v.InferOutput<typeof OutboxEntrySchema>;
 
 const KEY = {
   entry: (id: string) => `chain/outbox/${id}`,
+  entries: "chain/outbox/",
+  found: (height: number, id: string) => `chain/outbox-found/${epochKey(height)}/${id}`,
+  founds: "chain/outbox-found/",
+  /** Set once every record's marker exists (see prune). */
+  indexed: "chain/outbox-indexed",
   nonce: (from: string) => `chain/nonce/${from}`,
   deals: (actor: number, sector: number) => `chain/deals/${actor}/${sector}`,
 };
@@ -83,6 +94,51 @@ export class Outbox {
 
   /** Updates what was learnt about a recorded message (the node's answer, a replacement, a sighting). */
   async update(entry: OutboxEntry): Promise<void> {
-    await this.store.durable(() => this.kv.putJSON(KEY.entry(entry.id), entry));
+    await this.store.durable(() => {
+      const before = this.get(entry.id)?.foundAt;
+      if (before !== entry.foundAt) {
+        if (before !== undefined) this.kv.del(KEY.found(before, entry.id));
+        if (entry.foundAt !== undefined) this.kv.put(KEY.found(entry.foundAt, entry.id), "");
+      }
+      this.kv.putJSON(KEY.entry(entry.id), entry);
+    });
+  }
+
+  /**
+   * Deletes the records of messages found executed before `height` (and their markers); returns how
+   * many. Pending messages are never touched. Works through the index a page at a time.
+   */
+  prune(height: number, pageSize = 500): number {
+    this.indexOnce();
+    const bound = `${KEY.founds}${epochKey(Math.max(0, height))}`;
+    let removed = 0;
+    for (;;) {
+      const page = this.kv.page(KEY.founds, { limit: pageSize }).filter((e) => e.key < bound);
+      if (page.length === 0) return removed;
+      this.store.transaction(() => {
+        for (const { key } of page) {
+          const [at, id] = key.slice(KEY.founds.length).split("/") as [string, string];
+          // A marker left behind by a later sighting (a reorg moved the message) only goes itself.
+          if (this.get(id)?.foundAt === Number(at)) {
+            this.kv.del(KEY.entry(id));
+            removed++;
+          }
+          this.kv.del(key);
+        }
+      });
+      if (page.length < pageSize) return removed;
+    }
+  }
+
+  /** Writes the markers of records found before the index existed; once per store. */
+  private indexOnce(): void {
+    if (this.kv.has(KEY.indexed)) return;
+    this.store.transaction(() => {
+      for (const { key, value } of this.kv.entries(KEY.entries)) {
+        const foundAt = (JSON.parse(value) as { foundAt?: unknown }).foundAt;
+        if (typeof foundAt === "number") this.kv.put(KEY.found(foundAt, key.slice(KEY.entries.length)), "");
+      }
+      this.kv.put(KEY.indexed, "");
+    });
   }
 }
