@@ -25,6 +25,7 @@ import type { KVStore } from "../core/store/index.ts";
 import { type Account, Accounts, DEVNET_NETWORK, devWorkerKey } from "./accounts.ts";
 import { DevnetClock, deadlineAt } from "./clock.ts";
 import type { DevnetSettings } from "./config.ts";
+import { DevnetHistory } from "./history.ts";
 import { DEVNET_BASE_FEE, MessageIntake } from "./intake.ts";
 import { type SectorVerdicts, StorageMarket } from "./market.ts";
 import { type DevnetMinerSpec, MinerActor, type PresealSector } from "./miner-actor.ts";
@@ -78,7 +79,8 @@ export interface DevnetOptions {
  * Filecoin messages (intake.ts), the message pool (mpool.ts), the miner actor's
  * sealing rules (miner-actor.ts), the storage market's deals (market.ts), SnapDeals replica updates
  * (replica-update.ts), WindowPoSt judging (window-post.ts)
- * and WinningPoSt elections (winning-post.ts), all on one validated store (store.ts).
+ * and WinningPoSt elections (winning-post.ts), all on one validated store (store.ts), whose history
+ * (history.ts) is kept for HistoryLifetime.
  */
 export class DevnetChain implements Chain {
   readonly kind = "devnet";
@@ -95,6 +97,7 @@ export class DevnetChain implements Chain {
   private readonly replicaUpdates: ReplicaUpdates;
   private readonly windowPoSt: WindowPoStJudge;
   private readonly winningPoSt: WinningPoStElections;
+  private readonly history: DevnetHistory;
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticking: Promise<void> | undefined;
   private readonly listeners: ((epoch: number) => void)[] = [];
@@ -120,6 +123,7 @@ export class DevnetChain implements Chain {
     this.winningPoSt = new WinningPoStElections(this.db, this.clock, settings, postVerifier, this.beacon);
     this.accounts = new Accounts(this.db);
     this.intake = new MessageIntake(this.db, this.clock, settings, this.accounts, this.pool);
+    this.history = new DevnetHistory(this.db, settings, this.pool, this.intake);
     // Sorted by actor so the worker accounts get the same IDs whatever the configuration's order.
     for (const m of [...opts.miners].sort((a, b) => a.actor - b.actor)) {
       this.actor.ensureMiner(m, opts.preseal ?? []);
@@ -361,6 +365,7 @@ export class DevnetChain implements Chain {
       processed = epoch;
     }
     if (processed === head && head !== this.notifiedEpoch) {
+      this.history.onEpoch(head, this.clock.genesis.blockTimeMs);
       this.notifiedEpoch = head;
       for (const l of this.listeners) l(head);
     }

@@ -18,7 +18,7 @@ import { type Account, type Accounts, DEVNET_NETWORK, idString } from "./account
 import type { DevnetClock } from "./clock.ts";
 import type { DevnetSettings } from "./config.ts";
 import { type Execution, type MessagePool, rejected } from "./mpool.ts";
-import type { DevnetStore } from "./store.ts";
+import { type DevnetStore, K } from "./store.ts";
 
 /**
  * Intake of real Filecoin messages, checked the way a Lotus node's message pool checks them: signature,
@@ -72,6 +72,8 @@ const EnvelopeSchema = v.object({
   signed: v.string(),
   gasUsed: v.optional(int),
   replacedBy: v.optional(v.string()),
+  /** The MsgUuid it was pushed with (MpoolPushMessage), so forgetting it also forgets the uuid. */
+  uuid: v.optional(v.string()),
 });
 export type Envelope = v.InferOutput<typeof EnvelopeSchema>;
 
@@ -213,13 +215,23 @@ export class MessageIntake {
         // The replacement takes the old message's place in line, so the account's nonces execute in order.
         this.db.kv.putJSON(IK.envelope(replaced.cid), { ...replaced, replacedBy: cid });
         this.pool.remove(replaced.cid);
+        this.db.kv.put(K.final(this.clock.headEpoch(), replaced.cid), "");
       }
-      this.db.kv.putJSON(IK.envelope(cid), envelope);
+      this.db.kv.putJSON(IK.envelope(cid), uuid === undefined ? envelope : { ...envelope, uuid });
       this.db.kv.put(IK.nonce(account.id, msg.nonce), cid);
       this.pool.add(cid, body, pushedEpoch);
       if (uuid !== undefined) this.db.kv.put(IK.uuid(uuid), cid);
     });
     return cid;
+  }
+
+  /** Forgets a done-with message's envelope and its MsgUuid (history.ts). */
+  forget(cid: string): void {
+    const e = this.envelope(cid);
+    if (!e) return;
+    // Its nonce marker went when it executed (charge) or was taken over by its replacement.
+    if (e.uuid !== undefined && this.db.kv.get(IK.uuid(e.uuid)) === cid) this.db.kv.del(IK.uuid(e.uuid));
+    this.db.kv.del(IK.envelope(cid));
   }
 
   /** The signed message pushed with MsgUuid `uuid`, if one was. */

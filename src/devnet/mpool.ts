@@ -75,7 +75,7 @@ export const EXIT_CODE_OF: Record<RejectionCode, number> = {
 /**
  * The message pool: pushed messages wait MessagePackDelay epochs to be executed (packed), then
  * MessageLandDelay more to land. Each message is one `msg/<cid>` record; the `mpool/` and `packed/` markers
- * index those still waiting for the next step.
+ * index those still waiting for the next step, `final/<epoch>/` those done with (for retention).
  */
 export class MessagePool {
   constructor(
@@ -111,6 +111,12 @@ export class MessagePool {
   /** Takes a pending message out of the pool (it was replaced by fee); its record goes too. */
   remove(cid: string): void {
     this.db.kv.del(K.mpool(cid));
+    this.db.kv.del(K.msg(cid));
+  }
+
+  /** Forgets a message that is done with (history.ts): StateSearchMsg no longer finds it. */
+  forget(cid: string): void {
+    if (this.isPending(cid) || this.db.kv.has(K.packed(cid))) return;
     this.db.kv.del(K.msg(cid));
   }
 
@@ -159,6 +165,7 @@ export class MessagePool {
     this.db.putMessage(record);
     this.db.kv.del(K.mpool(m.cid));
     if (outcome.ok) this.db.kv.put(K.packed(m.cid), "");
+    else this.db.kv.put(K.final(epoch, m.cid), "");
   }
 
   /** Packed messages whose confidence has passed by `epoch` land; returns them. */
@@ -169,6 +176,7 @@ export class MessagePool {
         const done: MessageLookup = { ...m, status: "landed", landedEpoch: epoch };
         this.db.putMessage(done);
         this.db.kv.del(K.packed(m.cid));
+        this.db.kv.put(K.final(epoch, m.cid), "");
         landed.push(done);
       }
     }

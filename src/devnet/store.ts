@@ -63,7 +63,7 @@ function pad(epoch: number): string {
   return String(epoch).padStart(12, "0");
 }
 
-/** The key layout of the "chain" collection. mpool/, packed/ and allocated/ keys are empty markers. */
+/** The key layout of the "chain" collection. mpool/, packed/, final/ and allocated/ keys are empty markers. */
 export const K = {
   genesis: "genesis",
   processed: "processed",
@@ -84,7 +84,11 @@ export const K = {
   post: (a: number, open: number) => `post/${a}/${pad(open)}`,
   closedThrough: (a: number) => `post-closed/${a}`,
   stats: (a: number) => `stats/${a}`,
+  blocks: (a: number) => `block/${a}/`,
   block: (a: number, epoch: number) => `block/${a}/${pad(epoch)}`,
+  /** Messages done with (landed, failed, replaced) by the epoch they were, for retention (history.ts). */
+  finals: "final/",
+  final: (epoch: number, cid: string) => `final/${pad(epoch)}/${cid}`,
   deals: "deal/",
   deal: (id: number) => `deal/${pad(id)}`,
   dealNext: "deal-next",
@@ -202,9 +206,13 @@ export class DevnetStore {
     return this.kv.getParsed(K.post(actor, open), PoStRecordSchema);
   }
 
-  /** The miner's deadline records, oldest first. */
-  posts(actor: number): PoStRecord[] {
-    return this.kv.scanParsed(K.posts(actor), PoStRecordSchema).map((e) => e.value);
+  /** The miner's newest `limit` deadline records, oldest first; reads only those. */
+  latestPosts(actor: number, limit: number): PoStRecord[] {
+    if (limit <= 0) return [];
+    return this.kv
+      .page(K.posts(actor), { limit, reverse: true })
+      .reverse()
+      .map((e) => this.kv.getParsed(e.key, PoStRecordSchema)!);
   }
 
   putPost(r: PoStRecord): void {

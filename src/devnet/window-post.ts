@@ -47,7 +47,7 @@ export class WindowPoStJudge {
   }
 
   postRecords(actor: number, limit: number): PoStRecord[] {
-    return this.db.posts(actor).slice(-limit);
+    return this.db.latestPosts(actor, limit);
   }
 
   provingStats(actor: number): ProvingStats {
