@@ -135,6 +135,43 @@ export class SectorStates {
       .sort((a, b) => a.ID.Miner - b.ID.Miner || a.ID.Number - b.ID.Number);
   }
 
+  /**
+   * Up to `limit` states matching `job`, in store key order (m-<miner>-n-<number> compared as text), after
+   * the sector `after` (exclusive). One page costs the same wherever it starts: a walk of the key index
+   * from the cursor, never a read of the whole collection. Fewer than `limit` states means the end.
+   */
+  page(where: SectorWorkerState, opts: { limit: number; after?: SectorID; job?: number }): SectorState[] {
+    const { coll, prefix } = this.place(where);
+    const job = opts.job ?? SectorWorkerJob.All;
+    const out: SectorState[] = [];
+    let after = opts.after === undefined ? undefined : prefix + sectorKey(opts.after);
+    for (;;) {
+      const rows = coll.page(prefix, { limit: opts.limit, after });
+      for (const row of rows) {
+        const state = JSON.parse(row.value) as SectorState;
+        if (matchesJob(state, job)) out.push(state);
+        if (out.length === opts.limit) return out;
+      }
+      if (rows.length < opts.limit) return out;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+
+  /** Every state matching `job`, read a page at a time (memory bounded by one page), in store key order. */
+  *each(where: SectorWorkerState, job: number = SectorWorkerJob.All): Generator<SectorState> {
+    const { coll, prefix } = this.place(where);
+    for (const row of coll.entries(prefix)) {
+      const state = JSON.parse(row.value) as SectorState;
+      if (matchesJob(state, job)) yield state;
+    }
+  }
+
+  private place(where: SectorWorkerState): { coll: Collection; prefix: string } {
+    return where === "online"
+      ? { coll: this.online, prefix: ONLINE_PREFIX }
+      : { coll: this.offline, prefix: OFFLINE_PREFIX };
+  }
+
   countOnline(): number {
     return this.online.count(ONLINE_PREFIX);
   }
