@@ -63,6 +63,8 @@ export function seedStore(o: SeedOptions): { ms: number; dbBytes: number } {
     const states = new SectorStates(store);
     const indexer = new SectorIndexer(store);
     const numbers = new SectorNumbers(store);
+    // The home is new and its store empty: the piece index is complete, as a fresh manager's first start finds.
+    states.pieces.markBuilt();
     const firstOnline = o.sectors - o.online + 1;
     for (let from = 1; from <= o.sectors; from += o.batch) {
       const to = Math.min(o.sectors, from + o.batch - 1);
