@@ -186,7 +186,9 @@ await timedCalls(`ListSectors offline page of ${LIST_PAGE} (the CLI's; random cu
 await timedCalls("ListSectors offline page of 1000 (random cursor)", 100, (i) =>
   client.call(Venus.ListSectors, "offline", 0, randomSector(i * 37), 1000),
 );
-await timedCalls(`ListSectors online, unpaged (${ONLINE})`, 50, () => client.call(Venus.ListSectors, "online"));
+await timedCalls(`ListSectors online, the unpaged 2-arg call (${ONLINE})`, 50, () =>
+  client.call(Venus.ListSectors, "online"),
+);
 await timedCalls("FindSector offline", CALLS, (i) => client.call(Venus.FindSector, "offline", randomSector(i)));
 await timedCalls("FindSectorInAllStates", CALLS, (i) => client.call(Venus.FindSectorInAllStates, randomSector(i)));
 const allocated: SectorID[] = [];

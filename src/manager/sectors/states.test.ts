@@ -10,7 +10,12 @@ const DEAL = "baga6ea4seaqdealdealdealdealdealdealdealdealdealdealdealdealdeal";
 
 function sealed(n: number, commD: string, dealCid?: string): SectorState {
   const s = newSectorState({ Miner: 1000, Number: n }, 5);
-  s.Pre = { CommR: { "/": "bagboea4b5abc" }, CommD: { "/": commD }, Ticket: { Ticket: "", Epoch: 1 }, Deals: null };
+  s.Pre = {
+    CommR: { "/": "bagboea4b5abc" },
+    CommD: { "/": commD },
+    Ticket: { Ticket: Buffer.alloc(32).toString("base64"), Epoch: 1 },
+    Deals: null,
+  };
   s.Finalized = true;
   if (dealCid)
     s.Pieces = [{ ID: 1, PayloadSize: 100, Piece: { Size: 128, Offset: 0, Cid: { "/": dealCid } }, Proposal: null }];

@@ -34,7 +34,7 @@ const list = command({
   meta: {
     name: "list",
     description:
-      "List sectors: online (being sealed) by default, --offline for finalized and aborted ones; fetched and printed a page of 250 at a time (beyond one page, in store key order)",
+      "List sectors: online (being sealed) by default, --offline for finalized and aborted ones; fetched and printed a page of 100 at a time (beyond one page, in store key order)",
   },
   args: {
     ...managerApiArgs,
@@ -84,7 +84,7 @@ const list = command({
  * Sectors per Venus.ListSectors page of the listing: small enough that one call (about 1.4 KB a state,
  * validated on arrival) stays within a few milliseconds.
  */
-export const LIST_PAGE = 250;
+export const LIST_PAGE = 100;
 
 function listHeaders(offline: boolean): string[] {
   return [
