@@ -313,6 +313,7 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
         onStop(() => commit.stop());
         snap.start();
         onStop(() => snap.stop());
+        indexSectorPieces(states, onStop);
       },
       serving(url) {
         log.info(
@@ -322,4 +323,22 @@ export async function startManager(opts: ManagerOptions): Promise<RunningManager
     };
   });
   return { ...node, services: role.services, market: role.market };
+}
+
+/**
+ * A store written before the piece index existed is indexed once, in the background (FindSectorWithPiece
+ * reads every state until it is done); stopping the daemon stops it between pages.
+ */
+function indexSectorPieces(states: SectorStates, onStop: (step: () => void) => void): void {
+  const stop = new AbortController();
+  onStop(() => stop.abort(new Error("the manager is stopping")));
+  const started = performance.now();
+  states
+    .indexPieces(stop.signal)
+    .then((n) => {
+      if (n > 0) log.info(`indexed the pieces of ${n} sector(s) in ${Math.round(performance.now() - started)} ms`);
+    })
+    .catch((err) => {
+      if (!stop.signal.aborted) log.warn(`indexing the sectors' pieces failed (lookups read every state): ${err}`);
+    });
 }

@@ -121,7 +121,9 @@ export function registerSealerApi(registry: RpcRegistry, s: SealerServices): voi
     })
     .implement(Venus.StoreBasicInfo, (name) => stores.basicInfo(name))
 
-    .implement(Venus.ListSectors, (where, job) => states.list(where, job))
+    .implement(Venus.ListSectors, (where, job, after, limit) =>
+      limit === undefined ? states.list(where, job) : states.page(where, { job, after: after ?? undefined, limit }),
+    )
     .implement(Venus.FindSector, (where, sid) => states.get(where, sid) ?? null)
     .implement(Venus.FindSectorInAllStates, (sid) => states.find(sid)?.state ?? null)
     .implement(Venus.RestoreSector, async (sid, forced) => {

@@ -5,9 +5,11 @@ import type { Subprocess } from "bun";
 import { bearer } from "../../src/core/auth/index.ts";
 import { type RpcCallError, RpcClient, RpcErrorCode } from "../../src/core/rpc/index.ts";
 import { Damocles, Venus } from "../../src/core/sector/api.ts";
+import { VenusUnseal } from "../../src/core/sector/api-unseal.ts";
 import type { MessageLookup } from "../../src/core/sector/chain.ts";
-import { OnChainState, SubmitResult } from "../../src/core/sector/index.ts";
+import { newSectorState, OnChainState, SubmitResult } from "../../src/core/sector/index.ts";
 import { KVStore } from "../../src/core/store/index.ts";
+import { SectorStates } from "../../src/manager/sectors/states.ts";
 import { ENTRY, runCli } from "../helpers/cli.ts";
 import { CC_COMM_D, TEST_COMM_R } from "./fixture.ts";
 import { tempDir, waitFor } from "./helpers.ts";
@@ -199,6 +201,42 @@ describe("manager daemon (spawned)", () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("cannot talk to the manager");
   }, 60_000);
+
+  test("sectors list pages through a store larger than one page; FindSectorWithPiece uses the piece index", async () => {
+    const home = await initHome();
+    const seeded = KVStore.open(join(home, "damocles.db"));
+    const states = new SectorStates(seeded);
+    states.pieces.markBuilt(); // a new home: its index is complete from the first state on
+    seeded.transaction(() => {
+      for (let n = 1; n <= 600; n++) {
+        const s = newSectorState({ Miner: 1000, Number: n }, 0);
+        s.Pre = {
+          CommR: { "/": "bagboea4b5abc" },
+          CommD: { "/": `baga6ea4seaq${n}` },
+          Ticket: { Ticket: Buffer.alloc(32).toString("base64"), Epoch: 1 },
+          Deals: null,
+        };
+        s.Finalized = true;
+        states.saveOffline(s);
+      }
+    });
+    seeded.close();
+    const d = await runDaemon(home);
+    const list = await runCli(["util", "sealer", "sectors", "list", "--offline", "--api", d.addr, "--token", d.token]);
+    expect(list.code).toBe(0);
+    const rows = list.stdout.split("\n").filter((l) => l.startsWith("s-t01000-"));
+    expect(new Set(rows.map((l) => l.split(/\s+/)[0])).size).toBe(600);
+    expect(list.stdout.match(/^Sector\s/gm)?.length).toBe(1); // one header over every page
+    expect(list.stdout).toContain("600 offline sector(s)");
+    // The original two-argument call still answers everything, sorted by number.
+    const all = (await d.client.call(Venus.ListSectors, "offline", 0))!;
+    expect(all.map((s) => s.ID.Number)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    const page = (await d.client.call(Venus.ListSectors, "offline", 0, { Miner: 1000, Number: 599 }, 5))!;
+    expect(page.map((s) => s.ID.Number)).toEqual([6, 60, 600, 61, 62]); // store key order, after m-1000-n-599
+    const found = await d.client.call(VenusUnseal.FindSectorWithPiece, "offline", { "/": "baga6ea4seaq42" });
+    expect(found?.ID.Number).toBe(42);
+    await kill9(d);
+  });
 
   test("--no-auth serves every caller, and says so loudly; without it a call without a token is refused", async () => {
     const home = await initHome();

@@ -14,9 +14,30 @@ export type HandlerArgs<P extends ParamList> = {
   -readonly [K in keyof P]: P[K] extends readonly [string, infer S extends v.GenericSchema] ? v.InferOutput<S> : never;
 };
 
-export type CallArgs<P extends ParamList> = {
-  -readonly [K in keyof P]: P[K] extends readonly [string, infer S extends v.GenericSchema] ? v.InferInput<S> : never;
-};
+/**
+ * A caller's arguments: one per param, except that a run of trailing params whose schemas accept
+ * undefined may be left out (the client does not send them), so adding an optional param to a method
+ * keeps its existing calls valid.
+ */
+export type CallArgs<P extends ParamList> = P extends readonly [
+  readonly [string, infer S extends v.GenericSchema],
+  ...infer Rest extends ParamList,
+]
+  ? undefined extends v.InferInput<S>
+    ? AllOptional<Rest> extends true
+      ? [arg?: v.InferInput<S>, ...CallArgs<Rest>]
+      : [v.InferInput<S>, ...CallArgs<Rest>]
+    : [v.InferInput<S>, ...CallArgs<Rest>]
+  : [];
+
+type AllOptional<P extends ParamList> = P extends readonly [
+  readonly [string, infer S extends v.GenericSchema],
+  ...infer Rest extends ParamList,
+]
+  ? undefined extends v.InferInput<S>
+    ? AllOptional<Rest>
+    : false
+  : true;
 
 export interface MethodDef<P extends ParamList = ParamList, R extends v.GenericSchema = v.GenericSchema> {
   readonly name: string;

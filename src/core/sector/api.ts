@@ -37,6 +37,9 @@ const bool = v.boolean();
 const optionalFalse = v.optional(v.boolean(), false);
 const name = v.pipe(v.string(), v.minLength(1, "name must not be empty"));
 
+/** The largest page Venus.ListSectors answers. */
+export const LIST_SECTORS_MAX_PAGE = 10_000;
+
 export const Venus = {
   // worker-facing
   AllocateSector: defineMethod(
@@ -111,11 +114,28 @@ export const Venus = {
   ),
 
   // admin
+  /**
+   * Without `limit` (the original's two-argument call): every state, sorted by miner and number. With
+   * `limit` (ours): one page in store key order after the sector `after`; fewer than `limit` states means
+   * the last page. A million sectors are listed a page at a time instead of in one answer.
+   */
   ListSectors: defineMethod(
     "Venus.ListSectors",
     [
       ["state", SectorWorkerStateSchema],
       ["job", v.optional(SectorWorkerJobSchema, 0)],
+      ["after", v.optional(v.nullable(SectorIDSchema))],
+      [
+        "limit",
+        v.optional(
+          v.pipe(
+            v.number(),
+            v.integer(),
+            v.minValue(1, "limit must be at least 1"),
+            v.maxValue(LIST_SECTORS_MAX_PAGE, `limit must be at most ${LIST_SECTORS_MAX_PAGE} (page with "after")`),
+          ),
+        ),
+      ],
     ] as const,
     v.nullable(v.array(SectorStateSchema)),
     "read",

@@ -8,6 +8,7 @@ import {
   sectorName,
 } from "../../core/sector/index.ts";
 import type { Collection, KVStore } from "../../core/store/index.ts";
+import { pieceCidsOf, SectorPieceIndex } from "./piece-index.ts";
 
 /**
  * Sector states: "online" (collection meta, prefix sector-states/) while a worker seals the sector,
@@ -21,10 +22,13 @@ const OFFLINE_PREFIX = "sector-states-offline/";
 export class SectorStates {
   private readonly online: Collection;
   private readonly offline: Collection;
+  /** Which sectors hold a piece: kept in the transaction of every write below. */
+  readonly pieces: SectorPieceIndex;
 
   constructor(private readonly store: KVStore) {
     this.online = store.collection("meta");
     this.offline = store.collection("offline_meta");
+    this.pieces = new SectorPieceIndex(store);
   }
 
   get(where: SectorWorkerState, sid: SectorID): SectorState | undefined {
@@ -60,15 +64,20 @@ export class SectorStates {
   }
 
   create(state: SectorState): void {
-    this.online.putJSON(ONLINE_PREFIX + sectorKey(state.ID), state);
+    this.store.transaction(() => {
+      this.online.putJSON(ONLINE_PREFIX + sectorKey(state.ID), state);
+      this.pieces.change(state.ID, undefined, { where: "online", cids: pieceCidsOf(state) });
+    });
   }
 
   /** Read-modify-write of an online state in one transaction; 11001 if the sector is not online. */
   update(sid: SectorID, mutate: (s: SectorState) => void): SectorState {
     return this.store.transaction(() => {
       const state = this.mustOnline(sid);
+      const cids = pieceCidsOf(state);
       mutate(state);
       this.online.putJSON(ONLINE_PREFIX + sectorKey(sid), state);
+      this.pieces.change(sid, { where: "online", cids }, { where: "online", cids: pieceCidsOf(state) });
       return state;
     });
   }
@@ -87,9 +96,11 @@ export class SectorStates {
     return this.store.durable(() => {
       const state = this.get("online", sid);
       if (!state) return undefined;
+      const cids = pieceCidsOf(state);
       mutate(state);
       this.online.del(ONLINE_PREFIX + sectorKey(sid));
       this.offline.putJSON(OFFLINE_PREFIX + sectorKey(sid), state);
+      this.pieces.change(sid, { where: "online", cids }, { where: "offline", cids: pieceCidsOf(state) });
       alsoInTx?.();
       return state;
     });
@@ -113,16 +124,55 @@ export class SectorStates {
     return this.store.transaction(() => {
       const state = this.get("offline", sid);
       if (!state) return undefined;
+      const cids = pieceCidsOf(state);
       mutate(state);
       this.offline.del(OFFLINE_PREFIX + sectorKey(sid));
       this.online.putJSON(ONLINE_PREFIX + sectorKey(sid), state);
+      this.pieces.change(sid, { where: "offline", cids }, { where: "online", cids: pieceCidsOf(state) });
       alsoInTx?.(state);
       return state;
     });
   }
 
   saveOffline(state: SectorState): void {
-    this.offline.putJSON(OFFLINE_PREFIX + sectorKey(state.ID), state);
+    this.store.transaction(() => {
+      const before = this.get("offline", state.ID);
+      this.offline.putJSON(OFFLINE_PREFIX + sectorKey(state.ID), state);
+      this.pieces.change(state.ID, before && { where: "offline", cids: pieceCidsOf(before) }, {
+        where: "offline",
+        cids: pieceCidsOf(state),
+      });
+    });
+  }
+
+  /**
+   * The first sector (by miner, then number) holding the piece where asked, as `list(where).find` found
+   * it: from the piece index, each candidate confirmed by `holds`; by reading every state only while the
+   * index of an older store is still being built.
+   */
+  findWithPiece(where: SectorWorkerState, cid: string, holds: (s: SectorState) => boolean): SectorState | undefined {
+    if (!this.pieces.built()) return this.list(where).find(holds);
+    for (const sid of this.pieces.holders(where, cid)) {
+      const state = this.get(where, sid);
+      if (state && holds(state)) return state;
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes the piece index complete for a store written before it existed (in the background: pages with
+   * the event loop free between them). A store without states is complete at once.
+   */
+  async indexPieces(signal?: AbortSignal): Promise<number> {
+    if (this.pieces.built()) return 0;
+    if (
+      this.online.page(ONLINE_PREFIX, { limit: 1 }).length === 0 &&
+      this.offline.page(OFFLINE_PREFIX, { limit: 1 }).length === 0
+    ) {
+      this.pieces.markBuilt();
+      return 0;
+    }
+    return this.pieces.backfill((where, after, limit) => this.page(where, { after, limit }), { signal });
   }
 
   list(where: SectorWorkerState, job: number = SectorWorkerJob.All): SectorState[] {
@@ -133,6 +183,43 @@ export class SectorStates {
       .map((e) => JSON.parse(e.value) as SectorState)
       .filter((s) => matchesJob(s, job))
       .sort((a, b) => a.ID.Miner - b.ID.Miner || a.ID.Number - b.ID.Number);
+  }
+
+  /**
+   * Up to `limit` states matching `job`, in store key order (m-<miner>-n-<number> compared as text), after
+   * the sector `after` (exclusive). One page costs the same wherever it starts: a walk of the key index
+   * from the cursor, never a read of the whole collection. Fewer than `limit` states means the end.
+   */
+  page(where: SectorWorkerState, opts: { limit: number; after?: SectorID; job?: number }): SectorState[] {
+    const { coll, prefix } = this.place(where);
+    const job = opts.job ?? SectorWorkerJob.All;
+    const out: SectorState[] = [];
+    let after = opts.after === undefined ? undefined : prefix + sectorKey(opts.after);
+    for (;;) {
+      const rows = coll.page(prefix, { limit: opts.limit, after });
+      for (const row of rows) {
+        const state = JSON.parse(row.value) as SectorState;
+        if (matchesJob(state, job)) out.push(state);
+        if (out.length === opts.limit) return out;
+      }
+      if (rows.length < opts.limit) return out;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+
+  /** Every state matching `job`, read a page at a time (memory bounded by one page), in store key order. */
+  *each(where: SectorWorkerState, job: number = SectorWorkerJob.All): Generator<SectorState> {
+    const { coll, prefix } = this.place(where);
+    for (const row of coll.entries(prefix)) {
+      const state = JSON.parse(row.value) as SectorState;
+      if (matchesJob(state, job)) yield state;
+    }
+  }
+
+  private place(where: SectorWorkerState): { coll: Collection; prefix: string } {
+    return where === "online"
+      ? { coll: this.online, prefix: ONLINE_PREFIX }
+      : { coll: this.offline, prefix: OFFLINE_PREFIX };
   }
 
   countOnline(): number {

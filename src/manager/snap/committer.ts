@@ -78,7 +78,8 @@ export class SnapCommitter {
 
   private async pass(): Promise<void> {
     const miners = new Map(this.deps.miners().map((m) => [m.actor, m]));
-    for (const state of this.deps.states.list("online", SectorWorkerJob.SnapUp)) {
+    // A page of states at a time: the online collection of a large provider holds thousands being sealed.
+    for (const state of this.deps.states.each("online", SectorWorkerJob.SnapUp)) {
       const miner = miners.get(state.ID.Miner);
       if (!miner || !upgradedInfo(state) || this.cancelled.has(state.ID)) continue;
       const key = sectorKey(state.ID);

@@ -127,7 +127,7 @@ export class UnsealService {
 
   /** Venus.FindSectorWithPiece. */
   findSectorWithPiece(where: SectorWorkerState, pieceCid: string): SectorState | null {
-    return this.deps.states.list(where).find((s) => locatePiece(s, pieceCid) !== undefined) ?? null;
+    return this.deps.states.findWithPiece(where, pieceCid, (s) => locatePiece(s, pieceCid) !== undefined) ?? null;
   }
 
   /** The sector's Unsealing mark (shown by `sectors list`, ListSectors job 4) where its state is. */
