@@ -16,7 +16,7 @@ import * as v from "valibot";
 import { parseDuration } from "../src/core/config/units.ts";
 import { Venus } from "../src/core/sector/api.ts";
 import type { LoadConfig } from "./bench/load.ts";
-import { type PhaseResult, pinned, runPhase } from "./bench/phase.ts";
+import { idleSample, type PhaseResult, pinned, runPhase } from "./bench/phase.ts";
 import { formatCpuList, parseCpuList, readStatus, splitCpus } from "./bench/proc.ts";
 import { methodTable, phaseTable, ratios } from "./bench/report.ts";
 
@@ -27,7 +27,8 @@ const { values: raw } = parseArgs({
     "saturation-threads": { type: "string", default: "1000" },
     duration: { type: "string", default: "20s" },
     warmup: { type: "string", default: "3s" },
-    "paced-warmup-max": { type: "string", default: "180s" },
+    "paced-warmup-max": { type: "string", default: "300s" },
+    idle: { type: "string", default: "5s" },
     "warmup-concurrency": { type: "string", default: "1000" },
     "seal-interval": { type: "string", default: "30s" },
     "poll-interval": { type: "string", default: "180s" },
@@ -61,6 +62,7 @@ const ArgsSchema = v.object({
   duration: durationArg("duration"),
   warmup: durationArg("warmup"),
   "paced-warmup-max": durationArg("paced-warmup-max"),
+  idle: durationArg("idle"),
   "warmup-concurrency": positive("warmup-concurrency"),
   "seal-interval": durationArg("seal-interval"),
   "poll-interval": durationArg("poll-interval"),
@@ -176,6 +178,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined, ms = 30_000)
 }
 
 const phases: PhaseResult[] = [];
+let idle: Awaited<ReturnType<typeof idleSample>> | undefined;
 const token = readFileSync(join(home, "token"), "utf8").trim();
 const samplesFiles: string[] = [];
 console.error(`bench: server on CPUs ${serverCpus}, load generator on CPUs ${loadCpus}; home ${home}`);
@@ -197,6 +200,12 @@ console.error(`bench: server on CPUs ${serverCpus}, load generator on CPUs ${loa
     throw new Error(`${(err as Error).message}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
   });
   const url = `${api.startsWith("http") ? api : `http://${api}`}/rpc/v0`;
+  // What the daemon costs with no caller at all (its chain, batching and proving loops): the floor under
+  // every loaded figure.
+  if (opts.idle > 0) {
+    idle = await idleSample(daemon.pid, opts.idle);
+    console.error(`bench: manager idle ${idle.cpuPct.toFixed(1)}% CPU, ${idle.rssMiB.toFixed(1)} MiB`);
+  }
   for (const mode of modes) {
     const samples = join(home, `samples-${mode}.json`);
     samplesFiles.push(samples);
@@ -271,6 +280,11 @@ console.log(
 console.log(
   `window       ${(opts.duration / 1000).toFixed(0)} s per phase; paced: ${opts.threads} threads, seal_interval ${opts["seal-interval"] / 1000} s, polling ${opts["poll-interval"] / 1000} s; saturation: ${opts["saturation-threads"]} threads`,
 );
+if (idle) {
+  console.log(
+    `idle         manager with no calls: ${idle.cpuPct.toFixed(1)}% CPU, RSS ${idle.rssMiB.toFixed(1)} MiB over ${idle.seconds.toFixed(1)} s`,
+  );
+}
 console.log("");
 for (const line of phaseTable(phases)) console.log(line);
 const r = ratios(phases);
@@ -278,6 +292,11 @@ if (r.length > 0) {
   console.log("");
   for (const x of r) {
     console.log(`manager/bare ${x.mode.padEnd(11)} req/s ×${x.requestsPerS.toFixed(2)}   p99 ×${x.p99.toFixed(2)}`);
+  }
+  if (r.some((x) => x.mode === "saturation")) {
+    console.log(
+      "(saturation mixes differ: the bare endpoint's polls answer landed at once, so its threads run whole sectors while the manager's wait on the chain; compare per method below)",
+    );
   }
 }
 for (const m of phases.filter((p) => p.target === "manager")) {
@@ -300,7 +319,10 @@ if (warnings.length > 0) {
   for (const w of warnings) console.log(`WARNING: ${w}`);
 }
 if (opts.json) {
-  writeFileSync(opts.json, `${JSON.stringify({ facts, options: opts, phases, ratios: r, warnings }, null, 2)}\n`);
+  writeFileSync(
+    opts.json,
+    `${JSON.stringify({ facts, options: opts, managerIdle: idle ?? null, phases, ratios: r, warnings }, null, 2)}\n`,
+  );
   console.log(`\nfigures written to ${opts.json}`);
 }
 if (opts.keep) console.log(`home kept at ${home}`);

@@ -139,7 +139,12 @@ async function runPinger(w: number, firstDelay: number): Promise<void> {
   }
 }
 
-const real: Pacing = { sealMs: cfg.sealMs, pollMs: cfg.pollMs, recoverMs: cfg.recoverMs };
+const real: Pacing = {
+  sealMs: cfg.sealMs,
+  pollMs: cfg.pollMs,
+  recoverMs: cfg.recoverMs,
+  keepSchedule: cfg.mode === "paced",
+};
 const t0 = performance.now();
 let running: Promise<void>[];
 if (cfg.mode === "saturation") {
@@ -152,7 +157,7 @@ if (cfg.mode === "saturation") {
   windowStart = performance.now();
 } else {
   const cycle = cfg.sealMs + 2 * cfg.pollMs;
-  const fast: Pacing = { sealMs: 200, pollMs: 500, recoverMs: 500 };
+  const fast: Pacing = { sealMs: 200, pollMs: 500, recoverMs: 500, keepSchedule: false };
   const plan = threads.map((_, i) => {
     // Cycle of a thread at steady state: allocate … SubmitPreCommit and a first poll at 0, the PreCommit
     // poll that finds it landed … SubmitProof at poll, the proof poll at 2·poll, seal interval, again.
@@ -172,6 +177,7 @@ if (cfg.mode === "saturation") {
         if (t.state !== plan[i]!.target) await Bun.sleep(d);
       }
       if (t.state === plan[i]!.target) ready++;
+      t.settle();
     }
   };
   await Promise.all(Array.from({ length: Math.min(cfg.warmupConcurrency, threads.length) }, forward));

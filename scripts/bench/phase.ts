@@ -21,10 +21,23 @@ export interface PhaseResult {
   generator: Pinned & { cpuPct: number };
 }
 
-const clockTicks = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+export const clockTicks = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
 
 /** `cmd` restricted to `cpus` with taskset (which execs it: the spawned pid is the command's). */
 export const pinned = (cpus: string, cmd: string[]): string[] => ["taskset", "-c", cpus, ...cmd];
+
+/** CPU (% of one core) a process used over `ms` of wall time, and its RSS at the end. */
+export async function idleSample(
+  pid: number,
+  ms: number,
+): Promise<{ seconds: number; cpuPct: number; rssMiB: number }> {
+  const t0 = performance.now();
+  const ticks0 = readStatTicks(pid);
+  await Bun.sleep(ms);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuPct = ((readStatTicks(pid) - ticks0) / clockTicks / seconds) * 100;
+  return { seconds, cpuPct, rssMiB: readStatus(pid).rssKiB / 1024 };
+}
 
 export async function runPhase(
   target: PhaseResult["target"],

@@ -63,6 +63,12 @@ export interface Pacing {
   pollMs: number;
   /** Wait after a failed step before retrying it (recover_interval). */
   recoverMs: number;
+  /**
+   * Keep the cycle's schedule: the poll sent at once after a submit waits a whole polling interval even
+   * when it already finds the message landed. Against a chain it never has (a message does not land in
+   * milliseconds); against canned answers it keeps the bare endpoint's call rate the manager's.
+   */
+  keepSchedule: boolean;
 }
 
 interface Sector {
@@ -80,6 +86,8 @@ export class SealerThread {
   finalized = 0;
   private sector: Sector | undefined;
   private ticket: unknown;
+  /** The next poll is the one sent at once after a submit. */
+  private freshSubmit = false;
   private readonly worker: { Instance: string; Location: string };
 
   constructor(
@@ -144,13 +152,25 @@ export class SealerThread {
     if (pre.Res !== SubmitResult.Accepted) throw new Error(`SubmitPreCommit: ${pre.Res} ${pre.Desc}`);
     await this.report("PC2Done", "PCSubmitted", "SubmitPC");
     this.state = "pcWait";
+    this.freshSubmit = true;
     return 0; // the worker polls once at once, then every pollMs
+  }
+
+  /** Brought to its cycle point by a warm-up: the poll due at once after its submit counts as sent. */
+  settle(): void {
+    this.freshSubmit = false;
+  }
+
+  private firstPollKeepsSchedule(pacing: Pacing): boolean {
+    const fresh = this.freshSubmit;
+    this.freshSubmit = false;
+    return fresh && pacing.keepSchedule;
   }
 
   private async afterPreCommit(pacing: Pacing): Promise<number> {
     const sid = this.sector!.ID;
     const pc = (await this.client.call(Venus.PollPreCommitState.name, [sid])) as { State: number; Desc?: string };
-    if (!landedOrFailed(pc)) return pacing.pollMs;
+    if (this.firstPollKeepsSchedule(pacing) || !landedOrFailed(pc)) return pacing.pollMs;
     if (pc.State !== OnChainState.Landed) {
       this.state = "idle";
       throw new Error(`PreCommit ${pc.State}: ${pc.Desc}`);
@@ -192,13 +212,14 @@ export class SealerThread {
     if (sp.Res !== SubmitResult.Accepted) throw new Error(`SubmitProof: ${sp.Res} ${sp.Desc}`);
     await this.report("C2Done", "ProofSubmitted", "SubmitProof");
     this.state = "proofWait";
+    this.freshSubmit = true;
     return 0;
   }
 
   private async afterProof(pacing: Pacing): Promise<number> {
     const sid = this.sector!.ID;
     const pp = (await this.client.call(Venus.PollProofState.name, [sid])) as { State: number; Desc?: string };
-    if (!landedOrFailed(pp)) return pacing.pollMs;
+    if (this.firstPollKeepsSchedule(pacing) || !landedOrFailed(pp)) return pacing.pollMs;
     this.state = "idle";
     if (pp.State !== OnChainState.Landed) throw new Error(`ProveCommit ${pp.State}: ${pp.Desc}`);
     await this.report("ProofSubmitted", "Finished", "Finish");
