@@ -263,6 +263,14 @@ for (const p of phases) {
   }
   if (p.load.latency.errors > 0) warn(`${p.target}/${p.mode}: ${p.load.latency.errors} calls failed`);
 }
+// Paced threads offer the same load to both servers: a manager well below the bare endpoint fell behind.
+const pacedManager = phases.find((p) => p.target === "manager" && p.mode === "paced");
+const pacedBare = phases.find((p) => p.target === "bare" && p.mode === "paced");
+if (pacedManager && pacedBare && pacedManager.load.requestsPerS < 0.9 * pacedBare.load.requestsPerS) {
+  warn(
+    `paced: the manager answered ${pacedManager.load.requestsPerS.toFixed(0)} req/s of the ${pacedBare.load.requestsPerS.toFixed(0)} the same threads sent the bare endpoint — it did not keep up with the original's pacing`,
+  );
+}
 const pinning = phases[0] ? { server: phases[0].server.cpus, load: phases[0].generator.cpus } : undefined;
 const facts = {
   cpuModel,
