@@ -112,10 +112,9 @@ function printResult(result: BenchResult): void {
   out(
     `${"total".padEnd(width)}  ${result.total_s.toFixed(2).padStart(7)}  ${mib(result.peak_rss_bytes.process).padStart(8)}\n\n`,
   );
-  out(
-    "proofs, seconds (wall: vanilla + SNARK steps as called; vanilla/snark/synth/prover/params/vk/check/selfverify/\n",
-  );
-  out("other: the library's own log marks; first = parameters not yet in the process's memory cache)\n");
+  out("proofs, seconds. wall: vanilla + SNARK steps as called; cpu: this process's CPU time meanwhile;\n");
+  out("vanilla, snark (= synth + prover), params, vk, check, selfverify, other: from the library's own log marks;\n");
+  out("first: its parameters not yet in the process's memory cache; load1: 1-minute load at the run's start\n");
   out(`${formatProofTable(result.proofs)}\n\n`);
   const l = result.load;
   out(

@@ -10,6 +10,8 @@ import { type ProofPhases, proofPhases, takeProofLogs } from "./phases.ts";
 export interface ProofRun {
   /** Wall seconds of the run as the caller sees it: vanilla step + SNARK step (the check after is not timed). */
   wall_s: number;
+  /** CPU seconds this process used meanwhile (all threads): the work done, less sensitive to others' load. */
+  cpu_s: number;
   /** 1-minute load average when the run started. */
   load1: number;
   /** Seconds of the vanilla proofs (made inside the SNARK call, or by a separate call such as C1). */
@@ -47,6 +49,7 @@ function callSeconds(call: string, records: ReturnType<typeof takeProofLogs>): n
 async function runOnce(call: string, steps: ProofSteps): Promise<ProofRun> {
   takeProofLogs(); // what earlier stages logged
   const load1 = readLoad().load1;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let vanillaOut: unknown;
   let vanilla_s = 0;
@@ -56,6 +59,7 @@ async function runOnce(call: string, steps: ProofSteps): Promise<ProofRun> {
   }
   const proof = await steps.snark(vanillaOut);
   const wall_s = r3((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
   const records = takeProofLogs();
   const verified = await steps.verify(proof);
   takeProofLogs(); // the verifier's records
@@ -63,6 +67,7 @@ async function runOnce(call: string, steps: ProofSteps): Promise<ProofRun> {
   if (phases && phases.vanilla_s > 0) vanilla_s += phases.vanilla_s;
   return {
     wall_s,
+    cpu_s: r3((cpu.user + cpu.system) / 1e6),
     load1,
     vanilla_s: r3(vanilla_s),
     snark_s: phases?.snark_s ?? 0,
@@ -84,6 +89,7 @@ export function formatProofTable(proofs: Record<string, ProofTiming>): string {
     "proof",
     "run",
     "wall",
+    "cpu",
     "vanilla",
     "snark",
     "synth",
@@ -108,6 +114,7 @@ export function formatProofTable(proofs: Record<string, ProofTiming>): string {
         name,
         run,
         f(r.wall_s),
+        f(r.cpu_s),
         f(r.vanilla_s),
         f(r.snark_s),
         f(p?.synthesis_s),
