@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   if (!parsed.success) {
     const issue = parsed.issues[0];
     process.stderr.write(
-      `bench-proofs: ${v.getDotPath(issue) ?? "argument"}: ${issue.message} (got ${JSON.stringify(issue.input)})\n`,
+      `bench-proofs: --${(v.getDotPath(issue) ?? "argument").split(".")[0]}: ${issue.message} (got ${JSON.stringify(issue.input)})\n`,
     );
     return 2;
   }
