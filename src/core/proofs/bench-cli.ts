@@ -105,7 +105,7 @@ function printResult(result: BenchResult): void {
   const width = Math.max(...Object.keys(result.stages_s).map((k) => k.length));
   const out = (s: string) => process.stdout.write(s);
   out(`\n${result.sector_size} lifecycle (${result.machine.cpus} CPUs, ${result.machine.cpu_model})\n`);
-  out(`${"stage".padEnd(width)}  seconds  peak RSS\n`);
+  out(`${"stage".padEnd(width)}  seconds  peak RSS   (c1, c2, winning/window_post, snap_*: both runs summed)\n`);
   for (const [k, sec] of Object.entries(result.stages_s)) {
     out(`${k.padEnd(width)}  ${sec.toFixed(3).padStart(7)}  ${mib(result.peak_rss_bytes[k]).padStart(8)}\n`);
   }
