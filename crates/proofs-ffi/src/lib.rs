@@ -14,6 +14,7 @@ mod limits;
 mod mempolicy;
 mod params;
 mod post;
+mod proof_log;
 mod registry;
 mod replica;
 mod seal;
@@ -21,7 +22,6 @@ mod task;
 mod update;
 
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 
 use napi::{Error, Status};
 use napi_derive::napi;
@@ -49,35 +49,6 @@ pub struct EffectiveConfig {
   pub use_multicore_sdr: bool,
   /// True once a proof call ran: the settings are fixed for the life of the process.
   pub locked: bool,
-}
-
-static LOGGER_LEVEL: Mutex<Option<log::LevelFilter>> = Mutex::new(None);
-
-struct StderrLogger;
-
-impl log::Log for StderrLogger {
-  fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-    metadata.level() <= log::max_level()
-  }
-  fn log(&self, record: &log::Record<'_>) {
-    if self.enabled(record.metadata()) {
-      eprintln!("[proofs {} {}] {}", record.level(), record.target(), record.args());
-    }
-  }
-  fn flush(&self) {}
-}
-
-fn set_log_level(level: &str) -> napi::Result<()> {
-  let filter: log::LevelFilter =
-    level.parse().map_err(|_| Error::new(Status::InvalidArg, format!("invalid log level {level:?}")))?;
-  let mut current = LOGGER_LEVEL.lock().expect("logger lock");
-  if current.is_none() {
-    static LOGGER: StderrLogger = StderrLogger;
-    let _ = log::set_logger(&LOGGER);
-  }
-  log::set_max_level(filter);
-  *current = Some(filter);
-  Ok(())
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -133,7 +104,7 @@ pub fn configure(config: ProofsConfig) -> napi::Result<EffectiveConfig> {
     }
   }
   if let Some(level) = config.log_level.as_deref() {
-    set_log_level(level)?;
+    proof_log::set_stderr_level(level)?;
   }
   Ok(effective())
 }

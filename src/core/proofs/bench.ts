@@ -1,18 +1,19 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
 import {
-  parseSectorSize,
   sealProofFor,
+  sealProofInfo,
   sectorSizeName,
   updateProofFor,
   windowPoStProofFor,
   winningPoStProofFor,
 } from "../sector/proof.ts";
-import { addonInfo, ensureProofsConfigured } from "./config.ts";
-import { peakRssBytes, StageClock, sealSector, writeRandomPayload } from "./lifecycle.ts";
-import { inspectParams } from "./params.ts";
+import { measureProofTwice, type ProofTiming } from "./bench-split.ts";
+import { addonInfo } from "./config.ts";
+import { peakRssBytes, type SealedSector, StageClock, sealSector, writeRandomPayload } from "./lifecycle.ts";
+import { type LoadVerdict, LoadWatch } from "./machine-load.ts";
+import { recordProofLogs, stopProofLogs } from "./phases.ts";
 import {
   generateWindowPost,
   generateWinningPost,
@@ -20,8 +21,8 @@ import {
   verifyWindowPost,
   verifyWinningPost,
 } from "./post.ts";
-import { addPiece, unsealRange, verifySeal } from "./seal.ts";
-import { type PrivateReplica, unpaddedSize } from "./types.ts";
+import { addPiece, clearCache, sealCommitPhase1, sealCommitPhase2, unsealRange, verifySeal } from "./seal.ts";
+import { type C1Output, type PoStProof, type PrivateReplica, unpaddedSize } from "./types.ts";
 import {
   emptySectorUpdateDecodeFrom,
   emptySectorUpdateEncodeInto,
@@ -34,21 +35,34 @@ import {
 /**
  * The raw-proofs baseline (scripts/bench-proofs): one whole lifecycle through the typed API, every
  * result verified, per-stage seconds and peak RSS. Orchestration overhead is later measured against
- * these numbers.
+ * these numbers. Each proof (seal commit, WinningPoSt, WindowPoSt, snap prove) runs twice in the process
+ * (the first pays for loading its parameters) and is split into vanilla proofs and SNARK by the library's
+ * own logs (bench-split.ts, phases.ts); the machine's load is judged at start and end (machine-load.ts).
  */
+
+/** Parts of the lifecycle that can be left out (`--skip`): an 8MiB snap prove takes about half an hour. */
+export const SKIPPABLE = ["snap"] as const;
+export type Skippable = (typeof SKIPPABLE)[number];
 
 export interface BenchResult {
   sector_size: string;
   seal_verified: boolean;
   winning_post_verified: boolean;
   window_post_verified: boolean;
-  snap_verified: boolean;
+  /** Undefined when the snap update was skipped. */
+  snap_verified?: boolean;
   unseal_matches: boolean;
   tampered_proof_rejected: boolean;
   stages_s: Record<string, number>;
   peak_rss_bytes: Record<string, number>;
+  /** Each proof twice (first / second call in this process), split into vanilla and SNARK. */
+  proofs: Record<string, ProofTiming>;
+  skipped: Skippable[];
   total_s: number;
   machine: { cpus: number; cpu_model: string; addon_features: string[]; bun: string };
+  load: LoadVerdict;
+  /** False when the machine was busy: the figures are not the proofs' cost. */
+  publishable: boolean;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -59,8 +73,27 @@ export async function runProofsBenchmark(
   sectorSize: number,
   workDir: string,
   log: (line: string) => void = () => {},
+  skip: readonly Skippable[] = [],
+): Promise<BenchResult> {
+  const watch = new LoadWatch();
+  recordProofLogs("info");
+  try {
+    return await lifecycle(sectorSize, workDir, log, skip, watch);
+  } finally {
+    stopProofLogs();
+    watch.finish(); // stops its sampling timer when the lifecycle threw
+  }
+}
+
+async function lifecycle(
+  sectorSize: number,
+  workDir: string,
+  log: (line: string) => void,
+  skip: readonly Skippable[],
+  watch: LoadWatch,
 ): Promise<BenchResult> {
   const t0 = performance.now();
+  const proofs: Record<string, ProofTiming> = {};
   const registeredProof = sealProofFor(sectorSize, "V1_1");
   const clock = new StageClock();
   const proverId = 1000;
@@ -70,7 +103,7 @@ export async function runProofsBenchmark(
   const stage = (name: string) => log(`  ${name}`);
 
   // 1. A sector holding a data piece (half the sector) + pledge: seal, C2, verify.
-  stage("seal: data sector (add_piece, tree_d, pc1, pc2, c1, c2, verify_seal, clear_cache)");
+  stage("seal: data sector (add_piece, tree_d, pc1, pc2), then C1 + C2 twice, each verified");
   const payloadPath = join(workDir, "payload.bin");
   const half = unpadded / 2;
   const payload = writeRandomPayload(payloadPath, half);
@@ -83,9 +116,37 @@ export async function runProofsBenchmark(
     seed,
     dataPieces: [{ path: payloadPath, pieceSize: half }],
     treeD: true,
+    commit: false,
+    clearCache: false,
     clock,
   });
-  const sealVerified = data.verified === true;
+  const commitBase = { registeredProof, proverId: data.proverId, sectorId: data.sectorId, ticket, seed };
+  proofs.seal_commit = await measureProofTwice("seal_commit_phase2", {
+    vanillaCall: "seal_commit_phase1",
+    vanilla: () =>
+      clock.time("c1", () =>
+        sealCommitPhase1({
+          ...commitBase,
+          cachePath: data.cacheDir,
+          replicaPath: data.sealedPath,
+          commR: data.commR,
+          commD: data.commD,
+          pieces: data.pieces,
+        }),
+      ),
+    snark: (c1) =>
+      clock.time("c2", () =>
+        sealCommitPhase2({ c1Output: c1 as C1Output, proverId: data.proverId, sectorId: data.sectorId }),
+      ),
+    verify: async (proof) => {
+      data.proof = proof as Uint8Array;
+      return clock.time("verify_seal", () =>
+        verifySeal({ ...commitBase, commR: data.commR, commD: data.commD, proof: data.proof! }),
+      );
+    },
+  });
+  await clock.time("clear_cache", () => clearCache(data.cacheDir));
+  const sealVerified = proofs.seal_commit.first.verified && proofs.seal_commit.second.verified;
 
   stage("tampered proofs");
   const bad = new Uint8Array(data.proof!);
@@ -116,7 +177,7 @@ export async function runProofsBenchmark(
   });
   const randomness = new Uint8Array(32).fill(3);
 
-  stage("WinningPoSt");
+  stage("WinningPoSt twice, each verified");
   const winningProof = winningPoStProofFor(registeredProof);
   const sectors = [data, cc];
   const idx = await generateWinningPostSectorChallenge({
@@ -126,36 +187,103 @@ export async function runProofsBenchmark(
     sectorSetLen: sectors.length,
   });
   const chosen = sectors[idx[0]!]!;
-  const wp = await clock.time("winning_post", () =>
-    generateWinningPost({ postProof: winningProof, randomness, proverId, replicas: [replica(chosen)] }),
-  );
-  const winningVerified = await clock.time("winning_post_verify", () =>
-    verifyWinningPost({
-      postProof: winningProof,
-      randomness,
-      proverId,
-      proof: wp[0]!.proof,
-      replicas: [{ sectorId: chosen.sectorId, commR: chosen.commR }],
+  proofs.winning_post = await measureProofTwice("generate_winning_post", {
+    snark: () =>
+      clock.time("winning_post", () =>
+        generateWinningPost({ postProof: winningProof, randomness, proverId, replicas: [replica(chosen)] }),
+      ),
+    verify: (wp) =>
+      clock.time("winning_post_verify", () =>
+        verifyWinningPost({
+          postProof: winningProof,
+          randomness,
+          proverId,
+          proof: (wp as PoStProof[])[0]!.proof,
+          replicas: [{ sectorId: chosen.sectorId, commR: chosen.commR }],
+        }),
+      ),
+  });
+  const winningVerified = proofs.winning_post.first.verified && proofs.winning_post.second.verified;
+
+  stage("WindowPoSt twice, each verified");
+  const windowProof = windowPoStProofFor(registeredProof);
+  proofs.window_post = await measureProofTwice("generate_window_post", {
+    snark: () =>
+      clock.time("window_post", () =>
+        generateWindowPost({ postProof: windowProof, randomness, proverId, replicas: sectors.map(replica) }),
+      ),
+    verify: async (out) => {
+      const win = out as Awaited<ReturnType<typeof generateWindowPost>>;
+      return (
+        win.faults.length === 0 &&
+        (await clock.time("window_post_verify", () =>
+          verifyWindowPost({
+            randomness,
+            proverId,
+            proofs: win.proofs,
+            replicas: sectors.map((s) => ({ sectorId: s.sectorId, commR: s.commR })),
+          }),
+        ))
+      );
+    },
+  });
+  const windowVerified = proofs.window_post.first.verified && proofs.window_post.second.verified;
+
+  const snapVerified = skip.includes("snap")
+    ? undefined
+    : await snapUpdate(workDir, cc, registeredProof, clock, proofs, stage);
+
+  stage("unseal");
+  const unsealed = join(workDir, "unsealed");
+  const n = await clock.time("unseal", () =>
+    unsealRange({
+      ...data,
+      cachePath: data.cacheDir,
+      sealedPath: data.sealedPath,
+      outputPath: unsealed,
+      offset: 0,
+      numBytes: half,
     }),
   );
+  const unsealMatches = n === half && same(new Uint8Array(readFileSync(unsealed)), payload);
 
-  stage("WindowPoSt");
-  const windowProof = windowPoStProofFor(registeredProof);
-  const win = await clock.time("window_post", () =>
-    generateWindowPost({ postProof: windowProof, randomness, proverId, replicas: sectors.map(replica) }),
-  );
-  const windowVerified =
-    win.faults.length === 0 &&
-    (await clock.time("window_post_verify", () =>
-      verifyWindowPost({
-        randomness,
-        proverId,
-        proofs: win.proofs,
-        replicas: sectors.map((s) => ({ sectorId: s.sectorId, commR: s.commR })),
-      }),
-    ));
+  const info = addonInfo();
+  const load = watch.finish();
+  return {
+    sector_size: sectorSizeName(sectorSize),
+    seal_verified: sealVerified,
+    winning_post_verified: winningVerified,
+    window_post_verified: windowVerified,
+    snap_verified: snapVerified,
+    unseal_matches: unsealMatches,
+    tampered_proof_rejected: tamperedRejected,
+    stages_s: Object.fromEntries(Object.entries(clock.seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
+    peak_rss_bytes: { ...clock.peakRssBytes, process: peakRssBytes() ?? 0 },
+    proofs,
+    skipped: [...skip],
+    total_s: Math.round((performance.now() - t0) / 10) / 100,
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? "unknown",
+      addon_features: info.features,
+      bun: Bun.version,
+    },
+    load,
+    publishable: !load.busy,
+  };
+}
 
-  stage("snap: encode, vanilla proofs, SNARK, verify, decode");
+/** Snap update of the CC sector: encode, vanilla + SNARK twice (each verified), decode; true when all held. */
+async function snapUpdate(
+  workDir: string,
+  cc: SealedSector,
+  registeredProof: number,
+  clock: StageClock,
+  proofs: Record<string, ProofTiming>,
+  stage: (name: string) => void,
+): Promise<boolean> {
+  const unpadded = unpaddedSize(sealProofInfo(registeredProof).sectorSize);
+  stage("snap: encode, then vanilla proofs + SNARK twice (each verified), decode");
   const updateProof = updateProofFor(registeredProof);
   const snapDir = join(workDir, "snap");
   mkdirSync(snapDir, { recursive: true });
@@ -186,14 +314,21 @@ export async function runProofsBenchmark(
     replicaPath: newReplicaPath,
     replicaCachePath: newCachePath,
   };
-  const vanilla = await clock.time("snap_vanilla", () =>
-    generateEmptySectorUpdatePartitionProofs({ ...comms, ...paths }),
-  );
-  const vanillaOk = await verifyEmptySectorUpdatePartitionProofs({ ...comms, partitionProofs: vanilla });
-  const snapProof = await clock.time("snap_prove", () =>
-    generateEmptySectorUpdateProofWithVanilla({ ...comms, vanillaProofs: vanilla }),
-  );
-  const snapOk = await clock.time("snap_verify", () => verifyEmptySectorUpdateProof({ ...comms, proof: snapProof }));
+  let vanillaOk = true;
+  proofs.snap_prove = await measureProofTwice("generate_empty_sector_update_proof_with_vanilla", {
+    vanillaCall: "generate_partition_proofs",
+    vanilla: () => clock.time("snap_vanilla", () => generateEmptySectorUpdatePartitionProofs({ ...comms, ...paths })),
+    snark: async (vanilla) => {
+      const partitionProofs = vanilla as Uint8Array[];
+      vanillaOk &&= await verifyEmptySectorUpdatePartitionProofs({ ...comms, partitionProofs });
+      return clock.time("snap_prove", () =>
+        generateEmptySectorUpdateProofWithVanilla({ ...comms, vanillaProofs: partitionProofs }),
+      );
+    },
+    verify: (proof) =>
+      clock.time("snap_verify", () => verifyEmptySectorUpdateProof({ ...comms, proof: proof as Uint8Array })),
+  });
+  const snapOk = proofs.snap_prove.first.verified && proofs.snap_prove.second.verified;
   const decoded = join(snapDir, "decoded");
   await clock.time("snap_decode", () =>
     emptySectorUpdateDecodeFrom({
@@ -206,44 +341,10 @@ export async function runProofsBenchmark(
     }),
   );
   const decodeOk = same(new Uint8Array(readFileSync(decoded)), new Uint8Array(readFileSync(staged)));
-  const snapVerified = vanillaOk && snapOk && decodeOk;
-
-  stage("unseal");
-  const unsealed = join(workDir, "unsealed");
-  const n = await clock.time("unseal", () =>
-    unsealRange({
-      ...data,
-      cachePath: data.cacheDir,
-      sealedPath: data.sealedPath,
-      outputPath: unsealed,
-      offset: 0,
-      numBytes: half,
-    }),
-  );
-  const unsealMatches = n === half && same(new Uint8Array(readFileSync(unsealed)), payload);
-
-  const info = addonInfo();
-  return {
-    sector_size: sectorSizeName(sectorSize),
-    seal_verified: sealVerified,
-    winning_post_verified: winningVerified,
-    window_post_verified: windowVerified,
-    snap_verified: snapVerified,
-    unseal_matches: unsealMatches,
-    tampered_proof_rejected: tamperedRejected,
-    stages_s: Object.fromEntries(Object.entries(clock.seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
-    peak_rss_bytes: { ...clock.peakRssBytes, process: peakRssBytes() ?? 0 },
-    total_s: Math.round((performance.now() - t0) / 10) / 100,
-    machine: {
-      cpus: cpus().length,
-      cpu_model: cpus()[0]?.model ?? "unknown",
-      addon_features: info.features,
-      bun: Bun.version,
-    },
-  };
+  return vanillaOk && snapOk && decodeOk;
 }
 
-const BOOLEANS = [
+export const BOOLEANS = [
   "seal_verified",
   "winning_post_verified",
   "window_post_verified",
@@ -251,76 +352,3 @@ const BOOLEANS = [
   "unseal_matches",
   "tampered_proof_rejected",
 ] as const;
-
-async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      "sector-size": { type: "string", default: "2KiB" },
-      json: { type: "string" },
-      dir: { type: "string" },
-      keep: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(
-      "usage: scripts/bench-proofs [--sector-size 2KiB|8MiB] [--json FILE] [--dir WORKDIR] [--keep]\n" +
-        "Runs seal (data + CC sector), C2 + verify, tampered-proof check, WinningPoSt, WindowPoSt, snap update and unseal once,\n" +
-        "verifying everything; prints per-stage seconds and peak RSS. Needs the sector size's parameters\n" +
-        "(damocles util params generate --sector-size SIZE).\n",
-    );
-    return 0;
-  }
-  const size = parseSectorSize(values["sector-size"] ?? "2KiB");
-  if (size > 512 << 20) throw new Error("bench-proofs supports 2KiB, 8MiB and 512MiB");
-  const settings = ensureProofsConfigured();
-  const params = await inspectParams(size, {
-    dir: settings.parameterCache,
-    circuits: ["porep", "winning-post", "window-post", "empty-sector-update"],
-  });
-  if (!params.usable) {
-    process.stderr.write(
-      `parameters for ${sectorSizeName(size)} are not usable in ${params.dir}. Fix: ${params.fix}\n`,
-    );
-    return 2;
-  }
-  const workDir = values.dir
-    ? resolve(values.dir)
-    : mkdtempSync(join(tmpdir(), `damocles-bench-${sectorSizeName(size)}-`));
-  mkdirSync(workDir, { recursive: true });
-  process.stderr.write(`bench-proofs ${sectorSizeName(size)} in ${workDir} (params: ${settings.parameterCache})\n`);
-  let result: BenchResult;
-  try {
-    result = await runProofsBenchmark(size, workDir, (l) => process.stderr.write(`${l}\n`));
-  } finally {
-    if (!values.keep && !values.dir) rmSync(workDir, { recursive: true, force: true });
-  }
-  const mib = (b: number | undefined) => (b === undefined ? "-" : `${(b / 2 ** 20).toFixed(0)} MiB`);
-  const width = Math.max(...Object.keys(result.stages_s).map((k) => k.length));
-  process.stdout.write(
-    `\n${result.sector_size} lifecycle (${result.machine.cpus} CPUs, ${result.machine.cpu_model})\n`,
-  );
-  process.stdout.write(`${"stage".padEnd(width)}  seconds  peak RSS\n`);
-  for (const [k, v] of Object.entries(result.stages_s)) {
-    process.stdout.write(
-      `${k.padEnd(width)}  ${v.toFixed(3).padStart(7)}  ${mib(result.peak_rss_bytes[k]).padStart(8)}\n`,
-    );
-  }
-  process.stdout.write(
-    `${"total".padEnd(width)}  ${result.total_s.toFixed(2).padStart(7)}  ${mib(result.peak_rss_bytes.process).padStart(8)}\n\n`,
-  );
-  for (const k of BOOLEANS) process.stdout.write(`${k}: ${result[k]}\n`);
-  if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
-  return BOOLEANS.every((k) => result[k]) ? 0 : 1;
-}
-
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`bench-proofs: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}

@@ -59,6 +59,9 @@ export declare function configure(config: ProofsConfig): EffectiveConfig;
 /** Test hook: a job that panics, to prove panics become rejected promises rather than aborts. */
 export declare function debugPanic(message: string): Promise<void>;
 
+/** Takes every buffered record (oldest first) and empties the buffer. */
+export declare function drainProofLogs(): ProofLogDrain;
+
 export interface EffectiveConfig {
   parameterCache: string;
   parentCache: string;
@@ -377,6 +380,28 @@ export interface PrivateReplicaJs {
   sealedPath: string;
 }
 
+/** The clock the records' `tMs` use, so a caller can place its own marks among them. */
+export declare function proofLogClockMs(): number;
+
+export interface ProofLogDrain {
+  records: Array<ProofLogRecord>;
+  /** Records dropped since the last drain because the buffer was full. */
+  dropped: number;
+}
+
+/** One log record of the proofs library. */
+export interface ProofLogRecord {
+  /** Milliseconds since the addon's clock started (`proofLogClockMs` reads the same clock). */
+  tMs: number;
+  /** error | warn | info | debug | trace */
+  level: string;
+  /** The emitting module, e.g. "storage_proofs_core::compound_proof". */
+  target: string;
+  message: string;
+  /** The OS thread's name or id: records of concurrent proofs can be told apart. */
+  thread: string;
+}
+
 /**
  * Settings rust-fil-proofs reads once per process (lazy `SETTINGS`) from `FIL_PROOFS_*`.
  * `None` leaves the process environment as it is.
@@ -400,6 +425,12 @@ export interface PublicReplicaJs {
 
 /** Raises the soft RLIMIT_NOFILE of this process to its hard limit (capped at fs.nr_open). */
 export declare function raiseOpenFilesLimit(): OpenFilesLimit;
+
+/**
+ * Start (or, with "off", stop) recording the library's log records at `level` and above. Records already
+ * buffered stay until drained.
+ */
+export declare function recordProofLogs(level: string): void;
 
 /** C1. Returns the phase-1 commit output as JSON (filecoin-proofs-api serde form). */
 export declare function sealCommitPhase1(
