@@ -46,18 +46,8 @@ export function parseCpuList(list: string): number[] {
   return [...new Set(cpus)].sort((a, b) => a - b);
 }
 
-/** [0, 1, 2, 5] → "0-2,5". */
-export function formatCpuList(cpus: readonly number[]): string {
-  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
-}
+/** [0, 1, 2, 5] → "0-2,5": the config's canonical cpuset form. */
+export { formatCpuset as formatCpuList } from "../../src/core/config/fields.ts";
 
 /**
  * The server (daemon or bare endpoint) gets the first half of the CPUs, the load generator the rest, so
